@@ -1,0 +1,83 @@
+/**
+ * Health checks for `copilot doctor`. Each check is a function returning a result; a failing
+ * dependency is reported, not thrown, so every check runs.
+ */
+import type { Config } from '../config.js';
+import type { Db } from '../db/backend.js';
+import { migrationStatus } from '../db/migrate.js';
+import { errorMessage } from '../errors.js';
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  /** Skipped checks (not configured) are ok but say why. */
+  skipped?: boolean;
+  detail: string;
+}
+
+export interface DatabaseInfo {
+  backend: Db['kind'];
+  description: string;
+  serverVersion: string;
+  vectorVersion: string | null;
+}
+
+export async function databaseInfo(db: Db): Promise<DatabaseInfo> {
+  const { rows } = await db.query<{ server: string; vector: string | null }>(
+    "select current_setting('server_version') as server, (select extversion from pg_extension where extname = 'vector') as vector",
+  );
+  return { backend: db.kind, description: db.description, serverVersion: rows[0]!.server, vectorVersion: rows[0]!.vector };
+}
+
+export async function databaseChecks(open: () => Promise<Db>): Promise<CheckResult[]> {
+  let db: Db;
+  try {
+    db = await open();
+  } catch (err) {
+    return [{ name: 'database', ok: false, detail: errorMessage(err) }];
+  }
+  const checks: CheckResult[] = [];
+  try {
+    const info = await databaseInfo(db);
+    checks.push({ name: 'database', ok: true, detail: `${info.backend}: ${info.description} (PostgreSQL ${info.serverVersion})` });
+    if (info.vectorVersion) {
+      checks.push({ name: 'pgvector', ok: true, detail: `vector ${info.vectorVersion}` });
+    } else {
+      const { rows } = await db.query<{ default_version: string }>(
+        "select default_version from pg_available_extensions where name = 'vector'",
+      );
+      checks.push({
+        name: 'pgvector',
+        ok: false,
+        detail: rows[0]
+          ? `available (${rows[0].default_version}) but not created — run \`copilot db migrate\``
+          : 'the "vector" extension is not installed on the server — install pgvector',
+      });
+    }
+    const status = await migrationStatus(db);
+    checks.push(
+      status.pending.length === 0
+        ? { name: 'migrations', ok: true, detail: `${status.applied.length} applied, none pending` }
+        : {
+            name: 'migrations',
+            ok: false,
+            detail: `${status.pending.length} pending (${status.pending.map((m) => m.version).join(', ')}) — run \`copilot db migrate\``,
+          },
+    );
+  } catch (err) {
+    checks.push({ name: 'database', ok: false, detail: errorMessage(err) });
+  } finally {
+    await db.close().catch(() => {});
+  }
+  return checks;
+}
+
+export function configCheck(config: Config): CheckResult {
+  const parts = [
+    config.databaseUrl ? `database from ${config.databaseUrlSource}` : `embedded database in ${config.home}`,
+    config.groqApiKey ? `Groq model ${config.groqModel}` : 'no GROQ_API_KEY (answers are cited passages only)',
+    config.hfToken || config.embeddingsUrl ? `embeddings ${config.embeddingsModel}` : 'no embeddings provider (full-text retrieval only)',
+    config.discordToken ? 'Discord token set' : 'no DISCORD_TOKEN (needed by serve)',
+  ];
+  return { name: 'config', ok: true, detail: parts.join('; ') };
+}

@@ -1,0 +1,46 @@
+/** `copilot channels list|add|remove` — flags in, printing out; the logic is in src/admin. */
+import { addChannels, listChannels, parseMode, removeChannels } from '../../admin/channels.js';
+import type { ChannelChange } from '../../admin/channels.js';
+import type { Context } from '../context.js';
+import { when } from '../output.js';
+
+export async function list(ctx: Context): Promise<void> {
+  const channels = await ctx.withDb('channels list', (db) => listChannels(db));
+  const { out } = ctx;
+  out.data(channels);
+  if (channels.length === 0) {
+    out.line('No allowed channels yet — add one with `copilot channels add <channel-id>`.');
+    return;
+  }
+  await out.table(
+    ['Channel', 'Mode', 'Added', 'By'],
+    channels.map((c) => [c.id, c.mode, when(c.addedAt), c.addedBy]),
+  );
+}
+
+function describeChange(ctx: Context, c: ChannelChange): string {
+  const { style } = ctx.out;
+  switch (c.result) {
+    case 'added':
+      return `${style.green('added')} ${c.id} (mode ${c.mode})`;
+    case 'mode_changed':
+      return `${style.green('updated')} ${c.id}: mode ${c.previousMode} → ${c.mode}`;
+    case 'unchanged':
+      return `${c.id} is already allowed (mode ${c.mode})`;
+    case 'removed':
+      return `${style.green('removed')} ${c.id}`;
+  }
+}
+
+export async function add(ctx: Context, ids: string[], opts: { mode?: string }): Promise<void> {
+  const mode = parseMode(opts.mode);
+  const changes = await ctx.withDb('channels add', (db) => addChannels(db, ids, mode, ctx.actor));
+  ctx.out.data(changes);
+  for (const c of changes) ctx.out.line(describeChange(ctx, c));
+}
+
+export async function remove(ctx: Context, ids: string[]): Promise<void> {
+  const changes = await ctx.withDb('channels remove', (db) => removeChannels(db, ids, ctx.actor));
+  ctx.out.data(changes);
+  for (const c of changes) ctx.out.line(describeChange(ctx, c));
+}

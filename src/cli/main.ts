@@ -1,0 +1,60 @@
+/**
+ * The CLI's one error boundary: typed errors become exit codes (2 bad input, 1 dependency or
+ * internal failure) and one clear line on stderr (JSON with --json). Nothing else exits.
+ */
+import { DependencyError, UserError } from '../errors.js';
+
+interface CommanderLikeError {
+  code: string;
+  exitCode: number;
+  message: string;
+}
+
+function isCommanderError(err: unknown): err is CommanderLikeError {
+  return typeof err === 'object' && err !== null && typeof (err as CommanderLikeError).code === 'string' &&
+    (err as CommanderLikeError).code.startsWith('commander.');
+}
+
+export function exitCodeFor(err: unknown): number {
+  if (isCommanderError(err)) {
+    return ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(err.code) ? 0 : 2;
+  }
+  if (err instanceof UserError) return 2;
+  return 1;
+}
+
+function describe(err: unknown): { code: string; message: string } {
+  if (isCommanderError(err)) {
+    return { code: 'usage', message: err.message.replace(/^error: /, '') };
+  }
+  if (err instanceof UserError || err instanceof DependencyError) return { code: err.code, message: err.message };
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: 'internal', message: `internal error: ${message}` };
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const json = argv.includes('--json');
+  const verbose = argv.includes('--verbose');
+  let code = 0;
+  try {
+    const { buildProgram } = await import('./program.js');
+    const program = buildProgram({ json });
+    await program.parseAsync(argv);
+  } catch (err) {
+    code = exitCodeFor(err);
+    if (code !== 0) {
+      const { code: errorCode, message } = describe(err);
+      if (json) {
+        process.stderr.write(`${JSON.stringify({ error: { code: errorCode, message } })}\n`);
+      } else {
+        const usage = isCommanderError(err) ? ' (see `copilot --help`)' : '';
+        process.stderr.write(`copilot: ${message}${usage}\n`);
+      }
+      if (verbose && err instanceof Error && err.stack && !isCommanderError(err)) {
+        process.stderr.write(`${err.stack}\n`);
+        if (err.cause instanceof Error && err.cause.stack) process.stderr.write(`caused by: ${err.cause.stack}\n`);
+      }
+    }
+  }
+  process.exitCode = code;
+}

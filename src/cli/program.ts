@@ -1,0 +1,186 @@
+/**
+ * The command tree. Every action imports its module only when it runs, so `--help` stays fast
+ * (discord.js, PGlite, pdf.js and groq-sdk load only in the commands that use them).
+ */
+import { Command, Option } from 'commander';
+import { createRequire } from 'node:module';
+import type { Context, GlobalOptions } from './context.js';
+
+const version = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
+
+type Action<A extends unknown[]> = (ctx: Context, ...args: A) => Promise<void>;
+
+/** Wraps an action: builds the context from the global options, then runs the lazily loaded command. */
+function run<A extends unknown[]>(load: () => Promise<Action<A>>) {
+  return async (...args: unknown[]): Promise<void> => {
+    const command = args[args.length - 1] as Command;
+    const globals = command.optsWithGlobals() as GlobalOptions;
+    const { createContext } = await import('./context.js');
+    const ctx = await createContext(globals);
+    const action = await load();
+    await action(ctx, ...(args.slice(0, -1) as A));
+  };
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function buildProgram(options: { json: boolean }): Command {
+  const program = new Command('copilot');
+  program
+    .description('A self-hosted AI copilot for Discord: grounded answers from your documents, administered from here.')
+    .version(version, '-V, --version')
+    .option('--json', 'print exactly one JSON document on stdout (errors as JSON on stderr)')
+    .option('--database-url <url>', 'Postgres with pgvector (default: DATABASE_URL, the profile, else the embedded database)')
+    .option('--home <dir>', 'data folder for the embedded database and the profile (default: COPILOT_HOME or ~/.copilot)')
+    .option('--verbose', 'more detail, including stack traces of failures')
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      // The error boundary in main.ts prints errors (as JSON with --json); help goes to stdout.
+      writeErr: (text) => {
+        if (!options.json && !text.startsWith('error:')) process.stderr.write(text);
+      },
+    });
+  program.addHelpText(
+    'after',
+    `
+Exit codes: 0 success · 2 bad input or usage (nothing changed) · 1 a dependency failed (database, Groq, embeddings, Discord).
+Configuration comes from the environment and .env (see .env.example); \`copilot config\` stores a profile.`,
+  );
+
+  program
+    .command('serve')
+    .description('run the Discord bot and the status endpoint')
+    .option('--port <n>', 'status endpoint port (default: PORT or 8080)')
+    .option('--host <h>', 'status endpoint address (default: HOST or 0.0.0.0)')
+    .action(run(async () => (await import('./commands/serve.js')).serve));
+
+  program
+    .command('ask')
+    .description('answer one question through the full pipeline (streams to stdout)')
+    .argument('<question...>', 'the question')
+    .option('--channel <id>', "use and update this channel's conversation memory")
+    .action(run(async () => (await import('./commands/ask.js')).ask));
+
+  program
+    .command('chat')
+    .description('interactive conversation in the terminal (/reset, /exit)')
+    .option('--channel <id>', "use and update this channel's conversation memory")
+    .action(run(async () => (await import('./commands/ask.js')).chat));
+
+  const instructions = program.command('instructions').description('the system instructions: global, or per channel');
+  instructions
+    .command('show')
+    .description('print the instructions in force')
+    .option('--channel <id>', "a channel's override (falls back to the global instructions)")
+    .option('--history', 'list the changes instead (who, when, old → new)')
+    .option('--limit <n>', 'how many changes --history lists', '20')
+    .action(run(async () => (await import('./commands/instructions.js')).show));
+  instructions
+    .command('set')
+    .description('replace the instructions with TEXT, a file (--file F), or stdin (-)')
+    .argument('[text...]', 'the new instructions, or - to read stdin')
+    .option('--file <path>', 'read the instructions from a file')
+    .option('--channel <id>', 'set an override for this allowed channel')
+    .action(run(async () => (await import('./commands/instructions.js')).set));
+  instructions
+    .command('edit')
+    .description('edit the instructions in $EDITOR (or a prompt when there is none)')
+    .option('--channel <id>', "edit this allowed channel's override")
+    .action(run(async () => (await import('./commands/instructions.js')).edit));
+
+  const channels = program.command('channels').description('the channels the bot answers in');
+  channels
+    .command('list')
+    .description('list the allowed channels')
+    .action(run(async () => (await import('./commands/channels.js')).list));
+  channels
+    .command('add')
+    .description('allow channels (or change their mode)')
+    .argument('<id...>', 'channel IDs (Discord snowflakes)')
+    .addOption(new Option('--mode <mode>', 'answer every message, or only when mentioned or replied to').choices(['all', 'mention']).default('all'))
+    .action(run(async () => (await import('./commands/channels.js')).add));
+  channels
+    .command('remove')
+    .description('stop answering in channels')
+    .argument('<id...>', 'channel IDs')
+    .action(run(async () => (await import('./commands/channels.js')).remove));
+
+  const kb = program.command('kb').description('the knowledge base: documents the bot answers from');
+  kb.command('ingest')
+    .description('add PDF, Markdown or text files')
+    .argument('<file...>', 'files to ingest')
+    .option('--replace', 'replace a document of the same name whose content changed')
+    .action(run(async () => (await import('./commands/kb.js')).ingest));
+  kb.command('list').description('list documents').action(run(async () => (await import('./commands/kb.js')).list));
+  kb.command('show')
+    .description('a document and its first chunks')
+    .argument('<doc>', 'document id or name')
+    .action(run(async () => (await import('./commands/kb.js')).show));
+  kb.command('remove')
+    .description('remove documents and their chunks')
+    .argument('<doc...>', 'document ids or names')
+    .action(run(async () => (await import('./commands/kb.js')).remove));
+  kb.command('search')
+    .description('the retrieval the bot uses: rank, score, file, page, snippet')
+    .argument('<query...>', 'what to look for')
+    .option('-k <n>', 'how many results', '5')
+    .action(run(async () => (await import('./commands/kb.js')).search));
+  kb.command('embed')
+    .description('compute missing embeddings (--rebuild: all of them, for a new model)')
+    .option('--rebuild', 're-embed every chunk with EMBEDDINGS_MODEL, changing the stored dimension if needed')
+    .action(run(async () => (await import('./commands/kb.js')).embed));
+  kb.command('gaps')
+    .description('questions the knowledge base could not answer, most frequent first')
+    .option('--since <age>', 'how far back, e.g. 7d, 24h', '7d')
+    .action(run(async () => (await import('./commands/kb.js')).gaps));
+
+  const convo = program.command('convo').description('conversation memory per channel or thread');
+  convo.command('list').description('list conversations').action(run(async () => (await import('./commands/convo.js')).list));
+  convo
+    .command('show')
+    .description("a conversation's recent messages")
+    .argument('<channel-id>', 'channel or thread ID (or "cli")')
+    .option('--limit <n>', 'how many messages', '20')
+    .action(run(async () => (await import('./commands/convo.js')).show));
+  convo
+    .command('reset')
+    .description("forget a conversation's messages")
+    .argument('<channel-id>', 'channel or thread ID (or "cli")')
+    .option('--yes', 'do not ask for confirmation (required without a terminal)')
+    .action(run(async () => (await import('./commands/convo.js')).reset));
+
+  const db = program.command('db').description('the database');
+  db.command('migrate').description('apply pending migrations').action(run(async () => (await import('./commands/db.js')).migrateCommand));
+  db.command('status').description('backend, pgvector, applied and pending migrations').action(run(async () => (await import('./commands/db.js')).status));
+
+  program
+    .command('doctor')
+    .description('check config, database, pgvector, Groq, embeddings and the Discord token')
+    .action(run(async () => (await import('./commands/doctor.js')).doctor));
+
+  const config = program.command('config').description(`the operator profile (stored in COPILOT_HOME)`);
+  config
+    .command('get')
+    .argument('<key>', 'profile key')
+    .description('print one value')
+    .action(run(async () => (await import('./commands/config.js')).get));
+  config
+    .command('set')
+    .argument('<key>', 'profile key')
+    .argument('<value>', 'value')
+    .description('store a value (used when the environment does not set it)')
+    .action(run(async () => (await import('./commands/config.js')).set));
+  config
+    .command('unset')
+    .argument('<key>', 'profile key')
+    .description('remove a value')
+    .action(run(async () => (await import('./commands/config.js')).unset));
+  config.command('list').description('all values and where each setting comes from').action(run(async () => (await import('./commands/config.js')).list));
+
+  return program;
+}
+
+export { collect };

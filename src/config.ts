@@ -1,0 +1,206 @@
+/**
+ * Environment (plus `.env` in the working directory, plus the operator profile written by
+ * `copilot config set`) → one validated, frozen Config. Every problem is reported at once as
+ * `NAME: what is wrong`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { UserError } from './errors.js';
+
+export const DEFAULT_GROQ_MODEL = 'llama-3.3-70b-versatile';
+export const DEFAULT_EMBEDDINGS_MODEL = 'sentence-transformers/all-MiniLM-L6-v2';
+export const DEFAULT_PORT = 8080;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  /** Postgres URL; null → the embedded database in `home`. */
+  databaseUrl: string | null;
+  /** Where databaseUrl came from, for messages (never the URL itself). */
+  databaseUrlSource: 'flag' | 'env' | 'profile' | null;
+  home: string;
+  discordToken: string | null;
+  discordApiUrl: string | null;
+  groqApiKey: string | null;
+  groqBaseUrl: string | null;
+  groqModel: string;
+  hfToken: string | null;
+  embeddingsUrl: string | null;
+  embeddingsModel: string;
+  port: number;
+  host: string;
+  logLevel: LogLevel;
+  /** Largest file `kb ingest` accepts, in bytes. */
+  maxFileBytes: number;
+  /** Questions a user may ask per minute. */
+  userRatePerMinute: number;
+  /** Groq tokens per minute the bot allows itself (free tier: 12,000). */
+  groqTokensPerMinute: number;
+  /** Messages of history given to the model. */
+  historyLimit: number;
+}
+
+export interface ConfigOverrides {
+  databaseUrl?: string;
+  home?: string;
+}
+
+/** Keys an operator may store in the profile (`copilot config set KEY VALUE`). */
+export const PROFILE_KEYS = {
+  'database-url': 'DATABASE_URL',
+  'discord-api-url': 'DISCORD_API_URL',
+  'groq-base-url': 'GROQ_BASE_URL',
+  'groq-model': 'GROQ_MODEL',
+  'embeddings-url': 'EMBEDDINGS_URL',
+  'embeddings-model': 'EMBEDDINGS_MODEL',
+  'log-level': 'LOG_LEVEL',
+} as const;
+export type ProfileKey = keyof typeof PROFILE_KEYS;
+
+export const PROFILE_FILE = 'config.json';
+
+type Env = Record<string, string | undefined>;
+
+/** Values from `.env` in `cwd` that the environment does not set already. */
+export function readDotEnv(cwd: string, env: Env): Env {
+  const path = join(cwd, '.env');
+  if (!existsSync(path)) return env;
+  let parsed: Record<string, string>;
+  try {
+    parsed = parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
+  } catch (err) {
+    throw new UserError(`.env: cannot be read (${(err as Error).message})`, 'bad_config', { cause: err });
+  }
+  return { ...parsed, ...env };
+}
+
+export function resolveHome(env: Env, overrides: ConfigOverrides = {}): string {
+  const raw = overrides.home ?? env.COPILOT_HOME ?? join(homedir(), '.copilot');
+  return resolve(raw.startsWith('~/') ? join(homedir(), raw.slice(2)) : raw);
+}
+
+/** The operator profile, read straight from the file `conf` writes (cheap at start-up). */
+export function readProfile(home: string): Partial<Record<ProfileKey, string>> {
+  const path = join(home, PROFILE_FILE);
+  if (!existsSync(path)) return {};
+  try {
+    const data = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    const out: Partial<Record<ProfileKey, string>> = {};
+    for (const key of Object.keys(PROFILE_KEYS) as ProfileKey[]) {
+      if (typeof data[key] === 'string') out[key] = data[key] as string;
+    }
+    return out;
+  } catch (err) {
+    throw new UserError(`${path}: not valid JSON — fix or delete it`, 'bad_config', { cause: err });
+  }
+}
+
+export function loadConfig(
+  overrides: ConfigOverrides = {},
+  env: Env = process.env,
+  cwd: string = process.cwd(),
+): Config {
+  const merged = readDotEnv(cwd, env);
+  const home = resolveHome(merged, overrides);
+  const profile = readProfile(home);
+  const get = (name: string): string | undefined => {
+    const value = merged[name];
+    if (value !== undefined && value.trim() !== '') return value.trim();
+    const key = (Object.keys(PROFILE_KEYS) as ProfileKey[]).find((k) => PROFILE_KEYS[k] === name);
+    const fromProfile = key ? profile[key] : undefined;
+    return fromProfile !== undefined && fromProfile.trim() !== '' ? fromProfile.trim() : undefined;
+  };
+  const problems: string[] = [];
+
+  const url = (name: string, value: string | undefined, protocols: string[]): string | null => {
+    if (value === undefined) return null;
+    try {
+      const parsed = new URL(value);
+      if (!protocols.includes(parsed.protocol)) {
+        problems.push(`${name}: must be a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL`);
+        return null;
+      }
+      return value;
+    } catch {
+      problems.push(`${name}: not a valid URL`);
+      return null;
+    }
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const value = get(name);
+    if (value === undefined) return fallback;
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      problems.push(`${name}: must be a whole number from ${min} to ${max} (got "${value}")`);
+      return fallback;
+    }
+    return Number(value);
+  };
+
+  let databaseUrlSource: Config['databaseUrlSource'] = null;
+  let rawDatabaseUrl: string | undefined;
+  if (overrides.databaseUrl !== undefined) {
+    rawDatabaseUrl = overrides.databaseUrl;
+    databaseUrlSource = 'flag';
+  } else if (merged.DATABASE_URL?.trim()) {
+    rawDatabaseUrl = merged.DATABASE_URL.trim();
+    databaseUrlSource = 'env';
+  } else if (profile['database-url']?.trim()) {
+    rawDatabaseUrl = profile['database-url'].trim();
+    databaseUrlSource = 'profile';
+  }
+  const databaseUrl = url('DATABASE_URL', rawDatabaseUrl, ['postgres:', 'postgresql:']);
+  if (!databaseUrl) databaseUrlSource = null;
+
+  const logLevel = (get('LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
+  }
+
+  const config: Config = {
+    databaseUrl,
+    databaseUrlSource,
+    home,
+    discordToken: get('DISCORD_TOKEN') ?? null,
+    discordApiUrl: url('DISCORD_API_URL', get('DISCORD_API_URL'), ['http:', 'https:']),
+    groqApiKey: get('GROQ_API_KEY') ?? null,
+    groqBaseUrl: url('GROQ_BASE_URL', get('GROQ_BASE_URL'), ['http:', 'https:']),
+    groqModel: get('GROQ_MODEL') ?? DEFAULT_GROQ_MODEL,
+    hfToken: get('HF_TOKEN') ?? get('HUGGINGFACE_API_KEY') ?? null,
+    embeddingsUrl: url('EMBEDDINGS_URL', get('EMBEDDINGS_URL'), ['http:', 'https:']),
+    embeddingsModel: get('EMBEDDINGS_MODEL') ?? DEFAULT_EMBEDDINGS_MODEL,
+    port: int('PORT', DEFAULT_PORT, 0, 65535),
+    host: get('HOST') ?? '0.0.0.0',
+    logLevel: logLevel as LogLevel,
+    maxFileBytes: int('COPILOT_MAX_FILE_MB', 25, 1, 2048) * 1024 * 1024,
+    userRatePerMinute: int('COPILOT_USER_RATE_PER_MINUTE', 5, 1, 10_000),
+    groqTokensPerMinute: int('GROQ_TOKENS_PER_MINUTE', 12_000, 100, 10_000_000),
+    historyLimit: int('COPILOT_HISTORY_LIMIT', 10, 0, 200),
+  };
+  if (problems.length > 0) {
+    throw new UserError(problems.join('\n'), 'bad_config');
+  }
+  return Object.freeze(config);
+}
+
+/** A database URL with its password replaced, safe for messages and `config list`. */
+export function redactUrl(value: string): string {
+  try {
+    const parsed = new URL(value);
+    if (parsed.password) parsed.password = '****';
+    return parsed.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+/** Host and port of a database URL, for error messages. */
+export function describeDatabase(value: string): string {
+  try {
+    const parsed = new URL(value);
+    return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
+  } catch {
+    return 'the configured database';
+  }
+}

@@ -1,0 +1,48 @@
+/** The channels table: where the bot answers, and how. */
+import type { Queryable } from './backend.js';
+
+export type ChannelMode = 'all' | 'mention';
+export const CHANNEL_MODES: readonly ChannelMode[] = ['all', 'mention'];
+
+export interface Channel {
+  id: string;
+  mode: ChannelMode;
+  addedAt: Date;
+  addedBy: string;
+}
+
+interface ChannelRow {
+  id: string;
+  mode: ChannelMode;
+  added_at: Date | string;
+  added_by: string;
+}
+
+const toChannel = (r: ChannelRow): Channel => ({ id: r.id, mode: r.mode, addedAt: new Date(r.added_at), addedBy: r.added_by });
+
+export async function listChannels(db: Queryable): Promise<Channel[]> {
+  const { rows } = await db.query<ChannelRow>('select id, mode, added_at, added_by from channels order by added_at, id');
+  return rows.map(toChannel);
+}
+
+export async function getChannel(db: Queryable, id: string): Promise<Channel | null> {
+  const { rows } = await db.query<ChannelRow>('select id, mode, added_at, added_by from channels where id = $1', [id]);
+  return rows[0] ? toChannel(rows[0]) : null;
+}
+
+export async function insertChannel(db: Queryable, id: string, mode: ChannelMode, actor: string): Promise<Channel> {
+  const { rows } = await db.query<ChannelRow>(
+    'insert into channels (id, mode, added_by) values ($1, $2, $3) returning id, mode, added_at, added_by',
+    [id, mode, actor],
+  );
+  return toChannel(rows[0]!);
+}
+
+export async function updateChannelMode(db: Queryable, id: string, mode: ChannelMode): Promise<void> {
+  await db.query('update channels set mode = $2 where id = $1', [id, mode]);
+}
+
+export async function deleteChannel(db: Queryable, id: string): Promise<boolean> {
+  const { rowCount } = await db.query('delete from channels where id = $1', [id]);
+  return rowCount > 0;
+}

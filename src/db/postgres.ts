@@ -1,0 +1,114 @@
+/** The `pg` backend: a Pool against DATABASE_URL (or the embedded owner's socket). */
+import type { Pool, PoolClient, PoolConfig } from 'pg';
+import { DependencyError } from '../errors.js';
+import type { Db, Queryable, QueryResult } from './backend.js';
+import { databaseError } from './errors.js';
+
+export interface PostgresOptions {
+  url: string;
+  description: string;
+  max?: number;
+  /** Milliseconds to wait for a connection before failing. */
+  connectTimeoutMs?: number;
+}
+
+function wrap(client: Pool | PoolClient, description: string): Queryable {
+  return {
+    async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
+      try {
+        const result = await client.query(sql, params as unknown[] | undefined);
+        return { rows: result.rows as T[], rowCount: result.rowCount ?? 0 };
+      } catch (err) {
+        throw databaseError(err, description);
+      }
+    },
+    async exec(sql: string): Promise<void> {
+      try {
+        await client.query(sql);
+      } catch (err) {
+        throw databaseError(err, description);
+      }
+    },
+  };
+}
+
+export async function openPostgres(options: PostgresOptions): Promise<Db> {
+  const pg = (await import('pg')).default;
+  const config: PoolConfig = {
+    connectionString: options.url,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    idleTimeoutMillis: 30_000,
+    allowExitOnIdle: true,
+    application_name: 'copilot',
+  };
+  const pool = new pg.Pool(config);
+  // An idle client losing its connection (server restart) must not crash the process.
+  pool.on('error', () => {});
+  const base = wrap(pool, options.description);
+  // Fail fast with a clear reason instead of on the first real query.
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw databaseError(err, options.description);
+  }
+  const listeners: PoolClient[] = [];
+  return {
+    kind: 'postgres',
+    description: options.description,
+    query: base.query,
+    exec: base.exec,
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      let client: PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (err) {
+        throw databaseError(err, options.description);
+      }
+      const tx = wrap(client, options.description);
+      try {
+        await tx.exec('begin');
+        const result = await fn(tx);
+        await tx.exec('commit');
+        client.release();
+        return result;
+      } catch (err) {
+        try {
+          await client.query('rollback');
+          client.release();
+        } catch {
+          client.release(true);
+        }
+        throw err;
+      }
+    },
+    async listen(channel: string, onNotify: (payload: string) => void) {
+      if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`bad channel name ${channel}`);
+      const client = await pool.connect().catch((err: unknown) => {
+        throw databaseError(err, options.description);
+      });
+      listeners.push(client);
+      client.on('notification', (msg) => {
+        if (msg.channel === channel) onNotify(msg.payload ?? '');
+      });
+      client.on('error', () => {});
+      await client.query(`listen ${channel}`);
+      return async () => {
+        const i = listeners.indexOf(client);
+        if (i >= 0) listeners.splice(i, 1);
+        await client.query(`unlisten ${channel}`).catch(() => {});
+        client.release(true);
+      };
+    },
+    async close(): Promise<void> {
+      for (const client of listeners.splice(0)) client.release(true);
+      await pool.end().catch((err: unknown) => {
+        throw new DependencyError(`closing the database pool failed: ${(err as Error).message}`, 'database', {
+          cause: err,
+        });
+      });
+    },
+  };
+}
