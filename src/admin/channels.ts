@@ -23,14 +23,15 @@ export function parseMode(value: string | undefined): ChannelMode {
   return mode;
 }
 
-function uniqueIds(ids: string[]): string[] {
+/** Validates every ID before anything changes; duplicates collapse. */
+export function parseChannelIds(ids: string[]): string[] {
   if (ids.length === 0) throw new UserError('give at least one channel ID', 'missing_argument');
   // Validate all before changing anything.
   return [...new Set(ids.map((id) => assertSnowflake(id)))];
 }
 
 export async function addChannels(db: Db, ids: string[], mode: ChannelMode, actor: string): Promise<ChannelChange[]> {
-  const unique = uniqueIds(ids);
+  const unique = parseChannelIds(ids);
   return db.transaction(async (tx) => {
     const changes: ChannelChange[] = [];
     for (const id of unique) {
@@ -52,7 +53,7 @@ export async function addChannels(db: Db, ids: string[], mode: ChannelMode, acto
 }
 
 export async function removeChannels(db: Db, ids: string[], actor: string): Promise<ChannelChange[]> {
-  const unique = uniqueIds(ids);
+  const unique = parseChannelIds(ids);
   return db.transaction(async (tx) => {
     const existing: Channel[] = [];
     for (const id of unique) {

@@ -35,7 +35,7 @@ export async function createContext(globals: GlobalOptions): Promise<Context> {
     stdinTTY: Boolean(process.stdin.isTTY),
     async withDb(command, fn, options = {}) {
       const { openDatabase } = await import('../db/open.js');
-      const db = await openDatabase(config, { command, ...options });
+      const db = await openDatabase(config, { command, notice: (m) => out.note(out.style.dim(m)), ...options });
       try {
         return await fn(db);
       } finally {

@@ -1,4 +1,5 @@
 /** The embedded backend: PGlite + pgvector in COPILOT_HOME/data, owned through the lock file. */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 import { DependencyError } from '../errors.js';
@@ -6,6 +7,10 @@ import type { Db, Queryable, QueryResult } from './backend.js';
 import type { HeldLock } from './lock.js';
 
 export const DATA_DIR = 'data';
+
+export function embeddedExists(home: string): boolean {
+  return existsSync(join(home, DATA_DIR, 'PG_VERSION'));
+}
 
 interface PgliteLike {
   query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[]; affectedRows?: number }>;

@@ -56,7 +56,7 @@ export function databaseError(err: unknown, description: string): Error {
       cause: err,
     });
   }
-  if (/extension "vector"|vector\.control|type "vector" does not exist/i.test(message)) {
+  if ((e.code === '58P01' || e.code === '0A000' || e.code === '42704') && /vector/i.test(message)) {
     return new DependencyError(PGVECTOR_HINT, 'pgvector_missing', { cause: err });
   }
   return err instanceof Error ? err : new Error(message);

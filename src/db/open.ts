@@ -15,6 +15,8 @@ export interface OpenOptions {
   poolSize?: number;
   /** How long to wait for a short-lived owner of the embedded database (default 2 s). */
   lockWaitMs?: number;
+  /** Told about slow one-time work (creating the embedded database). */
+  notice?: (message: string) => void;
 }
 
 export async function openDatabase(config: Config, options: OpenOptions): Promise<Db> {
@@ -46,7 +48,10 @@ export async function openDatabase(config: Config, options: OpenOptions): Promis
         );
       }
     } else {
-      const { openEmbedded } = await import('./embedded.js');
+      const { openEmbedded, embeddedExists } = await import('./embedded.js');
+      if (!embeddedExists(config.home)) {
+        options.notice?.(`Creating the embedded database in ${config.home} (first run; this takes a few seconds)…`);
+      }
       db = await openEmbedded(config.home, result.held);
     }
   }

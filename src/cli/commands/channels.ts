@@ -1,5 +1,5 @@
 /** `copilot channels list|add|remove` — flags in, printing out; the logic is in src/admin. */
-import { addChannels, listChannels, parseMode, removeChannels } from '../../admin/channels.js';
+import { addChannels, listChannels, parseChannelIds, parseMode, removeChannels } from '../../admin/channels.js';
 import type { ChannelChange } from '../../admin/channels.js';
 import type { Context } from '../context.js';
 import { when } from '../output.js';
@@ -34,13 +34,15 @@ function describeChange(ctx: Context, c: ChannelChange): string {
 
 export async function add(ctx: Context, ids: string[], opts: { mode?: string }): Promise<void> {
   const mode = parseMode(opts.mode);
-  const changes = await ctx.withDb('channels add', (db) => addChannels(db, ids, mode, ctx.actor));
+  const valid = parseChannelIds(ids);
+  const changes = await ctx.withDb('channels add', (db) => addChannels(db, valid, mode, ctx.actor));
   ctx.out.data(changes);
   for (const c of changes) ctx.out.line(describeChange(ctx, c));
 }
 
 export async function remove(ctx: Context, ids: string[]): Promise<void> {
-  const changes = await ctx.withDb('channels remove', (db) => removeChannels(db, ids, ctx.actor));
+  const valid = parseChannelIds(ids);
+  const changes = await ctx.withDb('channels remove', (db) => removeChannels(db, valid, ctx.actor));
   ctx.out.data(changes);
   for (const c of changes) ctx.out.line(describeChange(ctx, c));
 }

@@ -20,7 +20,9 @@ export async function list(ctx: Context): Promise<void> {
 
 export async function show(ctx: Context, id: string, opts: { limit?: string }): Promise<void> {
   const limit = Number(opts.limit ?? 20);
-  const messages = await ctx.withDb('convo show', (db) => showConversation(db, id, limit));
+  if (!Number.isInteger(limit) || limit < 1) throw new UserError(`--limit must be a positive whole number (got "${opts.limit}")`, 'bad_limit');
+  const target = conversationId(id);
+  const messages = await ctx.withDb('convo show', (db) => showConversation(db, target, limit));
   ctx.out.data(messages);
   if (messages.length === 0) {
     ctx.out.line('No messages (the conversation was reset).');

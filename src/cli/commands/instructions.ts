@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { instructionsHistory, normaliseInstructions, setInstructions, showInstructions } from '../../admin/instructions.js';
 import type { SetResult } from '../../admin/instructions.js';
+import { assertSnowflake } from '../../admin/validate.js';
 import { UserError } from '../../errors.js';
 import type { Context } from '../context.js';
 import { truncate, when } from '../output.js';
@@ -17,6 +18,7 @@ function positiveInt(value: string | undefined, flag: string): number {
 
 export async function show(ctx: Context, opts: { channel?: string; history?: boolean; limit?: string }): Promise<void> {
   const { out } = ctx;
+  if (opts.channel !== undefined) assertSnowflake(opts.channel);
   if (opts.history) {
     const limit = positiveInt(opts.limit, '--limit');
     const entries = await ctx.withDb('instructions show', (db) => instructionsHistory(db, opts.channel, limit));
@@ -66,6 +68,7 @@ function report(ctx: Context, result: SetResult): void {
 }
 
 export async function set(ctx: Context, words: string[], opts: { file?: string; channel?: string }): Promise<void> {
+  if (opts.channel !== undefined) assertSnowflake(opts.channel);
   const fromStdin = words.length === 1 && words[0] === '-';
   const sources = [words.length > 0, opts.file !== undefined].filter(Boolean).length;
   if (sources === 0) throw new UserError('give the instructions as TEXT, --file F, or - (stdin)', 'missing_argument');
@@ -97,6 +100,7 @@ function editWithEditor(editor: string, current: string): string {
 }
 
 export async function edit(ctx: Context, opts: { channel?: string }): Promise<void> {
+  if (opts.channel !== undefined) assertSnowflake(opts.channel);
   const editor = process.env.VISUAL || process.env.EDITOR;
   if (!editor && !ctx.stdinTTY) {
     throw new UserError('instructions edit needs $EDITOR or a terminal — use `copilot instructions set --file F` instead', 'no_terminal');

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every test against both database backends: native PostgreSQL + pgvector
+# (TEST_DATABASE_URL, or a throwaway cluster provisioned here) and the embedded PGlite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${TEST_DATABASE_URL:-}" ]; then
+  bash scripts/provision-postgres.sh
+  eval "$(bash scripts/pg-cluster.sh start)"
+  trap 'bash scripts/pg-cluster.sh stop "$PG_CLUSTER_DIR"' EXIT
+  echo "test database: throwaway cluster at $TEST_DATABASE_URL" >&2
+fi
+export TEST_DATABASE_URL
+
+# One migrated embedded database, copied by every test that needs a fresh one (creating one
+# from nothing takes PGlite several seconds).
+COPILOT_TEST_TEMPLATE=$(mktemp -d /tmp/copilot-template.XXXXXX)
+export COPILOT_TEST_TEMPLATE
+trap_cmd=$(trap -p EXIT | sed -E "s/^trap -- '(.*)' EXIT$/\1/")
+trap "rm -rf '$COPILOT_TEST_TEMPLATE'; ${trap_cmd:-true}" EXIT
+node dist/test/support/make-template.js "$COPILOT_TEST_TEMPLATE"
+
+node --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout=300000 "${@:-dist/test/}"
