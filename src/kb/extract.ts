@@ -509,6 +509,15 @@ function readingOrder(items: PositionedText[], depth = 0): PositionedText[][] {
   if (!gutter) return [items];
   const spanning = rows.filter((r) => r.spans.some(([a, b]) => a < gutter.to - 1 && b > gutter.from + 1));
   const spanningSet = new Set(spanning);
+  // a footer set apart below the columns belongs after both of them, not in the column it sits under
+  const deltas = rows.slice(1).map((r, i) => rows[i]!.y - r.y);
+  const usual = median(deltas.filter((d) => d > 0));
+  for (let k = rows.length - 1; k >= Math.max(1, rows.length - 3); k--) {
+    if (deltas[k - 1]! > 2.5 * usual && deltas[k - 1]! > 2 * rows[k]!.size) {
+      for (let j = k; j < rows.length; j++) spanningSet.add(rows[j]!);
+      break;
+    }
+  }
   const blocks: PositionedText[][] = [];
   let region: { left: PositionedText[]; right: PositionedText[] } = { left: [], right: [] };
   const flush = () => {
@@ -801,7 +810,7 @@ async function hasTextOperators(pdfjs: PdfJs, doc: PdfDoc, total: number): Promi
     pdfjs.OPS.nextLineSetSpacingShowText,
   ]);
   try {
-    for (let n = 1; n <= Math.min(total, 5); n++) {
+    for (let n = 1; n <= Math.min(total, 3); n++) {
       const page = await doc.getPage(n);
       const list = await page.getOperatorList();
       page.cleanup();

@@ -676,11 +676,58 @@ const MANUAL: ManualPage[] = [
   },
 ];
 
-// Some pages get a second, more discursive paragraph to vary length and vocabulary.
-const EXTRA: Record<number, string> = {
+// A further paragraph per page: more specific detail, and neighbours for retrieval to tell apart.
+const MORE: Record<number, string> = {
+  1: 'Throughout this guide, examples use a workspace called Northwind Trading with a PostgreSQL sales database, a finance share on a Windows file server and an S3 bucket named northwind-exports. Replace these names with your own.',
+  2: 'Virtual machines are supported on VMware, Hyper-V and KVM. Give the virtual machine at least two processor cores; with a single core the preview and a running export compete and the console feels sluggish.',
+  3: 'Group Policy deployments can use the same MSI package. Assign it to computers rather than users, so that the agent service is installed before anybody signs in, and pass the licence key through a transform file.',
+  4: 'Headless Linux servers do not need the console at all. Install the acme-exporter-agent package instead of the full one, manage profiles from another machine, and let the agent on the server run them.',
+  5: 'Trial licences run for 21 days with all Business features and a limit of 10,000 rows per export. Converting a trial into a paid subscription keeps every profile, schedule and destination you created.',
+  6: 'Nothing is written to the source during an export, and the preview reads at most 200 rows, so it is safe to experiment with production databases while you learn how the designer works.',
+  7: 'For CSV, values containing the delimiter, quotes or line breaks are enclosed in double quotes, and quotes inside values are doubled, following RFC 4180. Choose Always quote to enclose every value.',
+  8: 'Number formats follow the locale of the export, not of the computer. Set Locale to de-DE, for example, to get a comma as decimal separator and a point as thousands separator in CSV files meant for German spreadsheets.',
   9: 'A common question is why the designer forgets the semicolon delimiter after a restart: it does so until Remember last used settings is enabled, because only profiles are saved automatically.',
-  33: 'Environment variables are read once when the agent starts, so restart the agent service after changing them.',
+  10: 'Profiles can be locked by an Admin. A locked profile can still be run by Editors, but its format, filters and destination can only be changed by Admins, which protects exports that feed other systems.',
+  11: 'Schedules can be paused without deleting them with the Pause switch in the Profiles list, for example during database maintenance. A paused profile shows a grey clock icon and does not catch up when resumed.',
+  12: 'Incremental files contain only the new and changed rows, so downstream systems have to merge them. Tick Write change marker to add a column named _acme_op with the value insert or update to every row.',
+  13: 'Saved filters can be reused across profiles: write the condition once in Workspace > Saved filters, give it a name such as only_paid_orders, and pick it from the Filter box of any profile.',
+  14: 'On database servers under load, set a lower priority for exports with Source priority = low; the agent then pauses between batches whenever the server reports more than 80 percent processor use.',
+  15: 'Compressed files get the additional extension .gz, for example orders_2024-03-31_001.csv.gz. Most spreadsheet programs cannot open compressed files directly, so leave compression off for exports that people open by hand.',
+  16: 'When the destination folder does not exist, the agent creates it, including missing parent folders. Turn off Create missing folders to make such exports fail instead, which catches typing mistakes in paths.',
+  17: 'Each cloud destination has a Test button that uploads and deletes a small file named acme-write-test.txt, which proves that the credentials allow writing before the first real export runs.',
+  18: 'Some SFTP servers only allow uploads into an incoming folder and move files away immediately. For those servers switch off Verify upload, which otherwise reads the file size back after writing.',
+  19: 'Recipients outside the workspace only receive download links, never attachments, when the workspace option Restrict external attachments is enabled by an Owner.',
+  20: 'Slack and Microsoft Teams notifications are set up the same way as webhooks, using the incoming webhook address of a channel; the message then shows the profile, the row count and a link to the run.',
+  21: 'Backups are encrypted with the workspace key. A backup can therefore only be restored into the same workspace, or into a new installation after the workspace key has been imported from the customer portal.',
+  22: 'A restore never deletes exported files or run history. Schedules restored from an older backup may immediately catch up missed runs, so pause profiles first if that would cause duplicate deliveries.',
+  23: 'In the data preview, Ctrl+F searches the visible rows, Ctrl+C copies the selected cells as tab-separated text, and Ctrl+plus and Ctrl+minus change the font size of the grid.',
+  24: 'The command-line tool reads the same configuration as the agent. Run it as the same operating system user, or pass --config with the path of exporter.toml, otherwise it will not find the profiles.',
+  25: 'Seats can be added at any time and are charged pro rata for the rest of the billing period. The Billing portal shows the number of seats in use next to the number paid for.',
+  26: 'Moving from monthly to annual billing is treated as an upgrade: it takes effect immediately and the unused part of the current month is credited against the first annual invoice.',
+  27: 'The billing contact can differ from the Owner; enter an accounts payable address in the Billing portal so that invoices and payment reminders reach the right people.',
+  28: 'Custom roles are available on the Enterprise plan. They combine individual permissions, such as running exports without editing profiles, for teams with stricter separation of duties.',
+  29: 'For Oracle sources the account additionally needs SELECT on the dictionary views ALL_TAB_COLUMNS and ALL_CONSTRAINTS, which the designer uses to list columns and keys.',
+  30: 'Group claims from the identity provider can be mapped to roles, for example members of the group data-engineering become Editors. Changes to group membership apply at the next sign-in.',
+  31: 'Security keys that support FIDO2, such as YubiKey, can be registered in addition to an authenticator app. Accounts with a security key can sign in without typing a one-time code.',
+  32: 'Enterprise workspaces can stream audit entries to a SIEM system through syslog or a webhook in real time, in addition to keeping them in the workspace.',
+  33: 'Environment variables are read once when the agent starts, so restart the agent service after changing them. Proxy settings entered in the console apply to the agent and the console alike.',
+  34: 'Client certificates for mutual TLS can be configured per destination; the certificate and its private key are stored encrypted like other credentials.',
+  35: 'Outbound connections to data sources use their usual ports, for example 5432 for PostgreSQL, 3306 for MySQL and 1433 for SQL Server, and must be allowed from the machine running the agent.',
+  36: 'Read replicas are a good choice for heavy exports: point the connection at a replica, and the primary database that serves your applications is not affected by long-running queries.',
+  37: 'Excel files with several sheets can be read one sheet at a time or all sheets together; in the latter case a column named _sheet tells which sheet each row came from.',
+  38: 'Nested JSON objects are flattened into columns with dotted names such as customer.address.city. Arrays are written as JSON text unless Explode arrays is chosen, which creates one row per element.',
+  39: 'Masked columns are marked in the History tab of each run, so that auditors can verify which rules were applied to a particular file without opening it.',
+  40: 'Debug logging makes log files grow quickly and slows exports down. Remember to set the level back to info when the investigation is over.',
   41: 'Troubleshooting tip: when an export fails with E-1004 although the password is right, check whether the database requires encrypted connections.',
+  42: 'Destination errors never leave half-written files behind: the agent removes the .partial file and the previous export, if any, stays in place untouched.',
+  43: 'E-3020 means that the workspace has been suspended because of an unpaid invoice; exports start again automatically once the payment arrives.',
+  44: 'XLSX is the slowest format to write, because the whole sheet is assembled before it is saved. For exports above one million rows, Parquet or CSV are many times faster.',
+  45: 'The Beta channel is not recommended for servers that deliver data to other systems. Release notes for every version are shown in the console after an update.',
+  46: 'Uninstalling the program does not cancel the subscription. Cancel it separately in the Billing portal if the workspace is no longer needed.',
+  47: 'On macOS the agent is a launch daemon named com.acme.exporter.agent. Check it with sudo launchctl print system/com.acme.exporter.agent.',
+  48: 'Dates and numbers in the console follow the regional format of the operating system, independently of the chosen language.',
+  49: 'The status page at status.acme.example shows incidents affecting the licence server, the file service and the Cloud API.',
+  50: 'Version 4.2.1 fixed a problem where scheduled exports ran one hour late after a change to daylight saving time.',
 };
 
 export interface ManualFact {
@@ -693,6 +740,16 @@ export const MANUAL_TITLE = 'Acme Exporter 4 Administrator Guide';
 
 /** What sits where in longManual(): one to two literal facts per page (pages 1–50). */
 export const manualFacts: ManualFact[] = MANUAL.flatMap((p, i) => p.facts.map((fact) => ({ page: i + 1, topic: p.title, fact })));
+
+/** The source text of each manual page (pages 1–50), for writing questions against any sentence. */
+export const manualPages: { page: number; topic: string; paragraphs: string[] }[] = MANUAL.map((p, i) => ({
+  page: i + 1,
+  topic: p.title,
+  paragraphs: [
+    ...p.paragraphs.flatMap((para) => (typeof para === 'string' ? [para] : 'steps' in para ? para.steps : para.bullets)),
+    ...(MORE[i + 1] ? [MORE[i + 1]!] : []),
+  ],
+}));
 
 export interface ManualLayout {
   pdf: Buffer;
@@ -722,8 +779,8 @@ export async function longManualWithLayout(pages = 50): Promise<ManualLayout> {
         else if ('steps' in para) ps.list(para.steps, true);
         else ps.list(para.bullets, false);
       }
-      const extra = EXTRA[p];
-      if (extra && round === 0) ps.paragraph(extra);
+      const more = MORE[(p - 1) % MANUAL.length + 1];
+      if (more) ps.paragraph(more);
       footer(ps, `Acme Exporter 4 Administrator Guide · page ${p} of ${pages}`);
       ps.flush();
     }
@@ -951,6 +1008,13 @@ export const twoColumnFacts: TwoColumnFact[] = NEWSLETTER.flatMap((pg) =>
     (column === 'left' ? pg.left : pg.right).flatMap((a) =>
       a.paragraphs.flatMap((p) => firstSentences(p).filter((s) => s.length > 120).slice(0, 1)).map((sentence) => ({ page: pg.page, column, sentence })),
     ),
+  ),
+);
+
+/** The articles of twoColumnDoc() per page and column. */
+export const newsletterPages: { page: number; column: 'left' | 'right'; title: string; paragraphs: string[] }[] = NEWSLETTER.flatMap((pg) =>
+  (['left', 'right'] as const).flatMap((column) =>
+    (column === 'left' ? pg.left : pg.right).map((a) => ({ page: pg.page, column, title: a.title, paragraphs: a.paragraphs })),
   ),
 );
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { before, describe, test } from 'node:test';
 import { UserError } from '../../src/errors.js';
 import {
@@ -16,6 +17,7 @@ import {
   longManual,
   longManualWithLayout,
   manualFacts,
+  manualPages,
   scannedPdf,
   tableFacts,
   tablesDoc,
@@ -73,6 +75,12 @@ describe('detectType', () => {
   });
 });
 
+test('pdf.js is loaded lazily, not when the module is imported', () => {
+  const compiled = readFileSync(new URL('../../src/kb/extract.js', import.meta.url), 'utf8');
+  assert.doesNotMatch(compiled, /^\s*import\b[^;(]*['"]pdfjs-dist/m);
+  assert.match(compiled, /await import\(|import\('pdfjs-dist/);
+});
+
 describe('PDF: 50-page manual', () => {
   let layout: ManualLayout;
   let extracted: Extracted;
@@ -94,6 +102,13 @@ describe('PDF: 50-page manual', () => {
     assert.equal(extracted.units[8]!.section, '9. Keeping settings between exports');
     assert.equal(extracted.units[32]!.section, '33. Proxy configuration');
     for (const u of extracted.units) assert.match(u.text, new RegExp(`page ${u.page} of 50`));
+  });
+
+  test('every sentence of the source is on its page', () => {
+    for (const p of manualPages) {
+      const text = flat(pageText(extracted, p.page));
+      for (const para of p.paragraphs) assert.ok(text.includes(flat(para)), `page ${p.page}: ${para.slice(0, 60)}`);
+    }
   });
 
   test('every known fact is on its page and on no other', () => {
@@ -173,6 +188,7 @@ describe('PDF: two columns', () => {
       const firstRight = Math.min(...right.map((f) => text.indexOf(f.sentence)));
       assert.ok(lastLeft >= 0 && firstRight > lastLeft, `page ${page}: left before right`);
       assert.ok(text.startsWith('Acme Quarterly: news for Acme Exporter administrators'), 'full-width title first');
+      assert.ok(text.endsWith(`Acme Quarterly · issue 12 · page ${page}`), 'the footer under the columns comes last');
     }
   });
 });
