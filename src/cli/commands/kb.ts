@@ -1,14 +1,177 @@
-/** `copilot kb ...` — implemented with the knowledge base. */
-import { DependencyError } from '../../errors.js';
+/** `copilot kb ingest|list|show|remove|search|embed|gaps`. */
+import { createEmbedder } from '../../kb/embed.js';
+import { DependencyError, UserError, errorMessage } from '../../errors.js';
 import type { Context } from '../context.js';
+import { truncate, when } from '../output.js';
+import { bar, startProgress } from '../progress.js';
 
-const notYet = async (_ctx: Context): Promise<void> => {
-  throw new DependencyError('the knowledge base commands are not available yet in this version', 'not_available');
-};
-export const ingest = notYet;
-export const list = notYet;
-export const show = notYet;
-export const remove = notYet;
-export const search = notYet;
-export const embed = notYet;
-export const gaps = notYet;
+function positiveInt(value: string | undefined, flag: string, max = 100): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new UserError(`${flag} must be a whole number from 1 to ${max} (got "${value}")`, 'bad_number');
+  return n;
+}
+
+function sizeLabel(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} kB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+const NO_EMBEDDER = 'no embeddings provider configured (HF_TOKEN or EMBEDDINGS_URL): chunks are stored for full-text search; run `copilot kb embed` after adding one';
+
+export async function ingest(ctx: Context, files: string[], opts: { replace?: boolean }): Promise<void> {
+  const { out } = ctx;
+  const embedder = createEmbedder(ctx.config);
+  if (!embedder) out.note(out.style.yellow(NO_EMBEDDER));
+  const { ingestFile } = await import('../../kb/ingest.js');
+  type Row = { file: string; status: string; name?: string; documentId?: number; pages?: number; chunks?: number; embedded?: number; truncated?: number; seconds?: number; error?: { code: string; message: string } };
+  const results: Row[] = [];
+  let userErrors = 0;
+  let dependencyError: unknown = null;
+  await ctx.withDb('kb ingest', async (db) => {
+    for (const file of files) {
+      const progress = await startProgress(out, `${file}: reading`);
+      try {
+        const r = await ingestFile(
+          {
+            db,
+            embedder,
+            maxFileBytes: ctx.config.maxFileBytes,
+            onProgress: (p) => {
+              if (p.phase === 'extract') progress.update(`${file}: pages read ${bar(p.done, p.total)}`);
+              else if (p.phase === 'embed') progress.update(`${file}: chunks embedded ${bar(p.done, p.total)}`);
+              else progress.update(`${file}: storing ${p.total} chunks`);
+            },
+          },
+          file,
+          { replace: opts.replace },
+        );
+        progress.stop();
+        const { timings: _t, ...row } = r;
+        results.push(row);
+        if (r.status === 'already_ingested') out.note(`${file}: already ingested${r.name !== r.file.split('/').pop() ? ` as "${r.name}"` : ''} — nothing to do`);
+        if (r.truncated > 0) out.warn(`${file}: ${r.truncated} chunk(s) are longer than the embedding model reads; their ends are not embedded`);
+      } catch (err) {
+        progress.stop();
+        if (err instanceof UserError) userErrors++;
+        else dependencyError ??= err;
+        const code = err instanceof UserError || err instanceof DependencyError ? err.code : 'internal';
+        results.push({ file, status: 'failed', error: { code, message: errorMessage(err) } });
+        out.note(`${out.style.red('✗')} ${errorMessage(err)}`);
+        // A failing dependency will fail the next files too: stop here.
+        if (!(err instanceof UserError)) break;
+      }
+    }
+  });
+  out.data(results);
+  const done = results.filter((r) => r.status !== 'failed');
+  if (done.length > 0) {
+    await out.table(
+      ['File', 'Status', 'Pages', 'Chunks', 'Embedded', 'Seconds'],
+      done.map((r) => [r.file, r.status.replace('_', ' '), r.pages ?? '', r.chunks ?? '', r.embedded ?? '', r.seconds?.toFixed(2) ?? '']),
+    );
+  }
+  const failed = results.length - done.length;
+  if (dependencyError) {
+    throw new DependencyError(`${failed} file(s) not ingested: ${errorMessage(dependencyError)}`, (dependencyError as DependencyError).code ?? 'ingest_failed', { cause: dependencyError });
+  }
+  if (userErrors > 0) throw new UserError(`${userErrors} of ${files.length} file(s) not ingested (see above); nothing was written for them`, 'ingest_rejected');
+}
+
+export async function list(ctx: Context): Promise<void> {
+  const { listDocuments } = await import('../../kb/service.js');
+  const docs = await ctx.withDb('kb list', (db) => listDocuments(db));
+  ctx.out.data(docs);
+  if (docs.length === 0) {
+    ctx.out.line('The knowledge base is empty — add files with `copilot kb ingest <file...>`.');
+    return;
+  }
+  await ctx.out.table(
+    ['ID', 'Name', 'Type', 'Pages', 'Chunks', 'Embedded', 'Size', 'Ingested'],
+    docs.map((d) => [d.id, d.name, d.type, d.pages, d.chunks, d.chunks ? `${Math.round((100 * d.embedded) / d.chunks)}%` : '–', sizeLabel(d.bytes), when(d.createdAt)]),
+  );
+}
+
+export async function show(ctx: Context, ref: string): Promise<void> {
+  const { showDocument } = await import('../../kb/service.js');
+  const result = await ctx.withDb('kb show', (db) => showDocument(db, ref));
+  const { out } = ctx;
+  out.data(result);
+  const d = result.document;
+  out.line(`${out.style.bold(d.name)} (id ${d.id}, ${d.type})`);
+  out.line(`pages ${d.pages} · chunks ${d.chunks} · embedded ${d.embedded} · ${sizeLabel(d.bytes)} · sha256 ${d.sha256.slice(0, 12)}… · ingested ${when(d.createdAt)}${d.embeddingModel ? ` · model ${d.embeddingModel}` : ''}`);
+  for (const c of result.chunks) {
+    const where = c.page !== null ? `p.${c.page}` : c.section ? `§ ${c.section}` : '';
+    out.line('');
+    out.line(out.style.dim(`#${c.ordinal} ${where}${c.embedded ? '' : ' (no vector)'}`));
+    out.line(truncate(c.content, 400));
+  }
+}
+
+export async function remove(ctx: Context, refs: string[]): Promise<void> {
+  const { removeDocuments } = await import('../../kb/service.js');
+  const removed = await ctx.withDb('kb remove', (db) => removeDocuments(db, refs));
+  ctx.out.data(removed);
+  for (const d of removed) ctx.out.line(`${ctx.out.style.green('removed')} ${d.name} (id ${d.id})`);
+}
+
+export async function search(ctx: Context, words: string[], opts: { k?: string }): Promise<void> {
+  const k = positiveInt(opts.k, '-k', 50);
+  const query = words.join(' ').trim();
+  if (!query) throw new UserError('the search query is empty', 'empty_query');
+  const { searchKnowledgeBase } = await import('../../kb/service.js');
+  const embedder = createEmbedder(ctx.config);
+  const result = await ctx.withDb('kb search', (db) => searchKnowledgeBase(db, embedder, query, { k }));
+  const { out } = ctx;
+  if (result.notice) out.note(out.style.yellow(result.notice));
+  out.data({
+    mode: result.mode,
+    relevance: result.relevance,
+    results: result.passages.map((p, i) => ({ rank: i + 1, score: p.score, cosine: p.cosine, coverage: p.coverage, document: p.documentName, page: p.page, section: p.section, content: p.content })),
+  });
+  if (result.passages.length === 0) {
+    out.line('No matching passages.');
+    return;
+  }
+  await out.table(
+    ['#', 'Score', 'File', 'Page', 'Snippet'],
+    result.passages.map((p, i) => [i + 1, p.score.toFixed(4), p.documentName, p.page ?? (p.section ? `§ ${p.section}` : ''), truncate(p.content, 90)]),
+  );
+  out.note(out.style.dim(`${result.mode} retrieval · relevance ${result.relevance.score.toFixed(2)} (${result.relevance.answerable ? 'likely covered' : 'probably not covered'})`));
+}
+
+export async function embed(ctx: Context, opts: { rebuild?: boolean }): Promise<void> {
+  const { embedMissing } = await import('../../kb/service.js');
+  const embedder = createEmbedder(ctx.config);
+  const progress = await startProgress(ctx.out, 'embedding');
+  try {
+    const result = await ctx.withDb('kb embed', (db) =>
+      embedMissing(db, embedder, { rebuild: opts.rebuild, onProgress: (p) => progress.update(`chunks embedded ${bar(p.done, p.total)}`) }),
+    );
+    progress.stop();
+    ctx.out.data(result);
+    ctx.out.line(`${ctx.out.style.green('embedded')} ${result.embedded} chunk(s) with ${result.model} (${result.dimension} dimensions)${result.rebuilt ? ', rebuilt' : ''}`);
+  } catch (err) {
+    progress.stop();
+    throw err;
+  }
+}
+
+export function parseSince(value: string | undefined, now = Date.now()): Date {
+  const m = /^(\d+)\s*([mhdw])$/.exec((value ?? '7d').trim());
+  if (!m) throw new UserError(`--since must look like 30m, 24h, 7d or 2w (got "${value}")`, 'bad_since');
+  const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2] as 'm' | 'h' | 'd' | 'w'];
+  return new Date(now - Number(m[1]) * unit);
+}
+
+export async function gaps(ctx: Context, opts: { since?: string }): Promise<void> {
+  const since = parseSince(opts.since);
+  const { listGaps } = await import('../../db/gaps.js');
+  const rows = await ctx.withDb('kb gaps', (db) => listGaps(db, since));
+  ctx.out.data(rows);
+  if (rows.length === 0) {
+    ctx.out.line(`No unanswered questions since ${when(since)}.`);
+    return;
+  }
+  await ctx.out.table(['Count', 'Question', 'Last asked'], rows.map((g) => [g.count, truncate(g.question, 80), when(g.lastAskedAt)]));
+}

@@ -1,0 +1,181 @@
+/** Documents and their chunks (full text + vectors), and the lexeme statistics kept with them. */
+import type { Queryable } from './backend.js';
+
+export type DocumentType = 'pdf' | 'markdown' | 'text';
+
+export interface DocumentRow {
+  id: number;
+  name: string;
+  sha256: string;
+  bytes: number;
+  pages: number;
+  type: DocumentType;
+  embeddingModel: string | null;
+  createdAt: Date;
+}
+
+export interface DocumentSummary extends DocumentRow {
+  chunks: number;
+  embedded: number;
+}
+
+export interface NewChunk {
+  ordinal: number;
+  page: number | null;
+  section: string | null;
+  content: string;
+  truncated: boolean;
+  embedding: number[] | null;
+}
+
+interface Row {
+  id: string | number;
+  name: string;
+  sha256: string;
+  bytes: string | number;
+  pages: number;
+  type: DocumentType;
+  embedding_model: string | null;
+  created_at: Date | string;
+  chunks?: string | number;
+  embedded?: string | number;
+}
+
+const toDocument = (r: Row): DocumentRow => ({
+  id: Number(r.id),
+  name: r.name,
+  sha256: r.sha256,
+  bytes: Number(r.bytes),
+  pages: r.pages,
+  type: r.type,
+  embeddingModel: r.embedding_model,
+  createdAt: new Date(r.created_at),
+});
+
+const COLUMNS = 'd.id, d.name, d.sha256, d.bytes, d.pages, d.type, d.embedding_model, d.created_at';
+
+export async function listDocuments(db: Queryable): Promise<DocumentSummary[]> {
+  const { rows } = await db.query<Row>(
+    `select ${COLUMNS}, count(c.id) as chunks, count(c.embedding) as embedded
+     from documents d left join chunks c on c.document_id = d.id group by d.id order by d.id`,
+  );
+  return rows.map((r) => ({ ...toDocument(r), chunks: Number(r.chunks), embedded: Number(r.embedded) }));
+}
+
+export async function findDocument(db: Queryable, by: { id?: number; name?: string; sha256?: string }): Promise<DocumentRow | null> {
+  const { rows } = await db.query<Row>(
+    `select ${COLUMNS} from documents d
+     where ($1::bigint is null or d.id = $1) and ($2::text is null or d.name = $2) and ($3::text is null or d.sha256 = $3)
+     order by d.id limit 1`,
+    [by.id ?? null, by.name ?? null, by.sha256 ?? null],
+  );
+  return rows[0] ? toDocument(rows[0]) : null;
+}
+
+export async function insertDocument(
+  db: Queryable,
+  d: { name: string; sha256: string; bytes: number; pages: number; type: DocumentType; embeddingModel: string | null },
+): Promise<number> {
+  const { rows } = await db.query<{ id: string | number }>(
+    `insert into documents (name, sha256, bytes, pages, type, embedding_model) values ($1, $2, $3, $4, $5, $6) returning id`,
+    [d.name, d.sha256, d.bytes, d.pages, d.type, d.embeddingModel],
+  );
+  return Number(rows[0]!.id);
+}
+
+export function vectorLiteral(v: number[]): string {
+  return `[${v.join(',')}]`;
+}
+
+/** Inserts chunks in multi-row batches (one statement per batch, vectors as pgvector text). */
+export async function insertChunks(db: Queryable, documentId: number, chunks: NewChunk[], batch = 500): Promise<void> {
+  for (let i = 0; i < chunks.length; i += batch) {
+    const part = chunks.slice(i, i + batch);
+    await db.query(
+      `insert into chunks (document_id, ordinal, page, section, content, truncated, embedding)
+       select $1, t.ordinal, t.page, t.section, t.content, t.truncated, t.embedding::vector
+       from unnest($2::int[], $3::int[], $4::text[], $5::text[], $6::bool[], $7::text[])
+         as t(ordinal, page, section, content, truncated, embedding)`,
+      [
+        documentId,
+        part.map((c) => c.ordinal),
+        part.map((c) => c.page),
+        part.map((c) => c.section),
+        part.map((c) => c.content),
+        part.map((c) => c.truncated),
+        part.map((c) => (c.embedding ? vectorLiteral(c.embedding) : null)),
+      ],
+    );
+  }
+}
+
+/** Adds (sign 1) or removes (sign -1) a document's chunks from the lexeme statistics. */
+export async function updateLexemeStats(db: Queryable, documentId: number, sign: 1 | -1): Promise<void> {
+  await db.query(
+    `insert into kb_lexemes (lexeme, chunks)
+     select lexeme, $2 * n from (
+       select '' as lexeme, count(*) as n from chunks where document_id = $1
+       union all
+       select lexeme, count(*) from chunks, unnest(tsvector_to_array(tsv)) as lexeme where document_id = $1 group by lexeme
+     ) s where n > 0 order by lexeme
+     on conflict (lexeme) do update set chunks = greatest(0, kb_lexemes.chunks + excluded.chunks)`,
+    [documentId, sign],
+  );
+  if (sign < 0) await db.query("delete from kb_lexemes where chunks = 0 and lexeme <> ''");
+}
+
+export async function deleteDocument(db: Queryable, id: number): Promise<void> {
+  await updateLexemeStats(db, id, -1);
+  await db.query('delete from documents where id = $1', [id]);
+}
+
+export interface ChunkView {
+  id: number;
+  ordinal: number;
+  page: number | null;
+  section: string | null;
+  content: string;
+  truncated: boolean;
+  embedded: boolean;
+}
+
+export async function documentChunks(db: Queryable, documentId: number, limit: number): Promise<ChunkView[]> {
+  const { rows } = await db.query<{
+    id: string | number;
+    ordinal: number;
+    page: number | null;
+    section: string | null;
+    content: string;
+    truncated: boolean;
+    embedded: boolean;
+  }>(
+    `select id, ordinal, page, section, content, truncated, embedding is not null as embedded
+     from chunks where document_id = $1 order by ordinal limit $2`,
+    [documentId, limit],
+  );
+  return rows.map((r) => ({ ...r, id: Number(r.id) }));
+}
+
+/** Chunks without a vector, oldest first. */
+export async function chunksMissingEmbeddings(db: Queryable, limit: number, afterId = 0): Promise<{ id: number; content: string; section: string | null }[]> {
+  const { rows } = await db.query<{ id: string | number; content: string; section: string | null }>(
+    'select id, content, section from chunks where embedding is null and id > $2 order by id limit $1',
+    [limit, afterId],
+  );
+  return rows.map((r) => ({ id: Number(r.id), content: r.content, section: r.section }));
+}
+
+export async function setEmbeddings(db: Queryable, ids: number[], vectors: number[][]): Promise<void> {
+  await db.query(
+    `update chunks c set embedding = v.embedding::vector
+     from unnest($1::bigint[], $2::text[]) as v(id, embedding) where c.id = v.id`,
+    [ids, vectors.map(vectorLiteral)],
+  );
+}
+
+export async function countChunks(db: Queryable): Promise<{ documents: number; chunks: number; embedded: number }> {
+  const { rows } = await db.query<{ documents: string | number; chunks: string | number; embedded: string | number }>(
+    'select (select count(*) from documents) as documents, count(*) as chunks, count(embedding) as embedded from chunks',
+  );
+  return { documents: Number(rows[0]!.documents), chunks: Number(rows[0]!.chunks), embedded: Number(rows[0]!.embedded) };
+}

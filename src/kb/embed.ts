@@ -1,0 +1,191 @@
+/**
+ * Embeddings through @huggingface/inference feature extraction: Hugging Face Inference
+ * (HF_TOKEN + EMBEDDINGS_MODEL) or a TEI-compatible endpoint (EMBEDDINGS_URL). Batched, with
+ * bounded concurrency, a per-request timeout, and capped retries with backoff that honour
+ * Retry-After up to a cap. Vectors come back L2-normalised at the model's own dimension.
+ */
+import type { Config } from '../config.js';
+import { DependencyError } from '../errors.js';
+
+export interface Embedder {
+  readonly model: string;
+  /** Where the vectors come from, for messages ("Hugging Face Inference", or the endpoint's host). */
+  readonly provider: string;
+  /** Embeds texts in order; `onBatch` reports texts done so far. */
+  embed(texts: string[], options?: { onProgress?: (done: number) => void; signal?: AbortSignal }): Promise<number[][]>;
+}
+
+export interface EmbedderOptions {
+  batchSize?: number;
+  concurrency?: number;
+  /** Attempts per batch (first try included). */
+  attempts?: number;
+  timeoutMs?: number;
+  /** Longest wait honoured from a Retry-After header, and for backoff. */
+  maxRetryWaitMs?: number;
+  /** Backoff base: waits base, 2×base, 4×base… (capped). */
+  backoffMs?: number;
+}
+
+type FetchLike = typeof fetch;
+
+/** Raw call: texts → vectors (not normalised). Replaced in unit tests of the batching logic only. */
+export type EmbedCall = (texts: string[], signal: AbortSignal, fetchImpl: FetchLike) => Promise<unknown>;
+
+export function normalise(vector: number[]): number[] {
+  let sum = 0;
+  for (const v of vector) sum += v * v;
+  const norm = Math.sqrt(sum);
+  if (!Number.isFinite(norm) || norm === 0) throw new DependencyError('the embeddings provider returned a zero vector', 'embeddings_bad_output');
+  return vector.map((v) => v / norm);
+}
+
+/** One text's output → one vector: already pooled (number[]) or token vectors (mean-pooled). */
+function toVector(output: unknown): number[] {
+  if (Array.isArray(output) && output.every((v) => typeof v === 'number')) return output as number[];
+  if (Array.isArray(output) && output.every((row) => Array.isArray(row) && row.every((v) => typeof v === 'number'))) {
+    const rows = output as number[][];
+    const dim = rows[0]?.length ?? 0;
+    const mean = new Array<number>(dim).fill(0);
+    for (const row of rows) for (let i = 0; i < dim; i++) mean[i]! += row[i]! / rows.length;
+    return mean;
+  }
+  throw new DependencyError('the embeddings provider returned output of an unexpected shape', 'embeddings_bad_output');
+}
+
+export function parseBatch(output: unknown, expected: number): number[][] {
+  if (!Array.isArray(output) || output.length !== expected) {
+    throw new DependencyError(
+      `the embeddings provider returned ${Array.isArray(output) ? output.length : 'no'} vectors for ${expected} texts`,
+      'embeddings_bad_output',
+    );
+  }
+  const vectors = output.map((o) => normalise(toVector(o)));
+  const dim = vectors[0]!.length;
+  if (vectors.some((v) => v.length !== dim)) throw new DependencyError('the embeddings provider returned vectors of different sizes', 'embeddings_bad_output');
+  return vectors;
+}
+
+interface Attempt {
+  status?: number;
+  retryAfterMs?: number;
+}
+
+function statusOf(err: unknown): number | undefined {
+  const e = err as { httpResponse?: { status?: number }; status?: number };
+  return e?.httpResponse?.status ?? e?.status;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
+
+export function createEmbedder(config: Config, options: EmbedderOptions = {}, call?: EmbedCall): Embedder | null {
+  if (!config.embeddingsUrl && !config.hfToken) return null;
+  const provider = config.embeddingsUrl ? new URL(config.embeddingsUrl).host : 'Hugging Face Inference';
+  const batchSize = options.batchSize ?? 32;
+  const concurrency = options.concurrency ?? 4;
+  const attempts = options.attempts ?? 4;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const maxWait = options.maxRetryWaitMs ?? 10_000;
+  const backoff = options.backoffMs ?? 500;
+
+  const defaultCall: EmbedCall = async (texts, signal, fetchImpl) => {
+    const { featureExtraction } = await import('@huggingface/inference');
+    const args = config.embeddingsUrl
+      ? { endpointUrl: config.embeddingsUrl, inputs: texts, accessToken: config.hfToken ?? undefined }
+      : { model: config.embeddingsModel, provider: 'hf-inference' as const, inputs: texts, accessToken: config.hfToken ?? undefined };
+    // retry_on_error: false — the client would otherwise retry 503s by itself, without limit.
+    return featureExtraction(args, { retry_on_error: false, signal, fetch: fetchImpl });
+  };
+  const rawCall = call ?? defaultCall;
+
+  async function embedBatch(texts: string[], outer?: AbortSignal): Promise<number[][]> {
+    let lastError: unknown;
+    let tried = 0;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      tried = attempt;
+      const seen: Attempt = {};
+      // A fetch that remembers the status and Retry-After of the response (the client hides headers).
+      const recordingFetch: FetchLike = async (input, init) => {
+        const response = await fetch(input, init);
+        seen.status = response.status;
+        const retryAfter = response.headers.get('retry-after');
+        if (retryAfter !== null) {
+          const seconds = Number(retryAfter);
+          seen.retryAfterMs = Number.isFinite(seconds) ? seconds * 1000 : Math.max(0, Date.parse(retryAfter) - Date.now());
+        }
+        return response;
+      };
+      const signal = outer ? AbortSignal.any([outer, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+      try {
+        const output = await rawCall(texts, signal, recordingFetch);
+        return parseBatch(output, texts.length);
+      } catch (err) {
+        if (outer?.aborted) throw outer.reason;
+        lastError = err;
+        const status = statusOf(err) ?? seen.status;
+        const retryable = status === undefined || status === 429 || status === 408 || status >= 500 || (err as Error)?.name === 'TimeoutError';
+        if (!retryable || attempt === attempts || err instanceof DependencyError) break;
+        const wait = status === 429 && seen.retryAfterMs !== undefined ? seen.retryAfterMs : backoff * 2 ** (attempt - 1);
+        await sleep(Math.min(maxWait, wait), outer);
+      }
+    }
+    throw describeFailure(lastError, provider, tried);
+  }
+
+  return {
+    model: config.embeddingsModel,
+    provider,
+    async embed(texts, opts = {}) {
+      const results: number[][] = new Array(texts.length);
+      const batches: [number, string[]][] = [];
+      for (let i = 0; i < texts.length; i += batchSize) batches.push([i, texts.slice(i, i + batchSize)]);
+      let next = 0;
+      let done = 0;
+      let failed: unknown = null;
+      const worker = async () => {
+        while (next < batches.length && failed === null) {
+          const [start, batch] = batches[next++]!;
+          try {
+            const vectors = await embedBatch(batch, opts.signal);
+            vectors.forEach((v, j) => (results[start + j] = v));
+            done += batch.length;
+            opts.onProgress?.(done);
+          } catch (err) {
+            failed ??= err;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
+      if (failed !== null) throw failed;
+      return results;
+    },
+  };
+}
+
+function describeFailure(err: unknown, provider: string, attempts: number): Error {
+  if (err instanceof DependencyError) return err;
+  const status = statusOf(err);
+  const what =
+    status === 401 || status === 403
+      ? 'the token was refused — check HF_TOKEN'
+      : status === 404
+        ? 'the model or endpoint was not found — check EMBEDDINGS_MODEL / EMBEDDINGS_URL'
+        : status === 429
+          ? 'rate limited'
+          : status
+            ? `HTTP ${status}`
+            : (err as Error)?.name === 'TimeoutError'
+              ? 'timed out'
+              : ((err as Error)?.message ?? String(err));
+  return new DependencyError(`embeddings from ${provider} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${what}`, 'embeddings_failed', {
+    cause: err,
+  });
+}

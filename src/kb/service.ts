@@ -1,0 +1,124 @@
+/** Knowledge-base operations behind `copilot kb`: list, show, remove, search, embed. */
+import type { Db } from '../db/backend.js';
+import { chunksMissingEmbeddings, countChunks, deleteDocument, documentChunks, findDocument, listDocuments, setEmbeddings } from '../db/documents.js';
+import type { ChunkView, DocumentRow, DocumentSummary } from '../db/documents.js';
+import { setEmbeddingModel } from '../db/settings.js';
+import { DependencyError, UserError } from '../errors.js';
+import type { Embedder } from './embed.js';
+import { embeddingInput } from './ingest.js';
+import { checkQueryModel, ensureModel } from './model.js';
+import { retrieve } from './retrieve.js';
+import type { RetrievalResult, RetrieveOptions } from './retrieve.js';
+
+export { listDocuments };
+
+async function resolve(db: Db, ref: string): Promise<DocumentRow | null> {
+  if (/^\d+$/.test(ref)) {
+    const byId = await findDocument(db, { id: Number(ref) });
+    if (byId) return byId;
+  }
+  return findDocument(db, { name: ref });
+}
+
+export async function showDocument(db: Db, ref: string, chunks = 3): Promise<{ document: DocumentSummary; chunks: ChunkView[] }> {
+  const doc = await resolve(db, ref);
+  if (!doc) throw new UserError(`no document "${ref}" — \`copilot kb list\` shows them`, 'unknown_document');
+  const summary = (await listDocuments(db)).find((d) => d.id === doc.id)!;
+  return { document: summary, chunks: await documentChunks(db, doc.id, chunks) };
+}
+
+export async function removeDocuments(db: Db, refs: string[]): Promise<DocumentRow[]> {
+  if (refs.length === 0) throw new UserError('give at least one document id or name', 'missing_argument');
+  return db.transaction(async (tx) => {
+    const found: DocumentRow[] = [];
+    const unknown: string[] = [];
+    for (const ref of refs) {
+      const doc = await resolve(tx as Db, ref);
+      if (doc) {
+        if (!found.some((d) => d.id === doc.id)) found.push(doc);
+      } else unknown.push(ref);
+    }
+    if (unknown.length > 0) {
+      throw new UserError(`no document ${unknown.map((u) => `"${u}"`).join(', ')} — nothing was removed`, 'unknown_document');
+    }
+    for (const doc of found) await deleteDocument(tx, doc.id);
+    return found;
+  });
+}
+
+/** Embeds the question (when a provider is configured and vectors are stored) and retrieves. */
+export async function searchKnowledgeBase(
+  db: Db,
+  embedder: Embedder | null,
+  query: string,
+  options: Omit<RetrieveOptions, 'queryVector'> = {},
+): Promise<RetrievalResult & { notice?: string }> {
+  const text = query.trim();
+  if (!text) throw new UserError('the search query is empty', 'empty_query');
+  let queryVector: number[] | null = null;
+  let notice: string | undefined;
+  if (embedder) {
+    if ((await checkQueryModel(db, embedder.model)) === 'ok') {
+      [queryVector] = await embedder.embed([text]);
+    } else {
+      notice = 'no vectors stored yet: full-text search only (run `copilot kb embed`)';
+    }
+  } else if ((await countChunks(db)).embedded > 0) {
+    notice = 'no embeddings provider configured (HF_TOKEN or EMBEDDINGS_URL): full-text search only';
+  }
+  return { ...(await retrieve(db, text, { ...options, queryVector })), notice };
+}
+
+export interface EmbedProgress {
+  done: number;
+  total: number;
+}
+
+/**
+ * Fills in missing vectors in committed batches (interrupting loses at most one batch of work;
+ * running again continues). `rebuild` first re-embeds a probe to learn the new dimension, then
+ * clears every vector and the column takes the new model's dimension.
+ */
+export async function embedMissing(
+  db: Db,
+  embedder: Embedder | null,
+  options: { rebuild?: boolean; batch?: number; onProgress?: (p: EmbedProgress) => void } = {},
+): Promise<{ embedded: number; model: string; dimension: number; rebuilt: boolean }> {
+  if (!embedder) {
+    throw new UserError('no embeddings provider configured: set HF_TOKEN or EMBEDDINGS_URL, then run `copilot kb embed`', 'no_embedder');
+  }
+  const [probe] = await embedder.embed(['dimension probe']);
+  const dimension = probe!.length;
+  if (options.rebuild) {
+    await db.transaction((tx) => setEmbeddingModel(tx, { model: embedder.model, dimension }));
+  } else {
+    await db.transaction((tx) => ensureModel(tx, embedder.model, dimension));
+  }
+  const counts = await countChunks(db);
+  const total = counts.chunks - counts.embedded;
+  const batch = options.batch ?? 256;
+  let done = 0;
+  let after = 0;
+  options.onProgress?.({ done, total });
+  for (;;) {
+    const missing = await chunksMissingEmbeddings(db, batch, after);
+    if (missing.length === 0) break;
+    const vectors = await embedder.embed(missing.map((c) => embeddingInput(c.section, c.content)));
+    if (vectors[0]!.length !== dimension) {
+      throw new DependencyError(`the embeddings provider changed dimension mid-way (${dimension} → ${vectors[0]!.length})`, 'embeddings_bad_output');
+    }
+    await db.transaction(async (tx) => {
+      await setEmbeddings(tx, missing.map((c) => c.id), vectors);
+      await tx.query(
+        `update documents d set embedding_model = $1
+         where d.id in (select document_id from chunks where id = any($2::bigint[]))
+           and not exists (select 1 from chunks c where c.document_id = d.id and c.embedding is null)`,
+        [embedder.model, missing.map((c) => c.id)],
+      );
+    });
+    done += missing.length;
+    after = missing[missing.length - 1]!.id;
+    options.onProgress?.({ done, total });
+  }
+  return { embedded: done, model: embedder.model, dimension, rebuilt: Boolean(options.rebuild) };
+}
