@@ -109,19 +109,28 @@ export async function insertChunks(db: Queryable, documentId: number, chunks: Ne
   }
 }
 
+const DOCUMENT_LEXEMES = `
+  select '' as lexeme, count(*) as n from chunks where document_id = $1
+  union all
+  select lexeme, count(*) from chunks, unnest(tsvector_to_array(tsv)) as lexeme where document_id = $1 group by lexeme`;
+
 /** Adds (sign 1) or removes (sign -1) a document's chunks from the lexeme statistics. */
 export async function updateLexemeStats(db: Queryable, documentId: number, sign: 1 | -1): Promise<void> {
+  if (sign > 0) {
+    await db.query(
+      `insert into kb_lexemes (lexeme, chunks)
+       select lexeme, n from (${DOCUMENT_LEXEMES}) s where n > 0 order by lexeme
+       on conflict (lexeme) do update set chunks = kb_lexemes.chunks + excluded.chunks`,
+      [documentId],
+    );
+    return;
+  }
   await db.query(
-    `insert into kb_lexemes (lexeme, chunks)
-     select lexeme, $2 * n from (
-       select '' as lexeme, count(*) as n from chunks where document_id = $1
-       union all
-       select lexeme, count(*) from chunks, unnest(tsvector_to_array(tsv)) as lexeme where document_id = $1 group by lexeme
-     ) s where n > 0 order by lexeme
-     on conflict (lexeme) do update set chunks = greatest(0, kb_lexemes.chunks + excluded.chunks)`,
-    [documentId, sign],
+    `update kb_lexemes k set chunks = greatest(0, k.chunks - s.n)
+     from (${DOCUMENT_LEXEMES}) s where k.lexeme = s.lexeme`,
+    [documentId],
   );
-  if (sign < 0) await db.query("delete from kb_lexemes where chunks = 0 and lexeme <> ''");
+  await db.query("delete from kb_lexemes where chunks = 0 and lexeme <> ''");
 }
 
 export async function deleteDocument(db: Queryable, id: number): Promise<void> {

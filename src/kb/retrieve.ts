@@ -12,9 +12,12 @@ export const CANDIDATES = 40;
 export const RRF_K = 60;
 /** HNSW candidate list size: measured recall@10 ≥ 0.95 at 100k chunks (bench/retrieval). */
 export const EF_SEARCH = 100;
-/** Lexemes in more than this share of chunks do not select candidates (they still score). */
-const COMMON_SHARE = 0.2;
-const MAX_QUERY_LEXEMES = 12;
+/**
+ * Candidates come from the rarest lexemes first, adding commoner ones while the rows they match
+ * stay under this budget (all lexemes still score): bounded work on a large corpus.
+ */
+const CANDIDATE_ROW_BUDGET = 4000;
+const MIN_SELECTING = 2;
 
 export interface Passage {
   chunkId: number;
@@ -59,6 +62,19 @@ export interface RetrieveOptions {
 /** Relevance below this means "probably not in the knowledge base" (calibrated in bench/retrieval). */
 export const RELEVANCE_THRESHOLD = 0.45;
 
+/**
+ * Conversational filler of chat questions ("hey, anyone know a way to make…"), as stemmed by the
+ * 'english' configuration. Postgres drops classic stop words; these carry no topic either but are
+ * rare in manuals, so rarity weighting would otherwise favour any passage that happens to hold them.
+ */
+export const FILLER_LEXEMES = new Set([
+  'hey', 'hi', 'hello', 'hiya', 'yo', 'pleas', 'pls', 'plz', 'thank', 'thx', 'ty', 'anyon', 'someon', 'somebodi', 'anybodi',
+  'know', 'want', 'need', 'make', 'way', 'get', 'got', 'go', 'tri', 'wonder', 'like', 'thing', 'stuff', 'guy', 'folk',
+  'possibl', 'abl', 'help', 'question', 'realli', 'actual', 'basic', 'just', 'also', 'still', 'ok', 'okay', 'lol', 'idk',
+  'tbh', 'btw', 'sure', 'anyway', 'kind', 'sort', 'mean', 'think', 'tell', 'explain', 'ask', 'said', 'say', 'seem',
+  'happen', 'figur', 'doe', 'someth', 'anyth', 'everyth', 'noth', 'again', 'redo', 'etc', 'via', 'maybe', 'mayb',
+]);
+
 interface Term {
   lexeme: string;
   df: number;
@@ -82,8 +98,8 @@ async function queryTerms(db: Queryable, question: string): Promise<{ terms: Ter
       const df = Number(r.df ?? 0);
       return { lexeme: r.lexeme, df, idf: Math.log(1 + (total + 1) / (df + 0.5)) };
     })
-    // Lexemes of one or two characters are noise in questions ("s", "v2" stays).
-    .filter((t) => t.lexeme.length > 1);
+    // Single characters and conversational filler are noise in questions.
+    .filter((t) => t.lexeme.length > 1 && !FILLER_LEXEMES.has(t.lexeme));
   return { terms, total };
 }
 
@@ -125,8 +141,14 @@ async function vectorSearch(db: Db, vector: number[], limit: number): Promise<{ 
 async function fullTextSearch(db: Db, terms: Term[], total: number, limit: number): Promise<{ id: number; rank: number }[]> {
   const known = terms.filter((t) => t.df > 0);
   if (known.length === 0) return [];
-  const rare = known.filter((t) => t.df <= Math.max(1, total * COMMON_SHARE));
-  const selecting = (rare.length > 0 ? rare : known).sort((a, b) => a.df - b.df).slice(0, MAX_QUERY_LEXEMES);
+  const byRarity = [...known].sort((a, b) => a.df - b.df);
+  const selecting: Term[] = [];
+  let matched = 0;
+  for (const t of byRarity) {
+    if (selecting.length >= MIN_SELECTING && matched + t.df > Math.max(CANDIDATE_ROW_BUDGET, total * 0.05)) break;
+    selecting.push(t);
+    matched += t.df;
+  }
   const { rows } = await db.query<{ id: string | number; score: number }>(
     `select c.id,
        (select coalesce(sum(w.idf), 0) from unnest($2::tsquery[], $3::float8[]) as w(q, idf) where c.tsv @@ w.q)

@@ -1,0 +1,230 @@
+/** Knowledge base on both backends: ingest, citations, idempotence, atomic replace, failures, embed, search. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { loadConfig } from '../../src/config.js';
+import type { Db } from '../../src/db/backend.js';
+import { DependencyError, UserError } from '../../src/errors.js';
+import { createEmbedder } from '../../src/kb/embed.js';
+import type { Embedder } from '../../src/kb/embed.js';
+import { ingestFile } from '../../src/kb/ingest.js';
+import { embedMissing, removeDocuments, searchKnowledgeBase } from '../../src/kb/service.js';
+import { startFakeEmbeddings } from '../fakes/embeddings.js';
+import type { FakeEmbeddings } from '../fakes/embeddings.js';
+import { BACKENDS, createTestDatabase } from '../support/db.js';
+import type { TestDatabase } from '../support/db.js';
+import { longManual, manualPages } from '../support/pdfs.js';
+
+const MB = 1024 * 1024;
+
+function embedderFor(url: string, model = 'test/model-a', options = {}): Embedder {
+  return createEmbedder(loadConfig({}, { EMBEDDINGS_URL: url, EMBEDDINGS_MODEL: model, COPILOT_HOME: tmpdir() }), {
+    backoffMs: 10,
+    ...options,
+  })!;
+}
+
+async function count(db: Db, sql: string): Promise<number> {
+  const { rows } = await db.query<{ n: string | number }>(sql);
+  return Number(rows[0]!.n);
+}
+
+for (const kind of BACKENDS) {
+  describe(`knowledge base (${kind})`, () => {
+    let t: TestDatabase;
+    let db: Db;
+    let fake: FakeEmbeddings;
+    let dir: string;
+    let manual: string;
+    before(async () => {
+      t = await createTestDatabase(kind);
+      db = await t.open();
+      fake = await startFakeEmbeddings();
+      dir = mkdtempSync(join(tmpdir(), 'copilot-kb-'));
+      manual = join(dir, 'manual.pdf');
+      writeFileSync(manual, await longManual());
+    });
+    after(async () => {
+      await db.close();
+      await fake.close();
+      await t.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('a failure half-way through embedding writes nothing; running again completes', async () => {
+      fake.setBehavior({ kind: 'failAfter', requests: 1 });
+      const embedder = embedderFor(fake.url, 'test/model-a', { attempts: 2, concurrency: 1 });
+      await assert.rejects(ingestFile({ db, embedder, maxFileBytes: 25 * MB }, manual), (e: unknown) => {
+        return e instanceof DependencyError && /embeddings from .* failed after 2 attempts: HTTP 500/.test(e.message);
+      });
+      assert.equal(await count(db, 'select count(*) as n from documents'), 0);
+      assert.equal(await count(db, 'select count(*) as n from chunks'), 0);
+      fake.setBehavior({ kind: 'ok' });
+      const r = await ingestFile({ db, embedder, maxFileBytes: 25 * MB }, manual);
+      assert.equal(r.status, 'ingested');
+      assert.equal(r.pages, 50);
+      assert.equal(r.embedded, r.chunks);
+    });
+
+    test('chunks keep their page numbers; each page of the manual is cited', async () => {
+      const { rows } = await db.query<{ page: number; n: string | number }>(
+        'select page, count(*) as n from chunks group by page order by page',
+      );
+      assert.deepEqual(rows.map((r) => r.page), manualPages.map((p) => p.page));
+      const { rows: sample } = await db.query<{ content: string }>('select content from chunks where page = 9');
+      assert.ok(sample.some((c) => c.content.includes(manualPages[8]!.topic.replace(/^\d+\.\s*/, ''))));
+      assert.equal(await count(db, "select chunks as n from kb_lexemes where lexeme = ''"), await count(db, 'select count(*) as n from chunks'));
+      assert.equal(await count(db, 'select count(*) as n from chunks where length(content) > 1000'), 0);
+    });
+
+    test('search finds the page that holds a fact, in full text, vectors and hybrid', async () => {
+      const embedder = embedderFor(fake.url);
+      for (const page of [9, 21, 33]) {
+        const sentence = manualPages[page - 1]!.paragraphs[1]!;
+        const result = await searchKnowledgeBase(db, embedder, sentence, { k: 5 });
+        assert.equal(result.mode, 'hybrid');
+        assert.equal(result.passages[0]!.page, page, `hybrid for page ${page}`);
+        assert.equal(result.passages[0]!.documentName, 'manual.pdf');
+        for (const use of ['fulltext', 'vector'] as const) {
+          const one = await searchKnowledgeBase(db, embedder, sentence, { k: 5, use });
+          assert.equal(one.passages[0]!.page, page, `${use} for page ${page}`);
+        }
+      }
+      const chatty = await searchKnowledgeBase(db, null, 'is there some way to make the proxy thing work w/ my company network??');
+      assert.equal(chatty.mode, 'fulltext');
+      assert.ok(chatty.passages.length > 0);
+    });
+
+    test('identical bytes again: "already ingested", no work', async () => {
+      const before = fake.requests.length;
+      const r = await ingestFile({ db, embedder: embedderFor(fake.url), maxFileBytes: 25 * MB }, manual);
+      assert.equal(r.status, 'already_ingested');
+      assert.equal(fake.requests.length, before, 'nothing embedded');
+      assert.equal(await count(db, 'select count(*) as n from documents'), 1);
+    });
+
+    test('same name, new bytes: refused without --replace; replaced atomically with it', async () => {
+      const v2 = join(dir, 'v2', 'manual.pdf');
+      rmSync(join(dir, 'v2'), { recursive: true, force: true });
+      (await import('node:fs')).mkdirSync(join(dir, 'v2'));
+      writeFileSync(v2, await longManual(20));
+      const embedder = embedderFor(fake.url);
+      await assert.rejects(ingestFile({ db, embedder, maxFileBytes: 25 * MB }, v2), (e: unknown) => e instanceof UserError && /--replace/.test(e.message));
+      // Watch from another connection while replacing: always exactly one manual.pdf, with its chunks.
+      let watching = true;
+      const seen = new Set<string>();
+      let watcher: Promise<void> = Promise.resolve();
+      if (t.url) {
+        const client = new pg.Client({ connectionString: t.url });
+        client.on('error', () => {});
+        await client.connect();
+        watcher = (async () => {
+          while (watching) {
+            const { rows } = await client.query(
+              "select count(distinct d.id)::int as docs, count(c.id)::int as chunks from documents d join chunks c on c.document_id = d.id where d.name = 'manual.pdf'",
+            );
+            seen.add(`${rows[0].docs}:${rows[0].chunks > 0}`);
+          }
+          await client.end();
+        })();
+      }
+      const r = await ingestFile({ db, embedder, maxFileBytes: 25 * MB }, v2, { replace: true });
+      watching = false;
+      await watcher;
+      assert.equal(r.status, 'replaced');
+      assert.equal(r.pages, 20);
+      if (t.url) assert.deepEqual([...seen], ['1:true'], 'a reader never saw both versions or neither');
+      assert.equal(await count(db, "select count(*) as n from documents where name = 'manual.pdf'"), 1);
+      assert.equal(await count(db, 'select max(page) as n from chunks'), 20);
+      assert.equal(await count(db, "select chunks as n from kb_lexemes where lexeme = ''"), await count(db, 'select count(*) as n from chunks'));
+    });
+
+    test('without an embeddings provider: full text only; `kb embed` fills the vectors in later', async () => {
+      const md = join(dir, 'faq.md');
+      writeFileSync(md, '# FAQ\n\n## Billing\n\nInvoices are emailed on the first working day of each month.\n\n## Refunds\n\nRefunds take ten business days.\n');
+      const r = await ingestFile({ db, embedder: null, maxFileBytes: 25 * MB }, md);
+      assert.equal(r.embedded, 0);
+      const result = await searchKnowledgeBase(db, null, 'when do invoices arrive?');
+      assert.equal(result.passages[0]!.documentName, 'faq.md');
+      assert.equal(result.passages[0]!.section, 'FAQ › Billing');
+      assert.equal(result.passages[0]!.page, null);
+      const filled = await embedMissing(db, embedderFor(fake.url));
+      assert.equal(filled.embedded, r.chunks);
+      assert.equal(await count(db, 'select count(*) as n from chunks where embedding is null'), 0);
+    });
+
+    test('a different model is a clear error naming `kb embed --rebuild`, which re-embeds at the new dimension', async () => {
+      const other = await startFakeEmbeddings({ dim: 256 });
+      try {
+        const b = embedderFor(other.url, 'test/model-b');
+        await assert.rejects(searchKnowledgeBase(db, b, 'backups'), (e: unknown) => e instanceof UserError && /kb embed --rebuild/.test(e.message));
+        const md = join(dir, 'other.md');
+        writeFileSync(md, '# Other\n\nSomething else entirely.\n');
+        await assert.rejects(ingestFile({ db, embedder: b, maxFileBytes: 25 * MB }, md), /kb embed --rebuild/);
+        assert.equal(await count(db, "select count(*) as n from documents where name = 'other.md'"), 0);
+        const rebuilt = await embedMissing(db, b, { rebuild: true });
+        assert.equal(rebuilt.dimension, 256);
+        assert.equal(rebuilt.embedded, await count(db, 'select count(*) as n from chunks'));
+        const { rows } = await db.query<{ dims: number }>('select vector_dims(embedding) as dims from chunks limit 1');
+        assert.equal(rows[0]!.dims, 256);
+        const found = await searchKnowledgeBase(db, b, manualPages[4]!.paragraphs[0]!);
+        assert.equal(found.mode, 'hybrid');
+        assert.equal(found.passages[0]!.page, 5);
+      } finally {
+        await other.close();
+      }
+    });
+
+    test('remove by name or id; unknown names remove nothing', async () => {
+      await assert.rejects(removeDocuments(db, ['faq.md', 'nope.pdf']), (e: unknown) => e instanceof UserError && /nope\.pdf/.test(e.message));
+      assert.equal(await count(db, "select count(*) as n from documents where name = 'faq.md'"), 1);
+      const { rows } = await db.query<{ id: string | number }>("select id from documents where name = 'faq.md'");
+      const removed = await removeDocuments(db, [String(rows[0]!.id), 'manual.pdf']);
+      assert.deepEqual(removed.map((d) => d.name).sort(), ['faq.md', 'manual.pdf']);
+      assert.equal(await count(db, 'select count(*) as n from chunks'), 0);
+      assert.equal(await count(db, "select coalesce(sum(chunks), 0) as n from kb_lexemes"), 0);
+    });
+  });
+}
+
+describe('embeddings client: batching, bounded concurrency, capped retries', () => {
+  let fake: FakeEmbeddings;
+  before(async () => {
+    fake = await startFakeEmbeddings({ maxBatch: 32 });
+  });
+  after(() => fake.close());
+
+  test('batches of 32, at most 4 at once, results in order and normalised', async () => {
+    fake.setBehavior({ kind: 'ok', delayMs: 50 });
+    const texts = Array.from({ length: 200 }, (_, i) => `text number ${i} about exports`);
+    const start = fake.requests.length;
+    const vectors = await embedderFor(fake.url).embed(texts);
+    const reqs = fake.requests.slice(start);
+    assert.equal(reqs.length, 7);
+    assert.ok(reqs.every((r) => r.batchSize <= 32));
+    const times = reqs.map((r) => r.receivedAt).sort((a, b) => a - b);
+    // The 5th request starts only after one of the first 4 finished (50 ms each).
+    assert.ok(times[4]! - times[0]! >= 40, 'at most 4 in flight');
+    const { fakeEmbed } = await import('../fakes/embeddings.js');
+    assert.deepEqual(vectors[123]!.map((v) => v.toFixed(6)), fakeEmbed(texts[123]!, 384).map((v) => v.toFixed(6)));
+    assert.ok(Math.abs(Math.hypot(...vectors[0]!) - 1) < 1e-9);
+  });
+
+  test('429 with Retry-After is honoured, then succeeds; a provider that keeps failing gives a clear error', async () => {
+    fake.setBehavior({ kind: 'rateLimit', retryAfterSec: 0.3, times: 2 });
+    const start = performance.now();
+    const [v] = await embedderFor(fake.url).embed(['hello']);
+    assert.equal(v!.length, 384);
+    assert.ok(performance.now() - start >= 550, 'waited Retry-After twice');
+    fake.setBehavior({ kind: 'error', status: 503 });
+    await assert.rejects(embedderFor(fake.url, 'm', { attempts: 3 }).embed(['x']), /failed after 3 attempts: HTTP 503/);
+    fake.setBehavior({ kind: 'rateLimit', retryAfterSec: 3600 });
+    const capped = performance.now();
+    await assert.rejects(embedderFor(fake.url, 'm', { attempts: 2, maxRetryWaitMs: 200 }).embed(['x']), /rate limited/);
+    assert.ok(performance.now() - capped < 2000, 'Retry-After capped');
+    fake.setBehavior({ kind: 'ok' });
+  });
+});

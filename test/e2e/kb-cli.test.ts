@@ -1,0 +1,143 @@
+/** `copilot kb` through the built binary: bad inputs (one line, exit 2, nothing written), mixed batches, list/show/search/remove. */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startFakeEmbeddings } from '../fakes/embeddings.js';
+import type { FakeEmbeddings } from '../fakes/embeddings.js';
+import { runCli } from '../support/cli.js';
+import { BACKENDS, createTestDatabase } from '../support/db.js';
+import type { TestDatabase } from '../support/db.js';
+import { corruptPdf, encryptedPdf, longManual, scannedPdf, tablesDoc, truncatedPdf, whitespacePdf } from '../support/pdfs.js';
+
+for (const kind of BACKENDS) {
+  describe(`copilot kb (${kind})`, () => {
+    let t: TestDatabase;
+    let fake: FakeEmbeddings;
+    let dir: string;
+    const f = (name: string) => join(dir, name);
+    const cli = (args: string[], env: Record<string, string> = {}) =>
+      runCli(args, { env: { ...t.env, EMBEDDINGS_URL: fake.url, ...env }, cwd: dir });
+    const documents = async () => JSON.parse((await cli(['--json', 'kb', 'list'])).stdout) as { name: string; chunks: number; embedded: number }[];
+
+    before(async () => {
+      t = await createTestDatabase(kind);
+      fake = await startFakeEmbeddings();
+      dir = mkdtempSync(join(tmpdir(), 'copilot-kbcli-'));
+      writeFileSync(f('manual.pdf'), await longManual(12));
+      writeFileSync(f('tables.pdf'), await tablesDoc());
+      writeFileSync(f('empty.pdf'), '');
+      writeFileSync(f('fake.pdf'), 'this is not a PDF at all');
+      writeFileSync(f('corrupt.pdf'), await corruptPdf());
+      writeFileSync(f('truncated.pdf'), await truncatedPdf());
+      writeFileSync(f('secret.pdf'), await encryptedPdf());
+      writeFileSync(f('scan.pdf'), await scannedPdf());
+      writeFileSync(f('blank.pdf'), await whitespacePdf());
+      writeFileSync(f('blank.txt'), '   \n\n\t  \n');
+      writeFileSync(f('report.docx'), 'PK\u0003\u0004 fake docx');
+      writeFileSync(f('big.txt'), 'word '.repeat(500_000));
+      mkdirSync(f('folder.md'));
+    });
+    after(async () => {
+      await fake.close();
+      await t.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('each bad file: one clear line, exit 2, nothing written', async () => {
+      const cases: [string, RegExp, Record<string, string>?][] = [
+        ['missing.pdf', /missing\.pdf: no such file/],
+        ['folder.md', /folder\.md: is a directory/],
+        ['report.docx', /unsupported file type \.docx/],
+        ['empty.pdf', /empty\.pdf: empty file/],
+        ['fake.pdf', /fake\.pdf: not a PDF/],
+        ['corrupt.pdf', /corrupt\.pdf: could not be read as a PDF: damaged or truncated/],
+        ['truncated.pdf', /truncated\.pdf: could not be read as a PDF: damaged or truncated/],
+        ['secret.pdf', /secret\.pdf: .*password protected/],
+        ['scan.pdf', /scan\.pdf: no extractable text — OCR it first/],
+        ['blank.pdf', /blank\.pdf: no (extractable )?text/],
+        ['blank.txt', /blank\.txt: no text in file/],
+        ['big.txt', /big\.txt: 2\.4 MB is over the 1\.0 MB limit/, { COPILOT_MAX_FILE_MB: '1' }],
+      ];
+      for (const [name, message, env] of cases) {
+        const r = await cli(['kb', 'ingest', name], env);
+        assert.equal(r.code, 2, `${name}: ${r.stderr}`);
+        assert.match(r.stderr, message, name);
+        assert.doesNotMatch(r.stderr, /\n\s+at /, `${name}: no stack trace`);
+        assert.equal(r.stderr.split('\n').filter((l) => l.includes(name)).length, 1, `${name}: reported once: ${r.stderr}`);
+      }
+      assert.deepEqual(await documents(), []);
+    });
+
+    test('several files: good ones ingested, bad ones reported, exit 2; the table and JSON summary', async () => {
+      const r = await cli(['--json', 'kb', 'ingest', 'manual.pdf', 'fake.pdf', 'tables.pdf', 'secret.pdf']);
+      assert.equal(r.code, 2, r.stderr);
+      const results = JSON.parse(r.stdout) as { file: string; status: string; pages?: number; chunks?: number; error?: { code: string } }[];
+      assert.deepEqual(results.map((x) => [x.file, x.status]), [
+        ['manual.pdf', 'ingested'],
+        ['fake.pdf', 'failed'],
+        ['tables.pdf', 'ingested'],
+        ['secret.pdf', 'failed'],
+      ]);
+      assert.equal(results[0]!.pages, 12);
+      assert.equal(results[3]!.error!.code, 'pdf_encrypted');
+      assert.match(r.stderr, /2 of 4 file\(s\) not ingested/);
+      const docs = await documents();
+      assert.deepEqual(docs.map((d) => d.name), ['manual.pdf', 'tables.pdf']);
+      assert.ok(docs.every((d) => d.chunks > 0 && d.embedded === d.chunks));
+      const again = await cli(['kb', 'ingest', 'manual.pdf']);
+      assert.equal(again.code, 0);
+      assert.match(again.stderr, /already ingested/);
+      assert.match(again.stdout, /^File\tStatus\tPages\tChunks\tEmbedded\tSeconds\nmanual\.pdf\talready ingested\t12\t/);
+    });
+
+    test('a changed file needs --replace', async () => {
+      mkdirSync(f('v2'), { recursive: true });
+      writeFileSync(f('v2/manual.pdf'), await longManual(6));
+      const refused = await cli(['kb', 'ingest', 'v2/manual.pdf']);
+      assert.equal(refused.code, 2);
+      assert.match(refused.stderr, /add --replace/);
+      const replaced = await cli(['--json', 'kb', 'ingest', 'v2/manual.pdf', '--replace']);
+      assert.equal(replaced.code, 0, replaced.stderr);
+      assert.equal(JSON.parse(replaced.stdout)[0].status, 'replaced');
+      assert.equal((await documents()).find((d) => d.name === 'manual.pdf')!.chunks < 12, true);
+    });
+
+    test('search, show and remove', async () => {
+      const search = await cli(['--json', 'kb', 'search', 'what', 'does', 'error', 'E-4012', 'mean?', '-k', '3']);
+      assert.equal(search.code, 0, search.stderr);
+      const s = JSON.parse(search.stdout);
+      assert.equal(s.mode, 'hybrid');
+      assert.ok(s.results.length > 0 && s.results.length <= 3);
+      assert.deepEqual(Object.keys(s.results[0]).sort(), ['content', 'cosine', 'coverage', 'document', 'page', 'rank', 'score', 'section']);
+      const table = await cli(['kb', 'search', 'licence', 'key']);
+      assert.match(table.stdout, /^#\tScore\tFile\tPage\tSnippet\n1\t/);
+      assert.equal((await cli(['kb', 'search', 'x', '-k', '0'])).code, 2);
+      const show = await cli(['kb', 'show', 'tables.pdf']);
+      assert.equal(show.code, 0);
+      assert.match(show.stdout, /tables\.pdf \(id \d+, pdf\)/);
+      assert.equal((await cli(['kb', 'show', 'nothing.pdf'])).code, 2);
+      const badRemove = await cli(['kb', 'remove', 'tables.pdf', 'nothing.pdf']);
+      assert.equal(badRemove.code, 2);
+      assert.equal((await documents()).length, 2);
+      assert.equal((await cli(['kb', 'remove', 'tables.pdf'])).code, 0);
+      assert.deepEqual((await documents()).map((d) => d.name), ['manual.pdf']);
+    });
+
+    test('without a provider: said once, stored for full text; an unreachable provider exits 1 and writes nothing', async () => {
+      writeFileSync(f('notes.md'), '# Notes\n\nThe staging server restarts every Sunday at 04:00.\n');
+      const r = await runCli(['kb', 'ingest', 'notes.md'], { env: t.env, cwd: dir });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr.match(/no embeddings provider configured/g)?.length, 1);
+      writeFileSync(f('more.md'), '# More\n\nSomething new.\n');
+      const down = await cli(['kb', 'ingest', 'more.md'], { EMBEDDINGS_URL: 'http://127.0.0.1:1/embed' });
+      assert.equal(down.code, 1, down.stderr);
+      assert.match(down.stderr, /embeddings from 127\.0\.0\.1:1 failed/);
+      assert.ok(!(await documents()).some((d) => d.name === 'more.md'));
+      const embed = await cli(['--json', 'kb', 'embed']);
+      assert.equal(embed.code, 0, embed.stderr);
+      assert.equal(JSON.parse(embed.stdout).embedded, 1);
+    });
+  });
+}
