@@ -16,7 +16,9 @@ export const EF_SEARCH = 100;
  * Candidates come from the rarest lexemes first, adding commoner ones while the rows they match
  * stay under this budget (all lexemes still score): bounded work on a large corpus.
  */
-const CANDIDATE_ROW_BUDGET = 4000;
+const CANDIDATE_ROW_BUDGET = 400;
+/** Candidates (best coverage first) that also get the proximity rank. */
+const PROXIMITY_CANDIDATES = 100;
 const MIN_SELECTING = 2;
 
 export interface Passage {
@@ -123,19 +125,18 @@ function atLeast(version: string | null, major: number, minor: number): boolean 
 
 async function vectorSearch(db: Db, vector: number[], limit: number): Promise<{ id: number; cosine: number }[]> {
   const iterative = atLeast(await vectorVersion(db), 0, 8);
-  return db.transaction(async (tx) => {
-    await tx.query(`select set_config('hnsw.ef_search', $1, true)`, [String(Math.max(EF_SEARCH, limit))]);
-    if (iterative) await tx.query(`select set_config('hnsw.iterative_scan', 'relaxed_order', true)`);
-    const { rows } = await tx.query<{ id: string | number; distance: number }>(
-      `select id, embedding <=> $1::vector as distance from chunks
-       where embedding is not null order by embedding <=> $1::vector limit $2`,
-      [vectorLiteral(vector), limit],
-    );
-    // relaxed_order may return near-sorted results: sort them exactly.
-    return rows
-      .map((r) => ({ id: Number(r.id), cosine: 1 - Number(r.distance) }))
-      .sort((a, b) => b.cosine - a.cosine);
-  });
+  // One statement: the settings are local to its own transaction and, through the lateral
+  // reference, set before the index scan starts. Iterative scans exist from pgvector 0.8.
+  const { rows } = await db.query<{ id: string | number; distance: number }>(
+    `select v.id, v.distance from
+       (select set_config('hnsw.ef_search', $2, true) as ef, set_config($3, 'relaxed_order', true) as iterative) cfg,
+       lateral (select id, embedding <=> $1::vector as distance from chunks
+                where embedding is not null and cfg.ef is not null and cfg.iterative is not null
+                order by embedding <=> $1::vector limit $4) v`,
+    [vectorLiteral(vector), String(Math.max(EF_SEARCH, limit)), iterative ? 'hnsw.iterative_scan' : 'copilot.unused', limit],
+  );
+  // relaxed_order may return near-sorted results: sort them exactly.
+  return rows.map((r) => ({ id: Number(r.id), cosine: 1 - Number(r.distance) })).sort((a, b) => b.cosine - a.cosine);
 }
 
 async function fullTextSearch(db: Db, terms: Term[], total: number, limit: number): Promise<{ id: number; rank: number }[]> {
@@ -145,23 +146,31 @@ async function fullTextSearch(db: Db, terms: Term[], total: number, limit: numbe
   const selecting: Term[] = [];
   let matched = 0;
   for (const t of byRarity) {
-    if (selecting.length >= MIN_SELECTING && matched + t.df > Math.max(CANDIDATE_ROW_BUDGET, total * 0.05)) break;
+    if (selecting.length >= MIN_SELECTING && matched + t.df > CANDIDATE_ROW_BUDGET) break;
     selecting.push(t);
     matched += t.df;
   }
+  // Rows are detoasted once (tsv || ''), scored by rarity-weighted coverage, and only the best
+  // get the costlier proximity rank (ts_rank_cd, cover density).
   const { rows } = await db.query<{ id: string | number; score: number }>(
-    `select c.id,
-       (select coalesce(sum(w.idf), 0) from unnest($2::tsquery[], $3::float8[]) as w(q, idf) where c.tsv @@ w.q)
-         + ts_rank_cd(c.tsv, to_tsquery('simple', $4), 1) as score
-     from chunks c
-     where c.tsv @@ to_tsquery('simple', $1)
-     order by score desc, c.id limit $5`,
+    `with c as materialized (
+       select id, tsv || ''::tsvector as tsv from chunks where tsv @@ to_tsquery('simple', $1) limit $6
+     ), covered as (
+       select id, tsv,
+         (select coalesce(sum(w.idf), 0) from unnest($2::tsquery[], $3::float8[]) as w(q, idf) where c.tsv @@ w.q) as covered
+       from c order by covered desc, id limit $7
+     )
+     select id, covered + ts_rank_cd(tsv, to_tsquery('simple', $4), 1) as score
+     from covered order by score desc, id limit $5`,
     [
       selecting.map((t) => tsLiteral(t.lexeme)).join(' | '),
       known.map((t) => tsLiteral(t.lexeme)),
       known.map((t) => t.idf),
       known.map((t) => tsLiteral(t.lexeme)).join(' | '),
       limit,
+      // Questions made only of very common words: score a bounded sample (vectors carry them).
+      CANDIDATE_ROW_BUDGET,
+      PROXIMITY_CANDIDATES,
     ],
   );
   return rows.map((r, i) => ({ id: Number(r.id), rank: i + 1 }));

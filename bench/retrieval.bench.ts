@@ -1,0 +1,203 @@
+/**
+ * Retrieval quality and speed.
+ * 1. Quality: the evaluation set (bench/eval-set.ts) over the three generated documents —
+ *    hit@5 for full text alone, vectors alone and hybrid; how well the relevance signal
+ *    separates answerable from unanswerable questions (ROC AUC, accuracy at the threshold),
+ *    against the top cosine alone.
+ * 2. Speed on native Postgres with 100k chunks of 384 dimensions: p50/p95 of the search
+ *    (query embedding excluded) and recall@10 of the HNSW scan at the chosen ef_search against
+ *    exact search. PGlite at 10k chunks too.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { loadConfig } from '../src/config.js';
+import type { Db } from '../src/db/backend.js';
+import { insertChunks, insertDocument, updateLexemeStats, vectorLiteral } from '../src/db/documents.js';
+import type { NewChunk } from '../src/db/documents.js';
+import { openDatabase } from '../src/db/open.js';
+import { createEmbedder } from '../src/kb/embed.js';
+import { ingestFile } from '../src/kb/ingest.js';
+import { EF_SEARCH, RELEVANCE_THRESHOLD, retrieve } from '../src/kb/retrieve.js';
+import { fakeEmbed, startFakeEmbeddings } from '../test/fakes/embeddings.js';
+import { longManual, tablesDoc, twoColumnDoc } from '../test/support/pdfs.js';
+import { EVAL_QUESTIONS } from './eval-set.js';
+import { percentile, printTable } from './support.js';
+
+const admin = process.env.TEST_DATABASE_URL!;
+
+async function freshPostgres(name: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  const db = `copilot_bench_${name}_${process.pid}`;
+  await client.query(`drop database if exists ${db} with (force)`);
+  await client.query(`create database ${db}`);
+  await client.end();
+  const url = new URL(admin);
+  url.pathname = `/${db}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: admin });
+      await c.connect();
+      await c.query(`drop database if exists ${db} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+function auc(positives: number[], negatives: number[]): number {
+  let wins = 0;
+  for (const p of positives) for (const n of negatives) wins += p > n ? 1 : p === n ? 0.5 : 0;
+  return wins / (positives.length * negatives.length);
+}
+
+// ---------------------------------------------------------------- quality
+async function quality(): Promise<void> {
+  const { url, drop } = await freshPostgres('quality');
+  const home = mkdtempSync(join(tmpdir(), 'copilot-bench-'));
+  const fake = await startFakeEmbeddings();
+  const config = loadConfig({ databaseUrl: url }, { COPILOT_HOME: home, EMBEDDINGS_URL: fake.url });
+  const db = await openDatabase(config, { command: 'bench' });
+  const embedder = createEmbedder(config)!;
+  const files: [string, Buffer][] = [
+    ['manual.pdf', await longManual()],
+    ['tables.pdf', await tablesDoc()],
+    ['twocolumn.pdf', await twoColumnDoc()],
+  ];
+  for (const [name, bytes] of files) {
+    writeFileSync(join(home, name), bytes);
+    await ingestFile({ db, embedder, maxFileBytes: 100e6 }, join(home, name));
+  }
+  const modes = ['fulltext', 'vector', 'hybrid'] as const;
+  const hits: Record<string, number> = { fulltext: 0, vector: 0, hybrid: 0 };
+  const answerable = EVAL_QUESTIONS.filter((q) => q.answerable);
+  const signals: { answerable: boolean; relevance: number; cosine: number; coverage: number }[] = [];
+  const misses: string[] = [];
+  for (const q of EVAL_QUESTIONS) {
+    const [vector] = await embedder.embed([q.question]);
+    for (const use of modes) {
+      const r = await retrieve(db, q.question, { k: 5, queryVector: vector, use });
+      if (use === 'hybrid') {
+        signals.push({ answerable: q.answerable, relevance: r.relevance.score, cosine: r.relevance.topCosine ?? 0, coverage: r.relevance.coverage });
+      }
+      if (!q.answerable) continue;
+      const pages = [q.page!, ...(q.alsoPages ?? [])];
+      const hit = r.passages.some((p) => p.documentName === q.document && p.page !== null && pages.includes(p.page));
+      if (hit) hits[use]!++;
+      else if (use === 'hybrid') misses.push(`${q.document} p.${q.page}: ${q.question}`);
+    }
+  }
+  printTable(`Retrieval quality: ${EVAL_QUESTIONS.length} questions (${answerable.length} answerable) over 3 documents`, ['retrieval', 'hit@5', 'of'], [
+    ['full text alone', `${((100 * hits.fulltext!) / answerable.length).toFixed(1)}%`, `${hits.fulltext}/${answerable.length}`],
+    ['vectors alone', `${((100 * hits.vector!) / answerable.length).toFixed(1)}%`, `${hits.vector}/${answerable.length}`],
+    ['hybrid (RRF)', `${((100 * hits.hybrid!) / answerable.length).toFixed(1)}%`, `${hits.hybrid}/${answerable.length}`],
+  ]);
+  const pos = signals.filter((s) => s.answerable);
+  const neg = signals.filter((s) => !s.answerable);
+  const accuracy = signals.filter((s) => (s.relevance >= RELEVANCE_THRESHOLD) === s.answerable).length / signals.length;
+  const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
+  printTable('Answerable vs unanswerable separation (ROC AUC: 1 = perfect, 0.5 = chance)', ['signal', 'AUC', 'answerable range', 'unanswerable range'], [
+    ['top cosine alone', auc(pos.map((s) => s.cosine), neg.map((s) => s.cosine)).toFixed(3), range(pos.map((s) => s.cosine)), range(neg.map((s) => s.cosine))],
+    ['rare-lexeme coverage alone', auc(pos.map((s) => s.coverage), neg.map((s) => s.coverage)).toFixed(3), range(pos.map((s) => s.coverage)), range(neg.map((s) => s.coverage))],
+    ['combined relevance', auc(pos.map((s) => s.relevance), neg.map((s) => s.relevance)).toFixed(3), range(pos.map((s) => s.relevance)), range(neg.map((s) => s.relevance))],
+  ]);
+  console.log(`accuracy of "answerable" at threshold ${RELEVANCE_THRESHOLD}: ${(100 * accuracy).toFixed(1)}%`);
+  if (process.env.BENCH_VERBOSE) for (const m of misses) console.log(`  hybrid miss: ${m}`);
+  await db.close();
+  await fake.close();
+  await drop();
+  rmSync(home, { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------- speed
+const VOCAB = Array.from({ length: 20_000 }, (_, i) => {
+  let s = '';
+  let n = i + 7;
+  const letters = 'abcdefghiklmnoprstuvwy';
+  do {
+    s += letters[n % letters.length];
+    n = Math.floor(n / letters.length);
+  } while (n > 0 || s.length < 4);
+  return s;
+});
+let seed = 42;
+const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const zipfWord = () => VOCAB[Math.min(VOCAB.length - 1, Math.floor(Math.exp(rand() * Math.log(VOCAB.length))) - 1)]!;
+const sentence = (words: number) => Array.from({ length: words }, zipfWord).join(' ');
+
+async function loadSynthetic(db: Db, chunks: number): Promise<void> {
+  await db.exec('drop index if exists chunks_embedding_idx');
+  const perDoc = 1000;
+  for (let d = 0; d < chunks / perDoc; d++) {
+    const rows: NewChunk[] = Array.from({ length: perDoc }, (_, i) => {
+      const content = sentence(150);
+      return { ordinal: i, page: 1 + Math.floor(i / 3), section: null, content, truncated: false, embedding: fakeEmbed(content, 384) };
+    });
+    await db.transaction(async (tx) => {
+      const id = await insertDocument(tx, { name: `doc-${d}.pdf`, sha256: `s${d}`, bytes: 1, pages: Math.ceil(perDoc / 3), type: 'pdf', embeddingModel: 'fake' });
+      await insertChunks(tx, id, rows);
+      await updateLexemeStats(tx, id, 1);
+    });
+  }
+  const started = performance.now();
+  await db.exec('create index chunks_embedding_idx on chunks using hnsw (embedding vector_cosine_ops)');
+  // As autovacuum would: visibility map and statistics current.
+  await db.exec('vacuum analyze chunks');
+  console.log(`  ${chunks} chunks loaded; HNSW index built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+async function speed(label: string, db: Db, queries: number): Promise<(string | number)[]> {
+  const questions = Array.from({ length: queries }, () => sentence(8));
+  const vectors = questions.map((q) => fakeEmbed(q, 384));
+  for (let i = 0; i < 10; i++) await retrieve(db, questions[i]!, { queryVector: vectors[i] }); // warm up
+  const times: number[] = [];
+  let recall = 0;
+  for (let i = 0; i < queries; i++) {
+    const t0 = performance.now();
+    await retrieve(db, questions[i]!, { queryVector: vectors[i], k: 5 });
+    times.push(performance.now() - t0);
+  }
+  const recallQueries = Math.min(queries, 100);
+  for (let i = 0; i < recallQueries; i++) {
+    const v = vectorLiteral(vectors[i]!);
+    const approx = await db.transaction(async (tx) => {
+      await tx.query(`select set_config('hnsw.ef_search', $1, true)`, [String(EF_SEARCH)]);
+      await tx.query(`select set_config('hnsw.iterative_scan', 'relaxed_order', true)`);
+      return (await tx.query<{ id: string }>('select id from chunks where embedding is not null order by embedding <=> $1::vector limit 10', [v])).rows;
+    });
+    const exact = await db.transaction(async (tx) => {
+      await tx.query("select set_config('enable_indexscan', 'off', true)");
+      return (await tx.query<{ id: string }>('select id from chunks order by embedding <=> $1::vector limit 10', [v])).rows;
+    });
+    const truth = new Set(exact.map((r) => String(r.id)));
+    recall += approx.filter((r) => truth.has(String(r.id))).length / 10;
+  }
+  return [label, queries, percentile(times, 50), percentile(times, 95), (recall / recallQueries).toFixed(3)];
+}
+
+await quality();
+
+const rows: (string | number)[][] = [];
+{
+  const n = Number(process.env.BENCH_CHUNKS ?? 100_000);
+  const { url, drop } = await freshPostgres('speed');
+  const db = await openDatabase(loadConfig({ databaseUrl: url }, { COPILOT_HOME: tmpdir() }), { command: 'bench', poolSize: 4 });
+  console.log(`\nloading ${n} synthetic chunks into native Postgres…`);
+  await loadSynthetic(db, n);
+  rows.push(await speed(`native Postgres, ${n / 1000}k chunks`, db, 300));
+  await db.close();
+  await drop();
+}
+{
+  const n = Number(process.env.BENCH_EMBEDDED_CHUNKS ?? 10_000);
+  const home = mkdtempSync(join(tmpdir(), 'copilot-bench-emb-'));
+  const db = await openDatabase(loadConfig({ home }, {}), { command: 'bench' });
+  console.log(`loading ${n} synthetic chunks into embedded PGlite…`);
+  await loadSynthetic(db, n);
+  rows.push(await speed(`embedded PGlite, ${n / 1000}k chunks`, db, 100));
+  await db.close();
+  rmSync(home, { recursive: true, force: true });
+}
+printTable(`Search latency (query embedding excluded; ef_search ${EF_SEARCH}; targets native: p50 ≤ 10 ms, p95 ≤ 25 ms, recall@10 ≥ 0.95)`, ['database', 'queries', 'p50 ms', 'p95 ms', 'recall@10'], rows);
