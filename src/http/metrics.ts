@@ -1,0 +1,140 @@
+/**
+ * In-process metrics for the daemon: prom-client counters and histograms on a dedicated Registry
+ * (never the global default one), plus a small ring buffer of recent reply latencies so /status can
+ * report percentiles without parsing Prometheus output.
+ *
+ * prom-client is imported lazily inside createMetrics(): it costs ~80 ms to import and only `serve`
+ * needs it.
+ */
+import type { Counter, Histogram, Registry } from 'prom-client';
+
+/** The counters the bot updates. Prometheus names: `copilot_<snake_case>_total`. */
+export const COUNTER_NAMES = ['messagesSeen', 'replies', 'fallbacks', 'errors', 'rateLimited', 'gaps'] as const;
+export type CounterName = (typeof COUNTER_NAMES)[number];
+
+const COUNTER_HELP: Record<CounterName, string> = {
+  messagesSeen: 'Messages received in allowed channels and considered for an answer',
+  replies: 'Answers posted',
+  fallbacks: 'Answers that fell back to the "I do not know" reply (no grounded passages)',
+  errors: 'Messages whose handling failed',
+  rateLimited: 'Rate-limit notices sent to users',
+  gaps: 'Knowledge gaps recorded',
+};
+
+/** How many recent reply latencies the percentile window keeps. */
+export const LATENCY_WINDOW = 1000;
+
+export interface LatencySummary {
+  /** Replies observed since start (all of them, not only the window). */
+  count: number;
+  /** Percentiles in milliseconds over the last LATENCY_WINDOW replies; null before the first reply. */
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+}
+
+export interface MetricsSnapshot {
+  counters: Record<CounterName, number>;
+  latency: LatencySummary;
+}
+
+export interface Metrics {
+  /** The dedicated registry (process metrics + copilot_*). */
+  readonly registry: Registry;
+  /** Content-Type for the Prometheus text exposition. */
+  readonly contentType: string;
+  /** Add `by` (default 1) to a counter. Unknown names throw; negative or non-finite amounts are ignored. */
+  inc(name: CounterName, by?: number): void;
+  /**
+   * Record one reply's total latency and time to first token (null when no token streamed, e.g.
+   * a fallback). Does NOT increment `replies`: call inc('replies') for that.
+   * Histograms are exported in seconds (Prometheus base unit); the arguments are milliseconds.
+   */
+  observeReply(totalMs: number, firstTokenMs: number | null): void;
+  /** Cheap synchronous view for /status. */
+  snapshot(): MetricsSnapshot;
+  /** Prometheus text exposition of the registry. */
+  prometheus(): Promise<string>;
+}
+
+/** Latency buckets in seconds: 50 ms .. 60 s. */
+const BUCKETS = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30, 60];
+
+const snake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** Nearest-rank percentile of an ascending-sorted array. */
+export function percentile(sorted: ArrayLike<number>, p: number): number | null {
+  const n = sorted.length;
+  if (n === 0) return null;
+  const rank = Math.min(n, Math.max(1, Math.ceil((p / 100) * n)));
+  return sorted[rank - 1]!;
+}
+
+export async function createMetrics(): Promise<Metrics> {
+  const prom = await import('prom-client');
+  const register: Registry = new prom.Registry();
+  prom.collectDefaultMetrics({ register });
+
+  const counters = {} as Record<CounterName, Counter>;
+  const values = {} as Record<CounterName, number>;
+  for (const name of COUNTER_NAMES) {
+    counters[name] = new prom.Counter({
+      name: `copilot_${snake(name)}_total`,
+      help: COUNTER_HELP[name],
+      registers: [register],
+    });
+    values[name] = 0;
+  }
+  const replyLatency: Histogram = new prom.Histogram({
+    name: 'copilot_reply_latency_seconds',
+    help: 'Time from receiving a message to the final reply edit',
+    buckets: BUCKETS,
+    registers: [register],
+  });
+  const firstToken: Histogram = new prom.Histogram({
+    name: 'copilot_first_token_seconds',
+    help: 'Time from receiving a message to the first streamed token',
+    buckets: BUCKETS,
+    registers: [register],
+  });
+
+  const ring = new Float64Array(LATENCY_WINDOW);
+  let next = 0;
+  let filled = 0;
+  let observed = 0;
+
+  const valid = (ms: number): boolean => Number.isFinite(ms) && ms >= 0;
+
+  return {
+    registry: register,
+    contentType: register.contentType,
+    inc(name, by = 1) {
+      const counter = counters[name];
+      if (!counter) throw new Error(`unknown metric counter: ${String(name)}`);
+      if (!Number.isFinite(by) || by < 0) return;
+      counter.inc(by);
+      values[name] += by;
+    },
+    observeReply(totalMs, firstTokenMs) {
+      if (!valid(totalMs)) return;
+      replyLatency.observe(totalMs / 1000);
+      if (firstTokenMs !== null && valid(firstTokenMs)) firstToken.observe(firstTokenMs / 1000);
+      ring[next] = totalMs;
+      next = (next + 1) % LATENCY_WINDOW;
+      if (filled < LATENCY_WINDOW) filled++;
+      observed++;
+    },
+    snapshot() {
+      const sorted = ring.slice(0, filled).sort();
+      const at = (p: number): number | null => {
+        const v = percentile(sorted, p);
+        return v === null ? null : Math.round(v);
+      };
+      return {
+        counters: { ...values },
+        latency: { count: observed, p50: at(50), p90: at(90), p99: at(99) },
+      };
+    },
+    prometheus: () => register.metrics(),
+  };
+}
