@@ -103,7 +103,11 @@ async function quality(): Promise<void> {
     ['rare-lexeme coverage alone', auc(pos.map((s) => s.coverage), neg.map((s) => s.coverage)).toFixed(3), range(pos.map((s) => s.coverage)), range(neg.map((s) => s.coverage))],
     ['combined relevance', auc(pos.map((s) => s.relevance), neg.map((s) => s.relevance)).toFixed(3), range(pos.map((s) => s.relevance)), range(neg.map((s) => s.relevance))],
   ]);
-  console.log(`accuracy of "answerable" at threshold ${RELEVANCE_THRESHOLD}: ${(100 * accuracy).toFixed(1)}%`);
+  const recallA = pos.filter((s) => s.relevance >= RELEVANCE_THRESHOLD).length / pos.length;
+  const rejectU = neg.filter((s) => s.relevance < RELEVANCE_THRESHOLD).length / neg.length;
+  console.log(
+    `at the threshold ${RELEVANCE_THRESHOLD}: accuracy ${(100 * accuracy).toFixed(1)}%, answerable kept ${(100 * recallA).toFixed(1)}%, unanswerable flagged ${(100 * rejectU).toFixed(1)}%`,
+  );
   if (process.env.BENCH_VERBOSE) for (const m of misses) console.log(`  hybrid miss: ${m}`);
   await db.close();
   await fake.close();

@@ -81,3 +81,45 @@ export function configCheck(config: Config): CheckResult {
   ];
   return { name: 'config', ok: true, detail: parts.join('; ') };
 }
+
+export async function embeddingsCheck(config: Config): Promise<CheckResult> {
+  const { createEmbedder } = await import('../kb/embed.js');
+  const embedder = createEmbedder(config, { attempts: 1, timeoutMs: 10_000 });
+  if (!embedder) return { name: 'embeddings', ok: true, skipped: true, detail: 'not configured (HF_TOKEN or EMBEDDINGS_URL): full-text retrieval only' };
+  try {
+    const [v] = await embedder.embed(['copilot doctor probe']);
+    return { name: 'embeddings', ok: true, detail: `${embedder.provider}: ${embedder.model}, ${v!.length} dimensions` };
+  } catch (err) {
+    return { name: 'embeddings', ok: false, detail: errorMessage(err) };
+  }
+}
+
+export async function groqCheck(config: Config): Promise<CheckResult> {
+  const { createChatClient } = await import('../answer/groq.js');
+  const chat = await createChatClient(config);
+  if (!chat) return { name: 'groq', ok: true, skipped: true, detail: 'not configured (GROQ_API_KEY): answers are cited passages only' };
+  try {
+    return { name: 'groq', ok: true, detail: `model ${await chat.check()} available` };
+  } catch (err) {
+    return { name: 'groq', ok: false, detail: errorMessage(err) };
+  }
+}
+
+export const DISCORD_API = 'https://discord.com/api';
+
+export async function discordCheck(config: Config): Promise<CheckResult> {
+  if (!config.discordToken) return { name: 'discord', ok: true, skipped: true, detail: 'DISCORD_TOKEN not set (needed by serve)' };
+  const base = (config.discordApiUrl ?? DISCORD_API).replace(/\/+$/, '');
+  try {
+    const response = await fetch(`${base}/v10/users/@me`, {
+      headers: { authorization: `Bot ${config.discordToken}` },
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (response.status === 401) return { name: 'discord', ok: false, detail: 'Discord refused DISCORD_TOKEN (401) — reset the bot token in the Developer Portal' };
+    if (!response.ok) return { name: 'discord', ok: false, detail: `Discord answered HTTP ${response.status}` };
+    const me = (await response.json()) as { username?: string; id?: string };
+    return { name: 'discord', ok: true, detail: `token valid for bot ${me.username ?? '?'} (${me.id ?? '?'})` };
+  } catch (err) {
+    return { name: 'discord', ok: false, detail: `Discord unreachable: ${(err as Error).name === 'TimeoutError' ? 'timed out' : errorMessage(err)}` };
+  }
+}

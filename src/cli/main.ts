@@ -36,6 +36,12 @@ export async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
   const verbose = argv.includes('--verbose');
   let code = 0;
+  // A late rejection from a library (pdf.js can reject after its text came back) is reported,
+  // never a crash with a stack trace.
+  process.on('unhandledRejection', (reason) => {
+    process.stderr.write(`copilot: internal error: ${reason instanceof Error ? reason.message : String(reason)}\n`);
+    process.exitCode = 1;
+  });
   try {
     const { buildProgram } = await import('./program.js');
     const program = buildProgram({ json });

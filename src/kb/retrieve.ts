@@ -61,8 +61,12 @@ export interface RetrieveOptions {
   use?: 'hybrid' | 'fulltext' | 'vector';
 }
 
-/** Relevance below this means "probably not in the knowledge base" (calibrated in bench/retrieval). */
-export const RELEVANCE_THRESHOLD = 0.45;
+/**
+ * Relevance below this means "probably not in the knowledge base". Lenient on purpose: the
+ * model's own judgement (the marker) decides first; this only catches answers that cite nothing
+ * after weak retrieval. bench/retrieval reports the separation and the accuracy at this value.
+ */
+export const RELEVANCE_THRESHOLD = 0.2;
 
 /**
  * Conversational filler of chat questions ("hey, anyone know a way to make…"), as stemmed by the

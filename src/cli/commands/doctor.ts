@@ -1,5 +1,5 @@
 /** `copilot doctor`: every check runs; exit 1 when any fails. */
-import { configCheck, databaseChecks } from '../../admin/doctor.js';
+import { configCheck, databaseChecks, discordCheck, embeddingsCheck, groqCheck } from '../../admin/doctor.js';
 import type { CheckResult } from '../../admin/doctor.js';
 import { openDatabase } from '../../db/open.js';
 import { DependencyError } from '../../errors.js';
@@ -7,7 +7,13 @@ import type { Context } from '../context.js';
 
 export async function doctor(ctx: Context): Promise<void> {
   const checks: CheckResult[] = [configCheck(ctx.config)];
-  checks.push(...(await databaseChecks(() => openDatabase(ctx.config, { command: 'doctor', migrate: false }))));
+  const [database, embeddings, groq, discord] = await Promise.all([
+    databaseChecks(() => openDatabase(ctx.config, { command: 'doctor', migrate: false })),
+    embeddingsCheck(ctx.config),
+    groqCheck(ctx.config),
+    discordCheck(ctx.config),
+  ]);
+  checks.push(...database, embeddings, groq, discord);
   const { out } = ctx;
   out.data({ ok: checks.every((c) => c.ok), checks });
   for (const c of checks) {

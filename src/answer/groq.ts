@@ -1,0 +1,188 @@
+/**
+ * Groq chat completions through groq-sdk, streamed. groq-sdk's own retries are off
+ * (maxRetries: 0: it would sleep any Retry-After in full); ours are capped: a 429 waits its
+ * Retry-After while the total wait stays within ~10 s, 5xx and timeouts get 2 retries with
+ * backoff, and each request has a timeout. Retries happen only before any text was shown.
+ */
+import type { Config } from '../config.js';
+import type { ChatMessage } from './prompt.js';
+
+export interface ChatUsage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface ChatOutcome {
+  text: string;
+  usage: ChatUsage | null;
+  finishReason: string | null;
+}
+
+export interface ChatClient {
+  readonly model: string;
+  /** Streams the answer; deltas go to onDelta. Throws ChatFailure (with any partial text). */
+  stream(messages: ChatMessage[], options: { maxTokens: number; signal?: AbortSignal; onDelta?: (text: string) => void }): Promise<ChatOutcome>;
+  /** For doctor: the key works and the model exists. */
+  check(): Promise<string>;
+}
+
+export class ChatFailure extends Error {
+  constructor(
+    message: string,
+    /** 'rate_limited' | 'unavailable' | 'timeout' | 'auth' | 'interrupted' | 'bad_request' */
+    readonly kind: string,
+    /** Text already streamed before the failure ('' if none). */
+    readonly partial: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ChatFailure';
+  }
+}
+
+export interface ChatClientOptions {
+  /** Total time 429 waits may add up to (default 10 s). */
+  maxRateLimitWaitMs?: number;
+  /** Retries after 5xx or timeouts (default 2). */
+  serverRetries?: number;
+  backoffMs?: number;
+  /** Until the first token (default 20 s). */
+  firstTokenTimeoutMs?: number;
+  /** Whole answer (default 90 s). */
+  totalTimeoutMs?: number;
+  temperature?: number;
+}
+
+interface ApiErrorLike {
+  status?: number;
+  headers?: { get?(name: string): string | null } | Record<string, string>;
+  name?: string;
+  message?: string;
+}
+
+function header(err: ApiErrorLike, name: string): string | null {
+  const h = err.headers;
+  if (!h) return null;
+  if (typeof (h as { get?: unknown }).get === 'function') return (h as { get(n: string): string | null }).get(name);
+  return (h as Record<string, string>)[name] ?? null;
+}
+
+function retryAfterMs(err: ApiErrorLike): number | null {
+  const raw = header(err, 'retry-after');
+  if (raw === null) return null;
+  const seconds = Number(raw);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(raw);
+  return Number.isFinite(at) ? Math.max(0, at - Date.now()) : null;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
+
+export async function createChatClient(config: Config, options: ChatClientOptions = {}): Promise<ChatClient | null> {
+  if (!config.groqApiKey) return null;
+  const { default: Groq } = await import('groq-sdk');
+  const client = new Groq({
+    apiKey: config.groqApiKey,
+    baseURL: config.groqBaseUrl ?? undefined,
+    maxRetries: 0,
+    timeout: options.totalTimeoutMs ?? 90_000,
+  });
+  const maxRateWait = options.maxRateLimitWaitMs ?? 10_000;
+  const serverRetries = options.serverRetries ?? 2;
+  const backoff = options.backoffMs ?? 500;
+  const firstTokenTimeout = options.firstTokenTimeoutMs ?? 20_000;
+
+  async function attempt(messages: ChatMessage[], maxTokens: number, outer: AbortSignal | undefined, onDelta?: (t: string) => void): Promise<ChatOutcome> {
+    const controller = new AbortController();
+    const abort = () => controller.abort(outer?.reason);
+    outer?.addEventListener('abort', abort, { once: true });
+    let text = '';
+    const firstToken = setTimeout(() => controller.abort(new ChatFailure('Groq sent nothing in time', 'timeout', '')), firstTokenTimeout);
+    try {
+      const stream = await client.chat.completions.create(
+        { model: config.groqModel, messages, stream: true, max_tokens: maxTokens, temperature: options.temperature ?? 0.3 },
+        { signal: controller.signal },
+      );
+      let usage: ChatUsage | null = null;
+      let finishReason: string | null = null;
+      for await (const chunk of stream) {
+        clearTimeout(firstToken);
+        const choice = chunk.choices?.[0];
+        const delta = choice?.delta?.content;
+        if (delta) {
+          text += delta;
+          onDelta?.(delta);
+        }
+        if (choice?.finish_reason) finishReason = choice.finish_reason;
+        const u = (chunk as { x_groq?: { usage?: { prompt_tokens: number; completion_tokens: number } }; usage?: { prompt_tokens: number; completion_tokens: number } | null }).x_groq?.usage ?? (chunk as { usage?: { prompt_tokens: number; completion_tokens: number } | null }).usage;
+        if (u) usage = { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens };
+      }
+      if (finishReason === null) throw new ChatFailure('the answer stream ended early', 'interrupted', text);
+      return { text, usage, finishReason };
+    } catch (err) {
+      if (err instanceof ChatFailure) throw new ChatFailure(err.message, err.kind, text, { cause: err });
+      const reason = controller.signal.reason;
+      if (reason instanceof ChatFailure) throw new ChatFailure(reason.message, reason.kind, text, { cause: err });
+      if (outer?.aborted) throw new ChatFailure('the answer was cancelled', 'interrupted', text, { cause: err });
+      const e = err as ApiErrorLike;
+      if (text) throw new ChatFailure(`the answer stream was cut: ${e.message ?? err}`, 'interrupted', text, { cause: err });
+      if (e.status === 429) throw Object.assign(new ChatFailure('Groq rate limit', 'rate_limited', '', { cause: err }), { retryAfterMs: retryAfterMs(e) });
+      if (e.status === 401 || e.status === 403) throw new ChatFailure('Groq refused the API key (check GROQ_API_KEY)', 'auth', '', { cause: err });
+      if (e.status === 404) throw new ChatFailure(`Groq does not know the model ${config.groqModel} (check GROQ_MODEL)`, 'bad_request', '', { cause: err });
+      if (e.status && e.status >= 400 && e.status < 500) throw new ChatFailure(`Groq rejected the request (HTTP ${e.status})`, 'bad_request', '', { cause: err });
+      if (e.name === 'APIConnectionTimeoutError') throw new ChatFailure('Groq timed out', 'timeout', '', { cause: err });
+      throw new ChatFailure(`Groq is unavailable${e.status ? ` (HTTP ${e.status})` : ''}`, 'unavailable', '', { cause: err });
+    } finally {
+      clearTimeout(firstToken);
+      outer?.removeEventListener('abort', abort);
+    }
+  }
+
+  return {
+    model: config.groqModel,
+    async stream(messages, { maxTokens, signal, onDelta }) {
+      let rateWaited = 0;
+      let serverFailures = 0;
+      for (;;) {
+        try {
+          return await attempt(messages, maxTokens, signal, onDelta);
+        } catch (err) {
+          const failure = err as ChatFailure & { retryAfterMs?: number | null };
+          if (failure.partial || signal?.aborted) throw failure;
+          if (failure.kind === 'rate_limited') {
+            const wait = failure.retryAfterMs ?? backoff * 2;
+            if (rateWaited + wait > maxRateWait) throw failure;
+            rateWaited += wait;
+            await sleep(wait, signal);
+            continue;
+          }
+          if ((failure.kind === 'unavailable' || failure.kind === 'timeout') && serverFailures < serverRetries) {
+            await sleep(backoff * 2 ** serverFailures, signal);
+            serverFailures++;
+            continue;
+          }
+          throw failure;
+        }
+      }
+    },
+    async check() {
+      try {
+        const model = await client.models.retrieve(config.groqModel, { timeout: 10_000 });
+        return model.id;
+      } catch (err) {
+        const e = err as ApiErrorLike;
+        if (e.status === 401 || e.status === 403) throw new ChatFailure('Groq refused the API key (check GROQ_API_KEY)', 'auth', '', { cause: err });
+        if (e.status === 404) throw new ChatFailure(`Groq has no model ${config.groqModel} (check GROQ_MODEL)`, 'bad_request', '', { cause: err });
+        throw new ChatFailure(`Groq is unreachable: ${e.status ? `HTTP ${e.status}` : (e.message ?? String(err))}`, 'unavailable', '', { cause: err });
+      }
+    },
+  };
+}

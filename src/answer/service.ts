@@ -1,0 +1,257 @@
+/**
+ * The answer service: (conversation, author, question) → a stream of text deltas, then the final
+ * answer with its sources and usage. Loads the effective instructions, the conversation's recent
+ * messages and the top passages; fits them to a token budget; streams from Groq; falls back to
+ * the retrieval-only answer when Groq is unavailable or not configured; records gaps; stores the
+ * user's message first and the answer after. Knows nothing of Discord.
+ */
+import type { Config } from '../config.js';
+import type { Db } from '../db/backend.js';
+import { appendMessage, ensureConversation, recentMessages } from '../db/conversations.js';
+import type { MessageStatus } from '../db/conversations.js';
+import { recordGap } from '../db/gaps.js';
+import { effectiveInstructions } from '../db/instructions.js';
+import { errorMessage } from '../errors.js';
+import type { Embedder } from '../kb/embed.js';
+import { retrieve } from '../kb/retrieve.js';
+import type { Passage as RetrievedPassage, Relevance } from '../kb/retrieve.js';
+import { checkQueryModel } from '../kb/model.js';
+import { DEFAULT_CONTEXT_TOKENS, DEFAULT_RESERVE_FOR_ANSWER, fitToBudget } from './budget.js';
+import { FALLBACK_BUSY, FALLBACK_NOT_CONFIGURED, FALLBACK_UNAVAILABLE, fallbackAnswer } from './fallback.js';
+import { ChatFailure } from './groq.js';
+import type { ChatClient } from './groq.js';
+import { TokenBudget, UserRateLimiter } from './limits.js';
+import { citedIndexes, formatSources, MarkerStripper, sourceLabel } from './prompt.js';
+import type { Passage } from './prompt.js';
+import type { TokenCounter } from './tokens.js';
+
+export const DEFAULT_INSTRUCTIONS =
+  'You are a helpful assistant for this Discord community. Answer accurately and concisely.';
+export const INTERRUPTED_NOTE = '_(answer interrupted)_';
+
+export interface AnswerRequest {
+  /** Channel or thread id (or "cli"). */
+  conversationId: string;
+  /** The channel whose instructions apply (a thread's parent), or null for the global ones. */
+  channelId: string | null;
+  parentId?: string | null;
+  authorId: string;
+  question: string;
+  discordMessageId?: string | null;
+  signal?: AbortSignal;
+}
+
+export interface SourceRef {
+  document: string;
+  page: number | null;
+  section: string | null;
+  label: string;
+}
+
+export interface AnswerTimings {
+  /** Question received → Groq request sent (config, history, embedding, retrieval, prompt, tokens). */
+  prepareMs: number;
+  firstTokenMs: number | null;
+  totalMs: number;
+}
+
+export interface AnswerResult {
+  /** What to display: the answer, then its sources line. */
+  text: string;
+  /** The answer without the sources line. */
+  answer: string;
+  sources: SourceRef[];
+  fallback: boolean;
+  gap: boolean;
+  interrupted: boolean;
+  /** Set when a limit refused the question; `text` is then a notice (or empty: stay silent). */
+  limited: 'user' | null;
+  usage: { promptTokens: number; completionTokens: number } | null;
+  passagesUsed: number;
+  trimmed: { passages: number; history: number };
+  relevance: Relevance | null;
+  timings: AnswerTimings;
+}
+
+export interface AnswerDeps {
+  db: Db;
+  config: Config;
+  embedder: Embedder | null;
+  chat: ChatClient | null;
+  counter: TokenCounter;
+  log?: { info(o: object, msg?: string): void; warn(o: object, msg?: string): void; debug?(o: object, msg?: string): void };
+  now?: () => number;
+  contextTokens?: number;
+  reserveForAnswer?: number;
+  k?: number;
+}
+
+export interface AnswerService {
+  answer(req: AnswerRequest, onDelta?: (text: string) => void): Promise<AnswerResult>;
+  readonly tokenBudget: TokenBudget;
+}
+
+function toPromptPassage(p: RetrievedPassage): Passage {
+  return { documentName: p.documentName, page: p.page, section: p.section, content: p.content, score: p.score };
+}
+
+function refs(passages: Passage[], indexes?: number[]): SourceRef[] {
+  const chosen = indexes && indexes.length > 0 ? indexes.map((i) => passages[i - 1]).filter((p): p is Passage => Boolean(p)) : passages;
+  const seen = new Set<string>();
+  const out: SourceRef[] = [];
+  for (const p of chosen) {
+    const label = sourceLabel(p);
+    if (seen.has(label)) continue;
+    seen.add(label);
+    out.push({ document: p.documentName, page: p.page, section: p.section, label });
+  }
+  return out;
+}
+
+export function createAnswerService(deps: AnswerDeps): AnswerService {
+  const now = deps.now ?? (() => performance.now());
+  const users = new UserRateLimiter({ perMinute: deps.config.userRatePerMinute });
+  const tokenBudget = new TokenBudget({ tokensPerMinute: deps.config.groqTokensPerMinute });
+  const contextTokens = deps.contextTokens ?? DEFAULT_CONTEXT_TOKENS;
+  const reserve = deps.reserveForAnswer ?? DEFAULT_RESERVE_FOR_ANSWER;
+
+  async function queryVector(question: string): Promise<number[] | null> {
+    if (!deps.embedder) return null;
+    try {
+      if ((await checkQueryModel(deps.db, deps.embedder.model)) !== 'ok') return null;
+      const [v] = await deps.embedder.embed([question]);
+      return v ?? null;
+    } catch (err) {
+      // Retrieval still works on full text alone.
+      deps.log?.warn({ err: errorMessage(err) }, 'question embedding failed; full-text retrieval only');
+      return null;
+    }
+  }
+
+  return {
+    tokenBudget,
+    async answer(req, onDelta) {
+      const started = now();
+      const question = req.question.trim();
+      const limit = users.take(req.authorId);
+      const base = { sources: [], fallback: false, gap: false, interrupted: false, usage: null, passagesUsed: 0, trimmed: { passages: 0, history: 0 }, relevance: null };
+      if (!limit.ok) {
+        const seconds = Math.ceil(limit.retryInMs / 1000);
+        const text = limit.firstRefusal ? `You're asking faster than I can answer — please wait ${seconds} s and ask again.` : '';
+        return { ...base, text, answer: text, limited: 'user', timings: { prepareMs: now() - started, firstTokenMs: null, totalMs: now() - started } };
+      }
+
+      const scope = req.parentId ?? req.channelId;
+      const [instructions, history, vector] = await Promise.all([
+        effectiveInstructions(deps.db, scope),
+        recentMessages(deps.db, req.conversationId, deps.config.historyLimit),
+        queryVector(question),
+      ]);
+      // The user's message is stored before anything can fail.
+      await ensureConversation(deps.db, { id: req.conversationId, channelId: req.channelId, parentId: req.parentId ?? null });
+      await appendMessage(deps.db, req.conversationId, { role: 'user', content: question, authorId: req.authorId, discordMessageId: req.discordMessageId ?? null });
+
+      const retrieval = await retrieve(deps.db, question, { k: deps.k ?? 5, queryVector: vector });
+      const retrieved = retrieval.passages.map(toPromptPassage);
+      const fitted = fitToBudget(
+        {
+          instructions: instructions?.content ?? DEFAULT_INSTRUCTIONS,
+          passages: retrieved,
+          history: history.filter((m) => m.content.trim()).map((m) => ({ role: m.role, content: m.content })),
+          question,
+        },
+        { counter: deps.counter, contextTokens, reserveForAnswer: reserve, minPassages: 0 },
+      );
+      if (fitted.trimmed.passages > 0 || fitted.trimmed.history > 0) {
+        deps.log?.info({ conversationId: req.conversationId, trimmed: fitted.trimmed, promptTokens: fitted.promptTokens }, 'prompt trimmed to the token budget');
+      }
+      const prepareMs = now() - started;
+
+      const finish = async (r: { answer: string; sources: SourceRef[]; fallback: boolean; gap: boolean; interrupted: boolean; status: MessageStatus; usage: AnswerResult['usage']; firstTokenMs: number | null }): Promise<AnswerResult> => {
+        const sourcesLine = r.sources.length > 0 ? `Sources: ${r.sources.map((s) => s.label).join(' · ')}` : '';
+        const text = [r.answer.trim(), sourcesLine].filter(Boolean).join('\n\n');
+        await appendMessage(deps.db, req.conversationId, { role: 'assistant', content: text, status: r.status });
+        if (r.gap) await recordGap(deps.db, question, req.conversationId);
+        return {
+          ...r,
+          text,
+          limited: null,
+          passagesUsed: fitted.passages.length,
+          trimmed: fitted.trimmed,
+          relevance: retrieval.relevance,
+          timings: { prepareMs, firstTokenMs: r.firstTokenMs, totalMs: now() - started },
+        };
+      };
+      const useFallback = (lead: string) => {
+        const answer = fallbackAnswer(retrieved, lead);
+        return finish({ answer, sources: refs(retrieved.slice(0, 3)), fallback: true, gap: retrieved.length === 0, interrupted: false, status: 'fallback', usage: null, firstTokenMs: null });
+      };
+
+      if (!deps.chat) return useFallback(FALLBACK_NOT_CONFIGURED);
+      const estimate = fitted.promptTokens + reserve;
+      const granted = tokenBudget.tryTake(estimate);
+      if (!granted.ok) {
+        deps.log?.warn({ estimate, retryInMs: granted.retryInMs }, 'Groq token budget exhausted; retrieval-only answer');
+        return useFallback(FALLBACK_BUSY);
+      }
+
+      const stripper = new MarkerStripper();
+      let firstTokenMs: number | null = null;
+      const emit = (visible: string) => {
+        if (!visible) return;
+        firstTokenMs ??= now() - started;
+        onDelta?.(visible);
+      };
+      try {
+        const outcome = await deps.chat.stream(fitted.messages, {
+          maxTokens: reserve,
+          signal: req.signal,
+          onDelta: (delta) => emit(stripper.push(delta)),
+        });
+        emit(stripper.end());
+        tokenBudget.settle(estimate, outcome.usage ? outcome.usage.promptTokens + outcome.usage.completionTokens : estimate);
+        const answer = stripMarkerText(outcome.text);
+        const cited = citedIndexes(answer);
+        // "Not in the knowledge base": the model's marker, or weak retrieval that it did not cite.
+        const uncited = cited.length === 0 && (!retrieval.relevance.answerable || fitted.passages.length === 0);
+        const gap = isQuestion(question) && (stripper.marked || uncited);
+        const sources = stripper.marked || uncited ? [] : refs(fitted.passages, cited.length > 0 ? cited : [1, 2, 3]);
+        return finish({ answer: answer || '…', sources, fallback: false, gap, interrupted: false, status: 'complete', usage: outcome.usage, firstTokenMs });
+      } catch (err) {
+        const failure = err instanceof ChatFailure ? err : new ChatFailure(errorMessage(err), 'unavailable', '', { cause: err });
+        if (failure.partial) {
+          tokenBudget.settle(estimate, estimate);
+          emit(stripper.end());
+          const partial = stripMarkerText(failure.partial);
+          deps.log?.warn({ conversationId: req.conversationId, kind: failure.kind }, 'answer stream interrupted');
+          const cited = citedIndexes(partial);
+          return finish({
+            answer: `${partial.trim()} … ${INTERRUPTED_NOTE}`,
+            sources: cited.length > 0 ? refs(fitted.passages, cited) : [],
+            fallback: false,
+            gap: false,
+            interrupted: true,
+            status: 'interrupted',
+            usage: null,
+            firstTokenMs,
+          });
+        }
+        tokenBudget.refund(estimate);
+        deps.log?.warn({ conversationId: req.conversationId, kind: failure.kind, err: failure.message }, 'Groq unavailable; retrieval-only answer');
+        return useFallback(FALLBACK_UNAVAILABLE);
+      }
+    },
+  };
+}
+
+function stripMarkerText(text: string): string {
+  const stripper = new MarkerStripper();
+  return (stripper.push(text) + stripper.end()).trim();
+}
+
+/** Greetings and thanks are not knowledge-base questions: never recorded as gaps. */
+export function isQuestion(text: string): boolean {
+  const t = text.toLowerCase().replace(/<@!?\d+>/g, '').trim();
+  if (t.length < 8) return false;
+  return !/^(hi|hey|hello|yo|thanks|thank you|thx|ty|ok|okay|cool|nice|great|lol|good (morning|night|evening))\b[\s!.?]*$/.test(t);
+}

@@ -1,0 +1,201 @@
+/** The answer service on both backends against a fake Groq: prompt, budget, sources, fallbacks, gaps, limits, memory. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { addChannels } from '../../src/admin/channels.js';
+import { setInstructions } from '../../src/admin/instructions.js';
+import { createChatClient } from '../../src/answer/groq.js';
+import { createAnswerService, INTERRUPTED_NOTE } from '../../src/answer/service.js';
+import type { AnswerService } from '../../src/answer/service.js';
+import { loadLlamaTokenizer } from '../../src/answer/tokens.js';
+import type { TokenCounter } from '../../src/answer/tokens.js';
+import { loadConfig } from '../../src/config.js';
+import type { Db } from '../../src/db/backend.js';
+import { appendMessage, ensureConversation, recentMessages } from '../../src/db/conversations.js';
+import { listGaps } from '../../src/db/gaps.js';
+import { ingestFile } from '../../src/kb/ingest.js';
+import { startFakeGroq } from '../fakes/groq.js';
+import type { ChatRequestBody, FakeGroq } from '../fakes/groq.js';
+import { BACKENDS, createTestDatabase } from '../support/db.js';
+import type { TestDatabase } from '../support/db.js';
+import { longManual, manualPages } from '../support/pdfs.js';
+
+const CHANNEL = '123456789012345678';
+const USER = '555555555555555555';
+const systemOf = (body: ChatRequestBody | undefined) => String(body?.messages?.[0]?.content ?? '');
+
+for (const kind of BACKENDS) {
+  describe(`answer service (${kind})`, () => {
+    let t: TestDatabase;
+    let db: Db;
+    let groq: FakeGroq;
+    let counter: TokenCounter;
+    let dir: string;
+    let conv = 0;
+
+    async function service(env: Record<string, string> = {}, extra: { contextTokens?: number; reserveForAnswer?: number } = {}): Promise<AnswerService> {
+      const config = loadConfig({}, { COPILOT_HOME: t.home, GROQ_API_KEY: 'gsk_test', GROQ_BASE_URL: groq.baseURL, ...env });
+      const chat = await createChatClient(config, { backoffMs: 20, maxRateLimitWaitMs: 500, firstTokenTimeoutMs: 2000 });
+      return createAnswerService({ db, config, embedder: null, chat, counter, ...extra });
+    }
+    const newConversation = () => `9${String(++conv).padStart(17, '0')}`;
+
+    before(async () => {
+      t = await createTestDatabase(kind);
+      db = await t.open();
+      groq = await startFakeGroq({ apiKey: 'gsk_test' });
+      counter = await loadLlamaTokenizer();
+      dir = mkdtempSync(join(tmpdir(), 'copilot-answer-'));
+      writeFileSync(join(dir, 'manual.pdf'), await longManual());
+      await ingestFile({ db, embedder: null, maxFileBytes: 50e6 }, join(dir, 'manual.pdf'));
+      await addChannels(db, [CHANNEL], 'all', 'test');
+      await setInstructions(db, 'You are the Acme support bot.', 'test');
+      await setInstructions(db, 'Answer in the style of a pirate.', 'test', CHANNEL);
+    });
+    after(async () => {
+      await db.close();
+      await groq.close();
+      await t.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('the prompt holds the instructions first, passages with sources, history in order, the question last; the answer ends with its sources', async () => {
+      groq.setBehavior({ kind: 'ok', reply: 'Turn on Remember last used settings under Preferences > Exports [1].' });
+      await ensureConversation(db, { id: CHANNEL, channelId: CHANNEL });
+      await appendMessage(db, CHANNEL, { role: 'user', content: 'earlier question', authorId: USER });
+      await appendMessage(db, CHANNEL, { role: 'assistant', content: 'earlier answer' });
+      const deltas: string[] = [];
+      const r = await (await service()).answer(
+        { conversationId: CHANNEL, channelId: CHANNEL, authorId: USER, question: 'how do i keep my export settings between exports?' },
+        (d) => deltas.push(d),
+      );
+      const body = groq.chatRequests().at(-1)!.body!;
+      const messages = body.messages!;
+      const system = systemOf(body);
+      assert.ok(system.startsWith('Answer in the style of a pirate.'), 'the channel override comes first');
+      assert.match(system, /\[1\] manual\.pdf p\.\d+\n/);
+      assert.deepEqual(messages.slice(1).map((m) => [m.role, m.content]), [
+        ['user', 'earlier question'],
+        ['assistant', 'earlier answer'],
+        ['user', 'how do i keep my export settings between exports?'],
+      ]);
+      assert.equal(body.model, 'llama-3.3-70b-versatile');
+      assert.equal(body.stream, true);
+      const firstSource = /\[1\] (manual\.pdf p\.\d+)/.exec(system)![1]!;
+      assert.equal(r.text, `Turn on Remember last used settings under Preferences > Exports [1].\n\nSources: ${firstSource}`);
+      assert.equal(deltas.join(''), r.answer);
+      assert.ok(deltas.length > 1, 'streamed in pieces');
+      assert.deepEqual([r.fallback, r.gap, r.interrupted], [false, false, false]);
+      const stored = await recentMessages(db, CHANNEL, 10);
+      assert.deepEqual(stored.slice(-2).map((m) => [m.role, m.content, m.status]), [
+        ['user', 'how do i keep my export settings between exports?', 'complete'],
+        ['assistant', r.text, 'complete'],
+      ]);
+      assert.equal(stored.at(-2)!.authorId, USER);
+    });
+
+    test('a tiny budget trims passages first, then the oldest history; never the instructions or the question', async () => {
+      const id = newConversation();
+      await ensureConversation(db, { id });
+      for (let i = 0; i < 6; i++) await appendMessage(db, id, { role: i % 2 ? 'assistant' : 'user', content: `history message number ${i} `.repeat(20) });
+      groq.setBehavior({ kind: 'ok', reply: 'ok' });
+      const question = 'what does error E-2305 mean when uploading over sftp?';
+      const full = await (await service()).answer({ conversationId: id, channelId: null, authorId: USER, question });
+      assert.equal(full.trimmed.passages + full.trimmed.history, 0);
+      const tiny = await (await service({}, { contextTokens: 1100, reserveForAnswer: 300 })).answer({ conversationId: id, channelId: null, authorId: USER, question });
+      const body = groq.chatRequests().at(-1)!.body!;
+      assert.ok(tiny.trimmed.passages > 0, 'passages trimmed');
+      assert.ok(systemOf(body).startsWith('You are the Acme support bot.'));
+      assert.equal(body.messages!.at(-1)!.content, question);
+      const history = body.messages!.slice(1, -1).map((m) => String(m.content));
+      if (tiny.trimmed.history > 0) {
+        // What is kept is the most recent history, in order.
+        const all = (await recentMessages(db, id, 20)).map((m) => m.content);
+        const kept = all.slice(all.length - 2 - history.length, all.length - 2);
+        assert.deepEqual(history, kept);
+      }
+      assert.equal(tiny.passagesUsed, 5 - tiny.trimmed.passages);
+      assert.ok(tiny.passagesUsed < full.passagesUsed);
+    });
+
+    test('a 429 storm, 5xx errors and no key all give the retrieval-only fallback with sources', async () => {
+      const question = 'how does the proxy configuration work with a PAC file?';
+      groq.setBehavior({ kind: 'rateLimit', retryAfterSec: 0.2, times: 100 });
+      const before429 = groq.chatRequests().length;
+      const limited = await (await service()).answer({ conversationId: newConversation(), channelId: null, authorId: '1', question });
+      assert.equal(limited.fallback, true);
+      assert.match(limited.text, /^Generated answers are unavailable right now; here is what the knowledge base says:\n> /);
+      assert.match(limited.text, /Sources: manual\.pdf p\.\d+/);
+      assert.equal(groq.chatRequests().length - before429, 3, 'Retry-After honoured within the cap, then gave up');
+
+      groq.setBehavior({ kind: 'error', status: 500 });
+      const before500 = groq.chatRequests().length;
+      const failed = await (await service()).answer({ conversationId: newConversation(), channelId: null, authorId: '2', question });
+      assert.equal(failed.fallback, true);
+      assert.equal(groq.chatRequests().length - before500, 3, 'two retries after a 500');
+
+      const beforeNoKey = groq.chatRequests().length;
+      const config = loadConfig({}, { COPILOT_HOME: t.home });
+      const noKey = await createAnswerService({ db, config, embedder: null, chat: null, counter }).answer({ conversationId: newConversation(), channelId: null, authorId: '3', question });
+      assert.equal(noKey.fallback, true);
+      assert.match(noKey.text, /^Generated answers are not set up here/);
+      assert.equal(groq.chatRequests().length, beforeNoKey, 'no Groq call without a key');
+      groq.setBehavior({ kind: 'ok' });
+    });
+
+    test('a stream cut half-way keeps the partial answer, marked and stored as interrupted', async () => {
+      const id = newConversation();
+      groq.setBehavior({ kind: 'cut', afterChars: 30, reply: 'The agent makes a backup every night at 02:00 local time [1] and keeps fourteen.' });
+      const r = await (await service()).answer({ conversationId: id, channelId: null, authorId: USER, question: 'when are backups made?' });
+      assert.equal(r.interrupted, true);
+      assert.ok(r.answer.startsWith('The agent makes a backup every'));
+      assert.ok(r.answer.endsWith(INTERRUPTED_NOTE));
+      const stored = await recentMessages(db, id, 5);
+      assert.deepEqual(stored.map((m) => [m.role, m.status]), [['user', 'complete'], ['assistant', 'interrupted']]);
+      groq.setBehavior({ kind: 'ok' });
+    });
+
+    test('an off-topic question is answered as such (marker stripped) and recorded as a gap', async () => {
+      groq.setBehavior({ kind: 'ok', reply: "[[NOT_IN_KB]] The knowledge base doesn't cover the weather, sorry." });
+      const svc = await service();
+      const question = "what's the weather like in paris today?";
+      const r = await svc.answer({ conversationId: newConversation(), channelId: null, authorId: '7', question });
+      assert.equal(r.gap, true);
+      assert.equal(r.text, "The knowledge base doesn't cover the weather, sorry.");
+      await svc.answer({ conversationId: newConversation(), channelId: null, authorId: '8', question: "What's the weather like in Paris today" });
+      const gaps = await listGaps(db, new Date(Date.now() - 60_000));
+      assert.equal(gaps[0]!.count, 2);
+      assert.match(gaps[0]!.question, /weather like in paris/i);
+      groq.setBehavior({ kind: 'ok' });
+    });
+
+    test('the per-user limit: a short notice once, then silence, and no Groq call', async () => {
+      groq.setBehavior({ kind: 'ok', reply: 'fine [1]' });
+      const svc = await service({ COPILOT_USER_RATE_PER_MINUTE: '2' });
+      const id = newConversation();
+      const ask = () => svc.answer({ conversationId: id, channelId: null, authorId: 'spammer', question: 'how do I export to parquet?' });
+      const before = groq.chatRequests().length;
+      const results = [await ask(), await ask(), await ask(), await ask()];
+      assert.deepEqual(results.map((r) => r.limited), [null, null, 'user', 'user']);
+      assert.match(results[2]!.text, /please wait \d+ s/);
+      assert.equal(results[3]!.text, '');
+      assert.equal(groq.chatRequests().length - before, 2);
+      const other = await svc.answer({ conversationId: id, channelId: null, authorId: 'someone-else', question: 'and csv?' });
+      assert.equal(other.limited, null, 'limits are per user');
+    });
+
+    test('the token budget: over it, the retrieval-only answer and no Groq call', async () => {
+      const svc = await service({ GROQ_TOKENS_PER_MINUTE: '3000' });
+      const before = groq.chatRequests().length;
+      const first = await svc.answer({ conversationId: newConversation(), channelId: null, authorId: 'a', question: 'how are backups kept?' });
+      assert.equal(first.fallback, false);
+      const second = await svc.answer({ conversationId: newConversation(), channelId: null, authorId: 'b', question: 'how are backups kept?' });
+      assert.equal(second.fallback, true);
+      assert.match(second.text, /used up my answer budget/);
+      assert.equal(groq.chatRequests().length - before, 1);
+      void manualPages;
+    });
+  });
+}
