@@ -116,7 +116,10 @@ async function quality(): Promise<void> {
 }
 
 // ---------------------------------------------------------------- speed
-const VOCAB = Array.from({ length: 20_000 }, (_, i) => {
+// A synthetic corpus shaped like documentation: words follow a Zipf law, and each chunk belongs
+// to one of many topics whose own words it repeats (embeddings of real passages cluster by
+// topic the same way). Questions are a handful of words from one chunk plus chatter.
+const VOCAB = Array.from({ length: 30_000 }, (_, i) => {
   let s = '';
   let n = i + 7;
   const letters = 'abcdefghiklmnoprstuvwy';
@@ -129,15 +132,38 @@ const VOCAB = Array.from({ length: 20_000 }, (_, i) => {
 let seed = 42;
 const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
 const zipfWord = () => VOCAB[Math.min(VOCAB.length - 1, Math.floor(Math.exp(rand() * Math.log(VOCAB.length))) - 1)]!;
-const sentence = (words: number) => Array.from({ length: words }, zipfWord).join(' ');
+const TOPICS = Array.from({ length: 3000 }, () => Array.from({ length: 25 }, () => VOCAB[Math.floor(rand() * VOCAB.length)]!));
+// Dense vectors like a sentence model's: a topic centroid plus the chunk's own deviation; a
+// question's vector lies near the chunk it was drawn from.
+const DIM = 384;
+const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+const unit = (v: number[]) => {
+  const n = Math.hypot(...v);
+  return v.map((x) => x / n);
+};
+const CENTROIDS = TOPICS.map(() => unit(Array.from({ length: DIM }, gauss)));
+const corpus: { text: string; vector: number[] }[] = [];
+function syntheticChunk(): { text: string; vector: number[] } {
+  const t = Math.floor(rand() * TOPICS.length);
+  const topic = TOPICS[t]!;
+  const words = Array.from({ length: 150 }, () => (rand() < 0.35 ? topic[Math.floor(rand() * topic.length)]! : zipfWord()));
+  const vector = unit(CENTROIDS[t]!.map((c) => c + gauss() * (0.9 / Math.sqrt(DIM))));
+  return { text: words.join(' '), vector };
+}
+function questionFor(chunk: { text: string; vector: number[] }): { text: string; vector: number[] } {
+  const words = chunk.text.split(' ');
+  const picked = Array.from({ length: 5 }, () => words[Math.floor(rand() * words.length)]!);
+  return { text: [...picked, zipfWord(), zipfWord()].join(' '), vector: unit(chunk.vector.map((c) => c + gauss() * (0.5 / Math.sqrt(DIM)))) };
+}
 
 async function loadSynthetic(db: Db, chunks: number): Promise<void> {
   await db.exec('drop index if exists chunks_embedding_idx');
   const perDoc = 1000;
   for (let d = 0; d < chunks / perDoc; d++) {
     const rows: NewChunk[] = Array.from({ length: perDoc }, (_, i) => {
-      const content = sentence(150);
-      return { ordinal: i, page: 1 + Math.floor(i / 3), section: null, content, truncated: false, embedding: fakeEmbed(content, 384) };
+      const chunk = syntheticChunk();
+      if (corpus.length < 5000) corpus.push(chunk);
+      return { ordinal: i, page: 1 + Math.floor(i / 3), section: null, content: chunk.text, truncated: false, embedding: chunk.vector };
     });
     await db.transaction(async (tx) => {
       const id = await insertDocument(tx, { name: `doc-${d}.pdf`, sha256: `s${d}`, bytes: 1, pages: Math.ceil(perDoc / 3), type: 'pdf', embeddingModel: 'fake' });
@@ -153,8 +179,9 @@ async function loadSynthetic(db: Db, chunks: number): Promise<void> {
 }
 
 async function speed(label: string, db: Db, queries: number): Promise<(string | number)[]> {
-  const questions = Array.from({ length: queries }, () => sentence(8));
-  const vectors = questions.map((q) => fakeEmbed(q, 384));
+  const asked = Array.from({ length: queries }, (_, i) => questionFor(corpus[(i * 37) % corpus.length]!));
+  const questions = asked.map((q) => q.text);
+  const vectors = asked.map((q) => q.vector);
   for (let i = 0; i < 10; i++) await retrieve(db, questions[i]!, { queryVector: vectors[i] }); // warm up
   const times: number[] = [];
   let recall = 0;
@@ -181,23 +208,25 @@ async function speed(label: string, db: Db, queries: number): Promise<(string | 
   return [label, queries, percentile(times, 50), percentile(times, 95), (recall / recallQueries).toFixed(3)];
 }
 
-await quality();
+if (!process.env.BENCH_SKIP_QUALITY) await quality();
 
 const rows: (string | number)[][] = [];
 {
   const n = Number(process.env.BENCH_CHUNKS ?? 100_000);
   const { url, drop } = await freshPostgres('speed');
+  corpus.length = 0;
   const db = await openDatabase(loadConfig({ databaseUrl: url }, { COPILOT_HOME: tmpdir() }), { command: 'bench', poolSize: 4 });
   console.log(`\nloading ${n} synthetic chunks into native Postgres…`);
   await loadSynthetic(db, n);
   rows.push(await speed(`native Postgres, ${n / 1000}k chunks`, db, 300));
   await db.close();
-  await drop();
+  if (!process.env.BENCH_KEEP) await drop();
 }
 {
   const n = Number(process.env.BENCH_EMBEDDED_CHUNKS ?? 10_000);
   const home = mkdtempSync(join(tmpdir(), 'copilot-bench-emb-'));
   const db = await openDatabase(loadConfig({ home }, {}), { command: 'bench' });
+  corpus.length = 0;
   console.log(`loading ${n} synthetic chunks into embedded PGlite…`);
   await loadSynthetic(db, n);
   rows.push(await speed(`embedded PGlite, ${n / 1000}k chunks`, db, 100));

@@ -16,10 +16,10 @@ export const EF_SEARCH = 100;
  * Candidates come from the rarest lexemes first, adding commoner ones while the rows they match
  * stay under this budget (all lexemes still score): bounded work on a large corpus.
  */
-const CANDIDATE_ROW_BUDGET = 400;
+const CANDIDATE_ROW_BUDGET = 300;
 /** Candidates (best coverage first) that also get the proximity rank. */
-const PROXIMITY_CANDIDATES = 100;
-const MIN_SELECTING = 2;
+const PROXIMITY_CANDIDATES = 50;
+const MIN_SELECTING = 1;
 
 export interface Passage {
   chunkId: number;

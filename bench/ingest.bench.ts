@@ -1,0 +1,107 @@
+/**
+ * Ingest speed on native Postgres.
+ * 1. A 50-page text PDF with a fake embedder answering in 100 ms per request: end to end
+ *    (target ≤ 3 s), against the original design's one chunk per sequential request, in the
+ *    same run (target ≥ 20× faster).
+ * 2. With a 0 ms embedder: pages/s and chunks/s, split into extract / chunk / embed wait / store.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { loadConfig } from '../src/config.js';
+import type { Db } from '../src/db/backend.js';
+import { openDatabase } from '../src/db/open.js';
+import { createEmbedder } from '../src/kb/embed.js';
+import type { EmbedderOptions } from '../src/kb/embed.js';
+import { ingestFile } from '../src/kb/ingest.js';
+import type { IngestResult } from '../src/kb/ingest.js';
+import { startFakeEmbeddings } from '../test/fakes/embeddings.js';
+import PDFDocument from 'pdfkit';
+import { longManual, manualPages } from '../test/support/pdfs.js';
+import { median, printTable } from './support.js';
+
+const admin = process.env.TEST_DATABASE_URL!;
+const client = new pg.Client({ connectionString: admin });
+await client.connect();
+const dbName = `copilot_bench_ingest_${process.pid}`;
+await client.query(`create database ${dbName}`);
+const url = new URL(admin);
+url.pathname = `/${dbName}`;
+
+const home = mkdtempSync(join(tmpdir(), 'copilot-bench-ingest-'));
+const fake = await startFakeEmbeddings();
+const config = loadConfig({ databaseUrl: url.toString() }, { COPILOT_HOME: home, EMBEDDINGS_URL: fake.url });
+const db: Db = await openDatabase(config, { command: 'bench', poolSize: 4 });
+/** A 50-page text PDF with full pages (10.5 pt, ~3,000 characters a page), from the manual's text. */
+async function fullPagesPdf(pages: number): Promise<Buffer> {
+  const doc = new PDFDocument({ size: 'LETTER', margin: 72, info: { Title: 'bench', CreationDate: new Date(0) } });
+  const parts: Buffer[] = [];
+  doc.on('data', (b: Buffer) => parts.push(b));
+  const done = new Promise<Buffer>((resolve) => doc.on('end', () => resolve(Buffer.concat(parts))));
+  let count = 1;
+  doc.on('pageAdded', () => count++);
+  doc.font('Helvetica').fontSize(10.5);
+  const paragraphs = manualPages.flatMap((p) => [p.topic, ...p.paragraphs]);
+  for (let i = 0; count < pages; i++) doc.text(paragraphs[i % paragraphs.length]!, { paragraphGap: 6 });
+  doc.end();
+  return done;
+}
+
+const file = join(home, 'manual.pdf');
+writeFileSync(file, await fullPagesPdf(50));
+const sparse = join(home, 'sparse', 'manual.pdf');
+(await import('node:fs')).mkdirSync(join(home, 'sparse'));
+writeFileSync(sparse, await longManual(50));
+
+async function ingestOnce(options: EmbedderOptions = {}, path = file): Promise<IngestResult> {
+  await db.query('delete from documents');
+  await db.query('delete from kb_lexemes where lexeme <> $1', ['']);
+  await db.query("update kb_lexemes set chunks = 0 where lexeme = ''");
+  const embedder = createEmbedder(config, options)!;
+  return ingestFile({ db, embedder, maxFileBytes: 100e6 }, path);
+}
+
+// Warm-up (pdf.js import, first query plans), not measured.
+fake.setBehavior({ kind: 'ok', delayMs: 0 });
+await ingestOnce();
+
+fake.setBehavior({ kind: 'ok', delayMs: 100 });
+const batched: IngestResult[] = [];
+for (let i = 0; i < 5; i++) batched.push(await ingestOnce());
+const sequential = await ingestOnce({ batchSize: 1, concurrency: 1 });
+const ours = median(batched.map((r) => r.seconds));
+const sparseBatched: IngestResult[] = [];
+for (let i = 0; i < 3; i++) sparseBatched.push(await ingestOnce({}, sparse));
+const sparseSequential = await ingestOnce({ batchSize: 1, concurrency: 1 }, sparse);
+const sparseOurs = median(sparseBatched.map((r) => r.seconds));
+printTable('50-page text PDF, fake embedder 100 ms per request, native Postgres', ['document', 'pipeline', 'requests', 'seconds', 'target'], [
+  [`full pages (${batched[0]!.chunks} chunks)`, 'batched: 32 a request, 4 at once (median of 5)', Math.ceil(batched[0]!.chunks / 32), ours, '≤ 3 s'],
+  ['', 'one chunk per sequential request (original design)', sequential.chunks, sequential.seconds, ''],
+  ['', 'speed-up', '', `${(sequential.seconds / ours).toFixed(1)}×`, '≥ 20×'],
+  [`short pages (${sparseBatched[0]!.chunks} chunks)`, 'batched (median of 3)', Math.ceil(sparseBatched[0]!.chunks / 32), sparseOurs, ''],
+  ['', 'one chunk per sequential request', sparseSequential.chunks, sparseSequential.seconds, ''],
+  ['', 'speed-up', '', `${(sparseSequential.seconds / sparseOurs).toFixed(1)}×`, ''],
+]);
+
+fake.setBehavior({ kind: 'ok', delayMs: 0 });
+const fast: IngestResult[] = [];
+for (let i = 0; i < 5; i++) fast.push(await ingestOnce());
+const t = (k: keyof NonNullable<IngestResult['timings']>) => median(fast.map((r) => r.timings![k]));
+const total = median(fast.map((r) => r.seconds));
+const r0 = fast[0]!;
+printTable('Throughput with a 0 ms embedder (median of 5, 50-page PDF)', ['stage', 'ms', 'share'], [
+  ['read + hash', t('readMs'), `${((100 * t('readMs')) / (total * 1000)).toFixed(0)}%`],
+  ['extract (pdf.js)', t('extractMs'), `${((100 * t('extractMs')) / (total * 1000)).toFixed(0)}%`],
+  ['chunk', t('chunkMs'), `${((100 * t('chunkMs')) / (total * 1000)).toFixed(0)}%`],
+  ['embed wait', t('embedMs'), `${((100 * t('embedMs')) / (total * 1000)).toFixed(0)}%`],
+  ['store (one transaction)', t('storeMs'), `${((100 * t('storeMs')) / (total * 1000)).toFixed(0)}%`],
+  ['total', total * 1000, '100%'],
+]);
+console.log(`pages/s ${(r0.pages / total).toFixed(0)} · chunks/s ${(r0.chunks / total).toFixed(0)}`);
+
+await db.close();
+await fake.close();
+await client.query(`drop database ${dbName} with (force)`);
+await client.end();
+rmSync(home, { recursive: true, force: true });
