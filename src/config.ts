@@ -40,6 +40,8 @@ export interface Config {
   groqTokensPerMinute: number;
   /** Messages of history given to the model. */
   historyLimit: number;
+  /** Discord REST requests per second across the bot (Discord's global limit: 50). */
+  discordRestRps: number;
 }
 
 export interface ConfigOverrides {
@@ -177,6 +179,7 @@ export function loadConfig(
     userRatePerMinute: int('COPILOT_USER_RATE_PER_MINUTE', 5, 1, 10_000),
     groqTokensPerMinute: int('GROQ_TOKENS_PER_MINUTE', 12_000, 100, 10_000_000),
     historyLimit: int('COPILOT_HISTORY_LIMIT', 10, 0, 200),
+    discordRestRps: int('DISCORD_REST_GLOBAL_RPS', 50, 1, 100_000),
   };
   if (problems.length > 0) {
     throw new UserError(problems.join('\n'), 'bad_config');

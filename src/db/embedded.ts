@@ -73,3 +73,54 @@ export async function openEmbedded(home: string, lock: HeldLock): Promise<Db & {
     },
   };
 }
+
+/**
+ * The owner's side of sharing: PGlite exposed on 127.0.0.1 through pglite-socket (its port in
+ * the lock file), and every query of this process, too, sent through that socket. PGlite is one
+ * session: the socket's queue keeps each connection's transaction to itself, so the daemon must
+ * not also query PGlite directly. NOTIFY does not cross socket connections: poll instead.
+ */
+export async function openSharedEmbedded(home: string, lock: HeldLock, options: { max?: number } = {}): Promise<Db> {
+  const owner = await openEmbedded(home, lock);
+  let server: { start(): Promise<void>; stop(): Promise<void>; getServerConn(): string };
+  try {
+    const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+    server = new PGLiteSocketServer({ db: owner.pglite, host: '127.0.0.1', port: 0, maxConnections: 64 });
+    await server.start();
+  } catch (err) {
+    await owner.close();
+    throw new DependencyError(`cannot share the embedded database: ${(err as Error).message}`, 'embedded_share_failed', { cause: err });
+  }
+  const port = Number(server.getServerConn().split(':').pop());
+  let db: Db;
+  try {
+    lock.update({ port });
+    const { openPostgres } = await import('./postgres.js');
+    db = await openPostgres({ url: `postgres://postgres@127.0.0.1:${port}/postgres`, description: owner.description, max: options.max ?? 4 });
+  } catch (err) {
+    await server.stop().catch(() => {});
+    await owner.close();
+    throw err;
+  }
+  let closed = false;
+  return {
+    kind: 'embedded',
+    description: owner.description,
+    query: db.query,
+    exec: db.exec,
+    transaction: db.transaction,
+    async listen() {
+      return null;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await db.close();
+        await server.stop();
+      } finally {
+        await owner.close();
+      }
+    },
+  };
+}

@@ -15,6 +15,8 @@ export interface OpenOptions {
   poolSize?: number;
   /** How long to wait for a short-lived owner of the embedded database (default 2 s). */
   lockWaitMs?: number;
+  /** Owner of the embedded database shares it with other copilot processes (serve). */
+  share?: boolean;
   /** Told about slow one-time work (creating the embedded database). */
   notice?: (message: string) => void;
 }
@@ -37,6 +39,7 @@ export async function openDatabase(config: Config, options: OpenOptions): Promis
         db = await openPostgres({
           url: `postgres://postgres@127.0.0.1:${owner.port}/postgres`,
           description: `the embedded database shared by copilot ${owner.command} (pid ${owner.pid})`,
+          kind: 'embedded',
           // The socket serves one query at a time anyway; one connection keeps it fair.
           max: 1,
         });
@@ -48,11 +51,13 @@ export async function openDatabase(config: Config, options: OpenOptions): Promis
         );
       }
     } else {
-      const { openEmbedded, embeddedExists } = await import('./embedded.js');
+      const { openEmbedded, openSharedEmbedded, embeddedExists } = await import('./embedded.js');
       if (!embeddedExists(config.home)) {
         options.notice?.(`Creating the embedded database in ${config.home} (first run; this takes a few seconds)…`);
       }
-      db = await openEmbedded(config.home, result.held);
+      db = options.share
+        ? await openSharedEmbedded(config.home, result.held, { max: options.poolSize })
+        : await openEmbedded(config.home, result.held);
     }
   }
   if (options.migrate !== false) {

@@ -10,6 +10,8 @@ export interface PostgresOptions {
   max?: number;
   /** Milliseconds to wait for a connection before failing. */
   connectTimeoutMs?: number;
+  /** 'embedded' when this is the socket of the embedded database's owner. */
+  kind?: Db['kind'];
 }
 
 function wrap(client: Pool | PoolClient, description: string): Queryable {
@@ -56,7 +58,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   }
   const listeners: PoolClient[] = [];
   return {
-    kind: 'postgres',
+    kind: options.kind ?? 'postgres',
     description: options.description,
     query: base.query,
     exec: base.exec,
@@ -85,6 +87,8 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
       }
     },
     async listen(channel: string, onNotify: (payload: string) => void) {
+      // NOTIFY does not cross the embedded database's socket connections.
+      if (options.kind === 'embedded') return null;
       if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`bad channel name ${channel}`);
       const client = await pool.connect().catch((err: unknown) => {
         throw databaseError(err, options.description);

@@ -1,7 +1,33 @@
-/** `copilot serve` — implemented with the Discord daemon. */
-import { DependencyError } from '../../errors.js';
+/** `copilot serve`: the daemon in the foreground until SIGTERM or SIGINT. */
+import { UserError } from '../../errors.js';
 import type { Context } from '../context.js';
 
-export async function serve(_ctx: Context): Promise<void> {
-  throw new DependencyError('serve is not available yet in this version', 'not_available');
+function portOption(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new UserError(`--port must be a port number (got "${value}")`, 'bad_port');
+  return Number(value);
+}
+
+export async function serve(ctx: Context, opts: { port?: string; host?: string }): Promise<void> {
+  const port = portOption(opts.port, ctx.config.port);
+  const host = opts.host ?? ctx.config.host;
+  const { createLogger } = await import('../../log.js');
+  const log = await createLogger(ctx.config);
+  const { startDaemon } = await import('../../serve/daemon.js');
+  let daemon;
+  try {
+    daemon = await startDaemon({ config: ctx.config, port, host, log });
+  } catch (err) {
+    log.error({ err: err instanceof Error ? err.message : String(err) }, 'copilot could not start');
+    throw err;
+  }
+  const onSignal = (signal: NodeJS.Signals) => void daemon.stop(signal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    await daemon.done;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
 }

@@ -1,0 +1,144 @@
+/**
+ * `copilot serve`: the database (shared with other copilot processes when embedded), the answer
+ * service, the configuration watcher, the Discord bot and the status endpoint — started in that
+ * order, stopped in reverse. SIGTERM/SIGINT: stop taking messages, let answers finish (or end
+ * them marked interrupted), close the gateway, the HTTP server and the database; exit 0.
+ */
+import { createRequire } from 'node:module';
+import type { Logger } from 'pino';
+import type { App } from '../app.js';
+import type { Config } from '../config.js';
+import { countChunks } from '../db/documents.js';
+import { getEmbeddingSettings } from '../db/settings.js';
+import { DependencyError, UserError, errorMessage } from '../errors.js';
+import type { Metrics } from '../http/metrics.js';
+import type { StatusSource } from '../http/status.js';
+import type { Bot } from '../bot/bot.js';
+import type { ConfigWatcher } from './watch.js';
+
+const version = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
+
+export interface DaemonOptions {
+  config: Config;
+  port: number;
+  host: string;
+  log: Logger;
+  /** Grace for in-flight answers on shutdown (default 8 s: Fly's kill_timeout is 15 s). */
+  graceMs?: number;
+}
+
+export interface Daemon {
+  /** Resolves when the daemon has stopped (after a signal or a fatal gateway error). */
+  done: Promise<void>;
+  stop(reason: string): Promise<void>;
+}
+
+function statusSource(app: App, bot: Bot, watcher: ConfigWatcher, metrics: Metrics): StatusSource {
+  return {
+    version,
+    startedAt: Date.now(),
+    metrics,
+    discord: () => ({ state: bot.state(), ping: bot.ping(), guilds: bot.guilds() }),
+    async database() {
+      await app.db.query('select 1');
+      return { backend: app.db.kind, ok: true };
+    },
+    async kb() {
+      const [counts, settings] = await Promise.all([countChunks(app.db), getEmbeddingSettings(app.db)]);
+      return { ...counts, model: counts.embedded > 0 ? settings.model : null };
+    },
+    async config() {
+      const { rows } = await app.db.query<{ at: Date | string | null }>("select max(updated_at) as at from instructions");
+      return { allowedChannels: watcher.size, instructionsUpdatedAt: rows[0]?.at ? new Date(rows[0].at).toISOString() : null };
+    },
+  };
+}
+
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const { config, log } = options;
+  if (!config.discordToken) {
+    throw new UserError('DISCORD_TOKEN: not set — `copilot serve` needs the bot token (Discord Developer Portal → Bot → Reset Token)', 'bad_config');
+  }
+  const cleanups: { name: string; fn: () => Promise<void> }[] = [];
+  const closeAll = async () => {
+    for (const { name, fn } of cleanups.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        log.warn({ resource: name, err: errorMessage(err) }, 'error while closing');
+      }
+    }
+  };
+  try {
+    const { createApp } = await import('../app.js');
+    const app = await createApp(config, { command: 'serve', share: true, poolSize: 8, log: log.child({ module: 'answer' }) });
+    cleanups.push({ name: 'database', fn: () => app.close() });
+    log.info({ backend: app.db.kind, database: app.db.description, groq: Boolean(app.chat), embeddings: app.embedder?.model ?? null }, 'database ready');
+
+    const { watchConfig } = await import('./watch.js');
+    const watcher = await watchConfig(app.db, { log: log.child({ module: 'config' }) });
+    cleanups.push({ name: 'config watcher', fn: () => watcher.close() });
+    if (watcher.size === 0) log.warn({}, 'no allowed channels: add one with `copilot channels add <channel-id>`');
+
+    const { createMetrics } = await import('../http/metrics.js');
+    const metrics = await createMetrics();
+    const { createBot } = await import('../bot/bot.js');
+    const bot = await createBot({
+      token: config.discordToken,
+      apiUrl: config.discordApiUrl,
+      restGlobalRequestsPerSecond: config.discordRestRps,
+      answers: app.answers,
+      channels: watcher,
+      metrics,
+      log,
+    });
+    const { startStatusServer } = await import('../http/status.js');
+    let status;
+    try {
+      status = await startStatusServer({ port: options.port, host: options.host, source: statusSource(app, bot, watcher, metrics), log: log.child({ module: 'http' }) });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new DependencyError(
+        code === 'EADDRINUSE' ? `the status port ${options.port} on ${options.host} is in use — set PORT or --port` : `cannot start the status endpoint: ${errorMessage(err)}`,
+        'port_unavailable',
+        { cause: err },
+      );
+    }
+    cleanups.push({ name: 'status endpoint', fn: () => status.close() });
+
+    await bot.start();
+    cleanups.push({ name: 'discord', fn: () => bot.stop(options.graceMs ?? 8000) });
+    log.info({ guilds: bot.guilds(), channels: watcher.size, port: status.port }, 'copilot is serving');
+
+    let stopping: Promise<void> | null = null;
+    let resolveDone!: () => void;
+    let rejectDone!: (err: unknown) => void;
+    const done = new Promise<void>((resolve, reject) => {
+      resolveDone = resolve;
+      rejectDone = reject;
+    });
+    const stop = (reason: string, failure?: Error): Promise<void> =>
+      (stopping ??= (async () => {
+        log.info({ reason }, 'shutting down');
+        // A hung close must not keep the process alive past the platform's kill timeout.
+        const backstop = setTimeout(() => {
+          log.error({}, 'shutdown took too long; exiting');
+          process.exit(failure ? 1 : 0);
+        }, (options.graceMs ?? 8000) + 4000);
+        backstop.unref();
+        await closeAll();
+        clearTimeout(backstop);
+        log.info({}, 'stopped');
+        if (failure) rejectDone(failure);
+        else resolveDone();
+      })());
+    bot.onFatal((err) => {
+      log.error({ err: errorMessage(err) }, 'the Discord gateway closed for good');
+      void stop('fatal gateway error', err);
+    });
+    return { done, stop: (reason) => stop(reason) };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
