@@ -201,6 +201,8 @@ export interface FakeDiscordOptions {
   heartbeatIntervalMs?: number;
   rateLimit?: { limit: number; windowMs: number };
   dispatchOwnMessages?: boolean;
+  /** Wait this long after IDENTIFY before READY (to observe a client that is not ready yet). */
+  readyDelayMs?: number;
 }
 
 export interface FakeDiscord {
@@ -1112,12 +1114,16 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
         };
         sessions.set(s.id, s);
         conn.session = s;
-        void sessionDispatch(s, 'READY', readyPayload(s));
-        // Hold everything after READY briefly: discord.js awaits more for READY than for other
-        // dispatches, so READY and GUILD_CREATE in one TCP read could be handled out of order.
-        conn.held = [];
-        void sessionDispatch(s, 'GUILD_CREATE', guildJson());
-        later(20, () => flushHeld(conn));
+        const ready = () => {
+          void sessionDispatch(s, 'READY', readyPayload(s));
+          // Hold everything after READY briefly: discord.js awaits more for READY than for other
+          // dispatches, so READY and GUILD_CREATE in one TCP read could be handled out of order.
+          conn.held = [];
+          void sessionDispatch(s, 'GUILD_CREATE', guildJson());
+          later(20, () => flushHeld(conn));
+        };
+        if (opts.readyDelayMs) later(opts.readyDelayMs, ready);
+        else ready();
         return;
       }
       case Op.Resume: {
