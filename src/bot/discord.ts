@@ -1,0 +1,57 @@
+/**
+ * discord.js at the edges: a Message → the gate's plain input, and replies, follow-ups, edits,
+ * deletes and typing as REST calls on the client's own queue (which honours 429s per route).
+ * Replies go out as raw REST calls rather than Message#reply/edit: no Message objects are built
+ * for the bot's own messages, and a channel missing from the cache does not matter.
+ */
+import type { Client, Message } from 'discord.js';
+import type { GateInput } from './gate.js';
+import type { ReplyTarget } from './reply.js';
+
+/** Model output never pings anyone: no @everyone/@here, roles, users, nor the replied-to author. */
+export const NO_MENTIONS = { parse: [] as string[], replied_user: false } as const;
+
+export interface PostedMessage {
+  id: string;
+}
+
+export function gateInput(message: Message): GateInput {
+  const channel = message.channel as Message['channel'] | null;
+  const threadParentId = channel?.isThread() ? channel.parentId : null;
+  return {
+    authorId: message.author.id,
+    authorIsBot: message.author.bot,
+    webhook: message.webhookId !== null,
+    type: message.type,
+    content: message.content,
+    guildId: message.guildId,
+    channelId: message.channelId,
+    threadParentId,
+    mentionedUserIds: [...message.mentions.users.keys()],
+    repliedToUserId: message.mentions.repliedUser?.id ?? null,
+  };
+}
+
+type Routes = typeof import('discord.js').Routes;
+
+export function replyTarget(client: Client, routes: Routes, channelId: string, replyTo: string): ReplyTarget<PostedMessage> {
+  const post = async (body: Record<string, unknown>): Promise<PostedMessage> => {
+    const raw = (await client.rest.post(routes.channelMessages(channelId), { body })) as { id: string };
+    return { id: raw.id };
+  };
+  return {
+    reply: (content) =>
+      post({ content, allowed_mentions: NO_MENTIONS, message_reference: { message_id: replyTo, channel_id: channelId, fail_if_not_exists: false } }),
+    send: (content) => post({ content, allowed_mentions: NO_MENTIONS }),
+    async edit(message, content) {
+      await client.rest.patch(routes.channelMessage(channelId, message.id), { body: { content, allowed_mentions: NO_MENTIONS } });
+    },
+    async remove(message) {
+      await client.rest.delete(routes.channelMessage(channelId, message.id));
+    },
+  };
+}
+
+export function sendTyping(client: Client, routes: Routes, channelId: string): Promise<unknown> {
+  return client.rest.post(routes.channelTyping(channelId));
+}
