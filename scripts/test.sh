@@ -20,4 +20,6 @@ trap_cmd=$(trap -p EXIT | sed -E "s/^trap -- '(.*)' EXIT$/\1/")
 trap "rm -rf '$COPILOT_TEST_TEMPLATE'; ${trap_cmd:-true}" EXIT
 node dist/test/support/make-template.js "$COPILOT_TEST_TEMPLATE"
 
-node --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout=300000 "${@:-dist/test/}"
+# Only *.test.js files: the runner would also execute the support files found in a folder.
+if [ "$#" -gt 0 ]; then files=("$@"); else mapfile -t files < <(find dist/test -name '*.test.js' | sort); fi
+node --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout=300000 "${files[@]}"
