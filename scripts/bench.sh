@@ -6,12 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ -z "${TEST_DATABASE_URL:-}" ]; then
-  bash scripts/provision-postgres.sh
-  eval "$(bash scripts/pg-cluster.sh start)"
-  trap 'bash scripts/pg-cluster.sh stop "$PG_CLUSTER_DIR"' EXIT
-fi
-export TEST_DATABASE_URL
+. scripts/lib-postgres.sh
+ensure_test_database
 
 filter=${1:-}
 for bench in dist/bench/*.bench.js; do

@@ -4,13 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ -z "${TEST_DATABASE_URL:-}" ]; then
-  bash scripts/provision-postgres.sh
-  eval "$(bash scripts/pg-cluster.sh start)"
-  trap 'bash scripts/pg-cluster.sh stop "$PG_CLUSTER_DIR"' EXIT
-  echo "test database: throwaway cluster at $TEST_DATABASE_URL" >&2
-fi
-export TEST_DATABASE_URL
+. scripts/lib-postgres.sh
+ensure_test_database
 
 # One migrated embedded database, copied by every test that needs a fresh one (creating one
 # from nothing takes PGlite several seconds).

@@ -5,6 +5,7 @@
  * backoff, and each request has a timeout. Retries happen only before any text was shown.
  */
 import type { Config } from '../config.js';
+import { parseRetryAfter, sleep } from '../util/retry.js';
 import type { ChatMessage } from './prompt.js';
 
 export interface ChatUsage {
@@ -68,23 +69,9 @@ function header(err: ApiErrorLike, name: string): string | null {
 }
 
 function retryAfterMs(err: ApiErrorLike): number | null {
-  const raw = header(err, 'retry-after');
-  if (raw === null) return null;
-  const seconds = Number(raw);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const at = Date.parse(raw);
-  return Number.isFinite(at) ? Math.max(0, at - Date.now()) : null;
+  return parseRetryAfter(header(err, 'retry-after'));
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
-  });
 
 export async function createChatClient(config: Config, options: ChatClientOptions = {}): Promise<ChatClient | null> {
   if (!config.groqApiKey) return null;

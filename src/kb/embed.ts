@@ -6,6 +6,7 @@
  */
 import type { Config } from '../config.js';
 import { DependencyError } from '../errors.js';
+import { parseRetryAfter, sleep } from '../util/retry.js';
 
 export interface Embedder {
   readonly model: string;
@@ -76,15 +77,6 @@ function statusOf(err: unknown): number | undefined {
   return e?.httpResponse?.status ?? e?.status;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
-  });
 
 export function createEmbedder(config: Config, options: EmbedderOptions = {}, call?: EmbedCall): Embedder | null {
   if (!config.embeddingsUrl && !config.hfToken) return null;
@@ -116,11 +108,7 @@ export function createEmbedder(config: Config, options: EmbedderOptions = {}, ca
       const recordingFetch: FetchLike = async (input, init) => {
         const response = await fetch(input, init);
         seen.status = response.status;
-        const retryAfter = response.headers.get('retry-after');
-        if (retryAfter !== null) {
-          const seconds = Number(retryAfter);
-          seen.retryAfterMs = Number.isFinite(seconds) ? seconds * 1000 : Math.max(0, Date.parse(retryAfter) - Date.now());
-        }
+        seen.retryAfterMs = parseRetryAfter(response.headers.get('retry-after')) ?? undefined;
         return response;
       };
       const signal = outer ? AbortSignal.any([outer, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
