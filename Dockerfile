@@ -26,4 +26,6 @@ USER copilot
 EXPOSE 8080
 # The embedded database lives in /data (mount a volume there); with DATABASE_URL it is unused.
 VOLUME ["/data"]
-CMD ["node", "/app/bin/copilot.js", "serve"]
+# The daemon only (not the admin commands run over ssh): a small young generation and a bounded
+# old one keep its memory low and flat (bench/daemon).
+CMD ["node", "--max-semi-space-size=1", "--max-old-space-size=192", "/app/bin/copilot.js", "serve"]

@@ -1,0 +1,107 @@
+/**
+ * The daemon with instant fakes on native Postgres (`copilot serve` as a child process):
+ * MESSAGE_CREATE → typing POST (target p50 ≤ 5 ms) and → first reply POST (target ≤ the fake's
+ * time to first token + 30 ms, p50); messages/s sustained over many channels (target ≥ 50);
+ * idle RSS (target ≤ 150 MB) and RSS after 10,000 messages (flat).
+ */
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startFakeDiscord } from '../test/fakes/discord.js';
+import { startFakeGroq } from '../test/fakes/groq.js';
+import { runCli } from '../test/support/cli.js';
+import { createTestDatabase } from '../test/support/db.js';
+import { startServe } from '../test/support/serve.js';
+import { percentile, printTable } from './support.js';
+
+const TTFT_MS = 20;
+const TOTAL = Number(process.env.BENCH_MESSAGES ?? 10_000);
+const t = await createTestDatabase('postgres');
+const discord = await startFakeDiscord({ token: 'bench-token', rateLimit: { limit: 1_000_000, windowMs: 1000 }, dispatchOwnMessages: false });
+const groq = await startFakeGroq({ apiKey: 'gsk_bench' });
+groq.setBehavior({ kind: 'ok', reply: 'Short answer from the fake.', ttftMs: TTFT_MS });
+const channels = Array.from({ length: 50 }, (_, i) => discord.addChannel({ name: `c${i}`, type: 0 }).id);
+await runCli(['channels', 'add', ...channels], { env: t.env });
+// The daemon runs as shipped: with the node flags of the Dockerfile's CMD.
+const cmd = /^CMD \[(.*)\]$/m.exec(readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8'))![1]!;
+const shipped = process.env.BENCH_NODE_OPTIONS ?? (JSON.parse(`[${cmd}]`) as string[]).filter((a) => a.startsWith('--')).join(' ');
+const serve = startServe({
+  ...t.env,
+  NODE_OPTIONS: shipped,
+  DISCORD_TOKEN: 'bench-token',
+  DISCORD_API_URL: discord.apiUrl,
+  GROQ_API_KEY: 'gsk_bench',
+  GROQ_BASE_URL: groq.baseURL,
+  COPILOT_USER_RATE_PER_MINUTE: '10000',
+  GROQ_TOKENS_PER_MINUTE: '10000000',
+  DISCORD_REST_GLOBAL_RPS: '100000',
+});
+await serve.waitForLog((l) => l.msg === 'copilot is serving', 60_000);
+const pid = serve.child.pid!;
+const rssMb = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+const statusPort = serve.statusPort();
+/** Live JavaScript heap, from the daemon's own /metrics. */
+async function heapMb(): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${statusPort}/metrics`)).text();
+  return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? NaN) / 1048576;
+}
+
+const replyPosts = () => discord.calls.filter((c) => c.method === 'POST' && /\/messages$/.test(c.path));
+async function waitReplies(n: number, timeoutMs = 300_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (replyPosts().length < n && Date.now() < deadline) await sleep(20);
+  if (replyPosts().length < n) throw new Error(`only ${replyPosts().length} of ${n} replies`);
+}
+
+// Latency: one message at a time, over the channels.
+await sleep(2000);
+const idleRss = rssMb();
+const typing: number[] = [];
+const firstReply: number[] = [];
+for (let i = 0; i < 200; i++) {
+  const channelId = channels[i % channels.length]!;
+  const before = discord.calls.length;
+  const sent = performance.now();
+  const m = await discord.userMessage({ channelId, content: `latency question ${i}`, authorId: String(600000000000000000n + BigInt(i)) });
+  await waitReplies(i + 1);
+  const calls = discord.calls.slice(before);
+  const typingCall = calls.find((c) => c.path === `/channels/${channelId}/typing`);
+  const reply = calls.find((c) => c.method === 'POST' && (c.body as { message_reference?: { message_id: string } })?.message_reference?.message_id === m.id);
+  if (typingCall) typing.push(typingCall.at - sent);
+  if (reply) firstReply.push(reply.at - sent);
+}
+
+// Throughput and memory: the rest in waves over all channels.
+let done = 200;
+const rssAt: [number, number, number][] = [[done, rssMb(), await heapMb()]];
+const started = performance.now();
+while (done < TOTAL) {
+  const wave = Math.min(1000, TOTAL - done);
+  for (let i = 0; i < wave; i++) {
+    const n = done + i;
+    void discord.userMessage({ channelId: channels[n % channels.length]!, content: `load question ${n}`, authorId: String(700000000000000000n + BigInt(n % 5000)) });
+  }
+  done += wave;
+  await waitReplies(done);
+  rssAt.push([done, rssMb(), await heapMb()]);
+}
+const seconds = (performance.now() - started) / 1000;
+const rate = (TOTAL - 200) / seconds;
+await sleep(3000);
+const afterRss = rssMb();
+
+printTable(`copilot serve with instant fakes (Groq TTFT ${TTFT_MS} ms), native Postgres, NODE_OPTIONS="${shipped}"`, ['measure', 'value', 'target'], [
+  ['MESSAGE_CREATE → typing POST, p50 ms', percentile(typing, 50), '≤ 5'],
+  ['MESSAGE_CREATE → typing POST, p95 ms', percentile(typing, 95), ''],
+  ['MESSAGE_CREATE → first reply POST, p50 ms', percentile(firstReply, 50), `≤ ${TTFT_MS + 30}`],
+  ['MESSAGE_CREATE → first reply POST, p95 ms', percentile(firstReply, 95), ''],
+  [`throughput over ${channels.length} channels, messages/s (${TOTAL - 200} messages)`, rate, '≥ 50'],
+  ['idle RSS after start, MB', idleRss, '≤ 150'],
+  [`RSS after ${TOTAL} messages (3 s idle), MB`, afterRss, 'flat'],
+]);
+console.log(`RSS / JS heap used by messages handled: ${rssAt.map(([n, mb, heap]) => `${n}: ${mb.toFixed(0)}/${heap.toFixed(0)} MB`).join(' · ')}`);
+
+const stopped = await serve.stop();
+console.log(`serve stopped with code ${stopped.code} in ${stopped.ms.toFixed(0)} ms`);
+await discord.close();
+await groq.close();
+await t.cleanup();
