@@ -9,7 +9,7 @@ import { runCli } from '../support/cli.js';
 import { adminUrl, BACKENDS, createTestDatabase } from '../support/db.js';
 import type { TestDatabase } from '../support/db.js';
 
-const TABLES = ['audit_log', 'channels', 'chunks', 'conversations', 'documents', 'instructions', 'kb_gaps', 'messages', 'schema_migrations', 'settings'];
+const TABLES = ['audit_log', 'channels', 'chunks', 'conversations', 'documents', 'instructions', 'kb_gaps', 'kb_lexemes', 'messages', 'schema_migrations', 'settings'];
 
 for (const kind of BACKENDS) {
   describe(`migrations (${kind})`, () => {
