@@ -82,7 +82,7 @@ export function createEmbedder(config: Config, options: EmbedderOptions = {}, ca
   if (!config.embeddingsUrl && !config.hfToken) return null;
   const provider = config.embeddingsUrl ? new URL(config.embeddingsUrl).host : 'Hugging Face Inference';
   const batchSize = options.batchSize ?? 32;
-  const concurrency = options.concurrency ?? 4;
+  const concurrency = options.concurrency ?? 8;
   const attempts = options.attempts ?? 4;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const maxWait = options.maxRetryWaitMs ?? 10_000;

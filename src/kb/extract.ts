@@ -27,6 +27,12 @@ export interface Extracted {
 export interface ExtractOptions {
   /** Called after each PDF page has been read. */
   onPage?: (done: number, total: number) => void;
+  /**
+   * Called with each PDF page's provisional text as soon as the page is read (hyphenation
+   * decided from that page alone), so that work on it can start early; the returned units are
+   * final and may differ slightly.
+   */
+  onPageText?: (unit: TextUnit) => void;
 }
 
 const EXTENSIONS: Record<string, DocumentType> = {
@@ -740,6 +746,10 @@ async function extractPdf(fileName: string, bytes: Uint8Array, opts: ExtractOpti
       const paragraphs = layoutPage(items);
       if (rotated.length) paragraphs.push({ lines: rotated, hardBreakAfter: rotated.map(() => true) });
       laid.push(paragraphs);
+      if (opts.onPageText) {
+        const [text] = renderPages([paragraphs]);
+        if (text?.trim()) opts.onPageText({ page: n, section: sections[n - 1] ?? null, text });
+      }
       opts.onPage?.(n, total);
     }
 

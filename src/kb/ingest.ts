@@ -26,6 +26,8 @@ export interface IngestDeps {
   embedder: Embedder | null;
   maxFileBytes: number;
   onProgress?: (p: IngestProgress) => void;
+  /** Embed while the PDF is still being read (default true; benchmarks turn it off for the old design). */
+  earlyEmbedding?: boolean;
 }
 
 export interface IngestTimings {
@@ -109,9 +111,11 @@ export async function ingestFile(deps: IngestDeps, path: string, options: { repl
   }
 
   const { extractText } = await import('./extract.js');
+  const early = deps.embedder && deps.earlyEmbedding !== false ? earlyEmbedding(deps.embedder) : null;
   const t1 = performance.now();
   const extracted = await extractText(name, bytes, {
     onPage: (done, total) => deps.onProgress?.({ file: path, phase: 'extract', done, total }),
+    onPageText: early ? (unit) => early.add(chunkUnits([unit]).map((c) => embeddingInput(c.section, c.content))) : undefined,
   });
   const extractMs = performance.now() - t1;
   const t2 = performance.now();
@@ -119,15 +123,21 @@ export async function ingestFile(deps: IngestDeps, path: string, options: { repl
   const chunkMs = performance.now() - t2;
   if (pieces.length === 0) throw new UserError(`${path}: no text in file`, 'no_text');
 
-  // Embeddings first: a provider failure leaves nothing written.
+  // Embeddings first: a provider failure leaves nothing written. Chunks whose text was embedded
+  // while the PDF was still being read reuse that vector; the rest are embedded now.
   const t3 = performance.now();
   let vectors: number[][] | null = null;
   if (deps.embedder) {
-    deps.onProgress?.({ file: path, phase: 'embed', done: 0, total: pieces.length });
-    vectors = await deps.embedder.embed(
-      pieces.map((c) => embeddingInput(c.section, c.content)),
-      { onProgress: (done) => deps.onProgress?.({ file: path, phase: 'embed', done, total: pieces.length }) },
-    );
+    const inputs = pieces.map((c) => embeddingInput(c.section, c.content));
+    const known = early ? await early.settle() : new Map<string, number[]>();
+    const missing = [...new Set(inputs.filter((t) => !known.has(t)))];
+    const reused = inputs.length - inputs.filter((t) => !known.has(t)).length;
+    deps.onProgress?.({ file: path, phase: 'embed', done: reused, total: inputs.length });
+    const fresh = missing.length
+      ? await deps.embedder.embed(missing, { onProgress: (done) => deps.onProgress?.({ file: path, phase: 'embed', done: reused + done, total: inputs.length }) })
+      : [];
+    missing.forEach((t, i) => known.set(t, fresh[i]!));
+    vectors = inputs.map((t) => known.get(t)!);
   }
   const embedMs = performance.now() - t3;
 
@@ -179,6 +189,43 @@ export async function ingestFile(deps: IngestDeps, path: string, options: { repl
     truncated: chunks.filter((c) => c.truncated).length,
     seconds: (performance.now() - started) / 1000,
     timings: { readMs, extractMs, chunkMs, embedMs, storeMs },
+  };
+}
+
+/**
+ * Embeds texts in batches while the document is still being read. Best effort: a failed batch
+ * is simply embedded again afterwards (where its error, if it persists, is reported), and at
+ * most a few batches are in flight so a slow provider is not flooded.
+ */
+function earlyEmbedding(embedder: Embedder, batch = 32, maxInFlight = 4) {
+  const vectors = new Map<string, number[]>();
+  const queue: string[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const pump = () => {
+    while (queue.length >= batch && inFlight.size < maxInFlight) {
+      const texts = queue.splice(0, batch);
+      const work: Promise<void> = embedder
+        .embed(texts)
+        .then((vs) => texts.forEach((t, i) => vectors.set(t, vs[i]!)))
+        .catch(() => {})
+        .finally(() => {
+          inFlight.delete(work);
+          pump();
+        });
+      inFlight.add(work);
+    }
+  };
+  return {
+    add(texts: string[]) {
+      queue.push(...texts);
+      pump();
+    },
+    /** Waits for the batches in flight; what was queued but not sent is left to the caller. */
+    async settle(): Promise<Map<string, number[]>> {
+      queue.length = 0;
+      while (inFlight.size > 0) await Promise.all([...inFlight]);
+      return vectors;
+    },
   };
 }
 

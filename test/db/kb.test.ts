@@ -63,8 +63,13 @@ for (const kind of BACKENDS) {
       assert.equal(await count(db, 'select count(*) as n from documents'), 0);
       assert.equal(await count(db, 'select count(*) as n from chunks'), 0);
       fake.setBehavior({ kind: 'ok' });
-      const r = await ingestFile({ db, embedder, maxFileBytes: 25 * MB }, manual);
+      const embedProgress: number[] = [];
+      const r = await ingestFile(
+        { db, embedder, maxFileBytes: 25 * MB, onProgress: (p) => p.phase === 'embed' && embedProgress.push(p.done) },
+        manual,
+      );
       assert.equal(r.status, 'ingested');
+      assert.ok(embedProgress[0]! >= 32, `a batch was embedded while the PDF was still being read (${embedProgress[0]} done when reading ended)`);
       assert.equal(r.pages, 50);
       assert.equal(r.embedded, r.chunks);
     });
@@ -197,17 +202,17 @@ describe('embeddings client: batching, bounded concurrency, capped retries', () 
   });
   after(() => fake.close());
 
-  test('batches of 32, at most 4 at once, results in order and normalised', async () => {
+  test('batches of 32, at most 8 at once, results in order and normalised', async () => {
     fake.setBehavior({ kind: 'ok', delayMs: 50 });
-    const texts = Array.from({ length: 200 }, (_, i) => `text number ${i} about exports`);
+    const texts = Array.from({ length: 300 }, (_, i) => `text number ${i} about exports`);
     const start = fake.requests.length;
     const vectors = await embedderFor(fake.url).embed(texts);
     const reqs = fake.requests.slice(start);
-    assert.equal(reqs.length, 7);
+    assert.equal(reqs.length, 10);
     assert.ok(reqs.every((r) => r.batchSize <= 32));
     const times = reqs.map((r) => r.receivedAt).sort((a, b) => a - b);
-    // The 5th request starts only after one of the first 4 finished (50 ms each).
-    assert.ok(times[4]! - times[0]! >= 40, 'at most 4 in flight');
+    // The 9th request starts only after one of the first 8 finished (50 ms each).
+    assert.ok(times[8]! - times[0]! >= 40, 'at most 8 in flight');
     const { fakeEmbed } = await import('../fakes/embeddings.js');
     assert.deepEqual(vectors[123]!.map((v) => v.toFixed(6)), fakeEmbed(texts[123]!, 384).map((v) => v.toFixed(6)));
     assert.ok(Math.abs(Math.hypot(...vectors[0]!) - 1) < 1e-9);
