@@ -695,6 +695,9 @@ function toPositioned(item: PdfTextItem): PositionedText | null {
   return { str: item.str, x: e, y: f, width: item.width ?? 0, size };
 }
 
+/** PDF pages requested from pdf.js at once. */
+const PAGES_AT_ONCE = 4;
+
 async function extractPdf(fileName: string, bytes: Uint8Array, opts: ExtractOptions): Promise<Extracted> {
   const pdfjs = await loadPdfJs();
   // pdf.js transfers (detaches) the buffer it is given: hand it a copy, never the caller's bytes.
@@ -726,31 +729,42 @@ async function extractPdf(fileName: string, bytes: Uint8Array, opts: ExtractOpti
     const sections = await pageSections(doc, total);
 
     const laid: ParagraphLines[][] = [];
-    for (let n = 1; n <= total; n++) {
-      let items: PositionedText[];
-      const rotated: string[] = []; // rotated text (margin notes, stamps): after the page, in stream order
+    // A few pages are read at once: pdf.js's in-thread worker leaves gaps one page alone cannot
+    // fill (~20% faster); they are laid out in page order.
+    const readPage = async (n: number) => {
+      const page = await doc.getPage(n);
       try {
-        const page = await doc.getPage(n);
-        const content = await page.getTextContent();
-        items = [];
-        for (const raw of content.items as PdfTextItem[]) {
+        return await page.getTextContent();
+      } finally {
+        page.cleanup();
+      }
+    };
+    for (let start = 1; start <= total; start += PAGES_AT_ONCE) {
+      const numbers = Array.from({ length: Math.min(PAGES_AT_ONCE, total - start + 1) }, (_, i) => start + i);
+      // allSettled: every page's promise is awaited, so none can reject unhandled later.
+      const contents = await Promise.allSettled(numbers.map(readPage));
+      for (const [i, content] of contents.entries()) {
+        const n = numbers[i]!;
+        if (content.status === 'rejected') {
+          if (content.reason instanceof UserError) throw content.reason;
+          throw damaged(fileName, content.reason);
+        }
+        const items: PositionedText[] = [];
+        const rotated: string[] = []; // rotated text (margin notes, stamps): after the page, in stream order
+        for (const raw of content.value.items as PdfTextItem[]) {
           const p = toPositioned(raw);
           if (p) items.push(p);
           else if (typeof raw.str === 'string' && raw.str.trim()) rotated.push(cleanLine(raw.str));
         }
-        page.cleanup();
-      } catch (err) {
-        if (err instanceof UserError) throw err;
-        throw damaged(fileName, err);
+        const paragraphs = layoutPage(items);
+        if (rotated.length) paragraphs.push({ lines: rotated, hardBreakAfter: rotated.map(() => true) });
+        laid.push(paragraphs);
+        if (opts.onPageText) {
+          const [text] = renderPages([paragraphs]);
+          if (text?.trim()) opts.onPageText({ page: n, section: sections[n - 1] ?? null, text });
+        }
+        opts.onPage?.(n, total);
       }
-      const paragraphs = layoutPage(items);
-      if (rotated.length) paragraphs.push({ lines: rotated, hardBreakAfter: rotated.map(() => true) });
-      laid.push(paragraphs);
-      if (opts.onPageText) {
-        const [text] = renderPages([paragraphs]);
-        if (text?.trim()) opts.onPageText({ page: n, section: sections[n - 1] ?? null, text });
-      }
-      opts.onPage?.(n, total);
     }
 
     const texts = renderPages(laid);

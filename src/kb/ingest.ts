@@ -114,7 +114,11 @@ export async function ingestFile(deps: IngestDeps, path: string, options: { repl
   const early = deps.embedder && deps.earlyEmbedding !== false ? earlyEmbedding(deps.embedder) : null;
   const t1 = performance.now();
   const extracted = await extractText(name, bytes, {
-    onPage: (done, total) => deps.onProgress?.({ file: path, phase: 'extract', done, total }),
+    onPage: (done, total) => {
+      deps.onProgress?.({ file: path, phase: 'extract', done, total });
+      // The last page is read: send what is queued while the document is finished.
+      if (done === total) early?.flush();
+    },
     onPageText: early ? (unit) => early.add(chunkUnits([unit]).map((c) => embeddingInput(c.section, c.content))) : undefined,
   });
   const extractMs = performance.now() - t1;
@@ -201,8 +205,9 @@ function earlyEmbedding(embedder: Embedder, batch = 32, maxInFlight = 4) {
   const vectors = new Map<string, number[]>();
   const queue: string[] = [];
   const inFlight = new Set<Promise<void>>();
+  let flushing = false;
   const pump = () => {
-    while (queue.length >= batch && inFlight.size < maxInFlight) {
+    while ((queue.length >= batch || (flushing && queue.length > 0)) && inFlight.size < maxInFlight) {
       const texts = queue.splice(0, batch);
       const work: Promise<void> = embedder
         .embed(texts)
@@ -218,6 +223,11 @@ function earlyEmbedding(embedder: Embedder, batch = 32, maxInFlight = 4) {
   return {
     add(texts: string[]) {
       queue.push(...texts);
+      pump();
+    },
+    /** Sends the rest of the queue, however short. */
+    flush() {
+      flushing = true;
       pump();
     },
     /** Waits for the batches in flight; what was queued but not sent is left to the caller. */
