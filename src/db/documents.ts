@@ -149,15 +149,7 @@ export interface ChunkView {
 }
 
 export async function documentChunks(db: Queryable, documentId: number, limit: number): Promise<ChunkView[]> {
-  const { rows } = await db.query<{
-    id: string | number;
-    ordinal: number;
-    page: number | null;
-    section: string | null;
-    content: string;
-    truncated: boolean;
-    embedded: boolean;
-  }>(
+  const { rows } = await db.query<Omit<ChunkView, 'id'> & { id: string | number }>(
     `select id, ordinal, page, section, content, truncated, embedding is not null as embedded
      from chunks where document_id = $1 order by ordinal limit $2`,
     [documentId, limit],
