@@ -11,7 +11,8 @@
  * plus lower-weighted character trigrams, so texts sharing (stemmed) words land close together.
  */
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { Lifecycle, sendJson } from './http.js';
+import type { AddressInfo } from 'node:net';
 
 // ---------------------------------------------------------------------------------------------
 // Pure embedding function
@@ -208,29 +209,11 @@ export async function startFakeEmbeddings(opts: FakeEmbeddingsOptions = {}): Pro
   let behavior: EmbeddingsBehavior = opts.behavior ?? { kind: 'ok' };
   let counted = 0;
   const requests: EmbedRequest[] = [];
-  const sockets = new Set<Socket>();
-  const timers = new Map<NodeJS.Timeout, () => void>();
-  let closed = false;
+  const life = new Lifecycle();
+  const sockets = life.sockets;
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (ms <= 0 || closed) return resolve();
-      const t = setTimeout(() => {
-        timers.delete(t);
-        resolve();
-      }, ms);
-      timers.set(t, resolve);
-    });
+  const sleep = (ms: number) => life.sleep(ms);
 
-  const sendJson = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
-    const data = JSON.stringify(body);
-    res.writeHead(status, {
-      'content-type': 'application/json',
-      'content-length': String(Buffer.byteLength(data)),
-      ...headers,
-    });
-    res.end(data);
-  };
   const teiError = (error: string, error_type: string) => ({ error, error_type });
 
   const effective = (): EmbeddingsBehavior => {
@@ -278,7 +261,7 @@ export async function startFakeEmbeddings(opts: FakeEmbeddingsOptions = {}): Pro
       case 'failAfter': // not reachable: effective() maps it to ok / error
       case 'ok': {
         if (b.kind === 'ok' && b.delayMs) await sleep(b.delayMs);
-        if (closed || res.destroyed) return;
+        if (life.closed || res.destroyed) return;
         const out = typeof inputs === 'string' ? fakeEmbed(inputs, dim) : inputs!.map((t) => fakeEmbed(t, dim));
         return reply(200, out);
       }
@@ -360,18 +343,6 @@ export async function startFakeEmbeddings(opts: FakeEmbeddingsOptions = {}): Pro
     get behavior() {
       return behavior;
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      for (const [t, resolve] of timers) {
-        clearTimeout(t);
-        resolve();
-      }
-      timers.clear();
-      const done = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const s of sockets) s.destroy();
-      server.closeAllConnections();
-      await done;
-    },
+    close: () => life.close(server),
   };
 }

@@ -5,7 +5,8 @@
  * and POSTs `{baseURL}/openai/v1/chat/completions`.
  */
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { Lifecycle, sendJson } from './http.js';
+import type { AddressInfo } from 'node:net';
 
 export interface ChatMessage {
   role: string;
@@ -159,30 +160,12 @@ export async function startFakeGroq(opts: FakeGroqOptions = {}): Promise<FakeGro
   let counted = 0;
   const models = opts.models ?? DEFAULT_MODELS;
   const requests: RecordedRequest[] = [];
-  const sockets = new Set<Socket>();
-  const timers = new Map<NodeJS.Timeout, () => void>();
+  const life = new Lifecycle();
+  const sockets = life.sockets;
   let seq = 0;
-  let closed = false;
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (ms <= 0 || closed) return resolve();
-      const t = setTimeout(() => {
-        timers.delete(t);
-        resolve();
-      }, ms);
-      timers.set(t, resolve);
-    });
+  const sleep = (ms: number) => life.sleep(ms);
 
-  const sendJson = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
-    const data = JSON.stringify(body);
-    res.writeHead(status, {
-      'content-type': 'application/json',
-      'content-length': String(Buffer.byteLength(data)),
-      ...headers,
-    });
-    res.end(data);
-  };
 
   const errorJson = (message: string, type: string, code: string) => ({ error: { message, type, code } });
 
@@ -234,7 +217,7 @@ export async function startFakeGroq(opts: FakeGroqOptions = {}): Promise<FakeGro
         const reply = resolveReply(b.reply, body);
         const usage = usageFor(body, reply);
         if (b.kind === 'ok' && b.ttftMs) await sleep(b.ttftMs);
-        if (closed || res.destroyed) return;
+        if (life.closed || res.destroyed) return;
 
         if (!body.stream) {
           if (b.kind === 'cut') {
@@ -283,7 +266,7 @@ export async function startFakeGroq(opts: FakeGroqOptions = {}): Promise<FakeGro
         const parts = chunks(text, size);
         for (let i = 0; i < parts.length; i++) {
           if (i > 0 && b.kind === 'ok' && b.delayMs) await sleep(b.delayMs);
-          if (closed || res.destroyed) return;
+          if (life.closed || res.destroyed) return;
           send({ ...base, choices: [{ index: 0, delta: { content: parts[i] }, logprobs: null, finish_reason: null }] });
         }
         if (b.kind === 'cut') {
@@ -294,7 +277,7 @@ export async function startFakeGroq(opts: FakeGroqOptions = {}): Promise<FakeGro
           return;
         }
         if (b.delayMs) await sleep(b.delayMs);
-        if (closed || res.destroyed) return;
+        if (life.closed || res.destroyed) return;
         send({
           ...base,
           choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }],
@@ -385,18 +368,6 @@ export async function startFakeGroq(opts: FakeGroqOptions = {}): Promise<FakeGro
     get behavior() {
       return behavior;
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      for (const [t, resolve] of timers) {
-        clearTimeout(t);
-        resolve();
-      }
-      timers.clear();
-      const done = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const s of sockets) s.destroy();
-      server.closeAllConnections();
-      await done;
-    },
+    close: () => life.close(server),
   };
 }
