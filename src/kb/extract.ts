@@ -2,10 +2,8 @@
  * Text extraction for the knowledge base: PDF (pdf.js, per page), Markdown (per heading section)
  * and plain text (blank-line separated blocks). Pure: bytes in, text units out, no I/O.
  *
- * pdf.js is imported lazily (it costs ~120–200 ms to load) and runs in this thread (Node has no
- * web worker; its worker module is registered as `globalThis.pdfjsWorker`, no worker file or URL
- * is needed). Every pdf.js promise is awaited or caught, and the loading task is always destroyed,
- * so a damaged file can neither crash the process with an unhandled rejection nor leak memory.
+ * PDF pages are read by pdf.js in reading threads (pdf-readers.ts), which is loaded only when a
+ * PDF is read.
  */
 import { UserError } from '../errors.js';
 
@@ -33,6 +31,8 @@ export interface ExtractOptions {
    * final and may differ slightly.
    */
   onPageText?: (unit: TextUnit) => void;
+  /** PDF reading threads (default: one per core, at most four; 0 reads in this thread). */
+  readers?: number;
 }
 
 const EXTENSIONS: Record<string, DocumentType> = {
@@ -645,203 +645,35 @@ export function renderPages(pages: ParagraphLines[][]): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// PDF via pdf.js
-
-type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
-let pdfjsLoading: Promise<PdfJs> | null = null;
-
-async function loadPdfJs(): Promise<PdfJs> {
-  pdfjsLoading ??= (async () => {
-    // Importing the worker module and registering it makes pdf.js run in this thread without
-    // resolving a worker file at run time (which breaks when the code is bundled).
-    const workerSpecifier = 'pdfjs-dist/legacy/build/pdf.worker.mjs';
-    const [pdfjs, worker] = await Promise.all([
-      import('pdfjs-dist/legacy/build/pdf.mjs'),
-      import(workerSpecifier) as Promise<{ WorkerMessageHandler: unknown }>,
-    ]);
-    const g = globalThis as { pdfjsWorker?: { WorkerMessageHandler: unknown } };
-    g.pdfjsWorker ??= { WorkerMessageHandler: worker.WorkerMessageHandler };
-    return pdfjs;
-  })();
-  try {
-    return await pdfjsLoading;
-  } catch (err) {
-    pdfjsLoading = null;
-    throw err;
-  }
-}
-
-const ignore = () => {};
-
-function damaged(fileName: string, err: unknown): UserError {
-  const detail = err instanceof Error && err.message ? ` (${err.message.replace(/\s+/g, ' ').slice(0, 120)})` : '';
-  return new UserError(`${fileName}: could not be read as a PDF: damaged or truncated${detail}`, 'pdf_damaged', { cause: err });
-}
-
-interface PdfTextItem {
-  str?: string;
-  transform?: number[];
-  width?: number;
-  height?: number;
-}
-
-function toPositioned(item: PdfTextItem): PositionedText | null {
-  const t = item.transform;
-  if (typeof item.str !== 'string' || !t || t.length < 6) return null;
-  const [a, b, c, d, e, f] = t as [number, number, number, number, number, number];
-  // horizontal text only: rotated text is kept apart, in stream order
-  const size = Math.hypot(c, d) || item.height || 10;
-  if (Math.abs(b) > 0.05 * Math.abs(a) + 0.01) return null;
-  return { str: item.str, x: e, y: f, width: item.width ?? 0, size };
-}
-
-/** PDF pages requested from pdf.js at once. */
-const PAGES_AT_ONCE = 4;
+// PDF: pages read by pdf.js in reading threads (pdf.ts, pdf-readers.ts), laid out there, and
+// rendered here with hyphenation decided across the whole document
 
 async function extractPdf(fileName: string, bytes: Uint8Array, opts: ExtractOptions): Promise<Extracted> {
-  const pdfjs = await loadPdfJs();
-  // pdf.js transfers (detaches) the buffer it is given: hand it a copy, never the caller's bytes.
-  const task = pdfjs.getDocument({
-    data: new Uint8Array(bytes), // a copy, and a plain Uint8Array (pdf.js refuses Buffer)
-    isEvalSupported: false,
-    disableFontFace: true,
-    useSystemFonts: false,
-    useWorkerFetch: false,
-    stopAtErrors: false,
-    verbosity: pdfjs.VerbosityLevel.ERRORS,
+  const { readPdfPages } = await import('./pdf-readers.js');
+  const laid: ParagraphLines[][] = [];
+  const { total, sections } = await readPdfPages(
+    fileName,
+    bytes,
+    (page, total, paragraphs, section) => {
+      laid.push(paragraphs);
+      if (opts.onPageText) {
+        const [text] = renderPages([paragraphs]);
+        if (text?.trim()) opts.onPageText({ page, section, text });
+      }
+      opts.onPage?.(page, total);
+    },
+    opts.readers,
+  );
+  const units: TextUnit[] = [];
+  renderPages(laid).forEach((text, i) => {
+    if (text.trim()) units.push({ page: i + 1, section: sections[i] ?? null, text });
   });
-  task.promise.catch(ignore); // the rejection is handled below; this only prevents a late "unhandled"
-  try {
-    let doc;
-    try {
-      doc = await task.promise;
-    } catch (err) {
-      const name = (err as { name?: string } | null)?.name;
-      if (name === 'PasswordException') {
-        throw new UserError(`${fileName}: password protected — remove the password (e.g. qpdf --decrypt) and ingest the copy`, 'pdf_encrypted', {
-          cause: err,
-        });
-      }
-      throw damaged(fileName, err);
+  if (units.length === 0) {
+    const { pdfDrawsText } = await import('./pdf.js');
+    if (await pdfDrawsText(fileName, bytes)) {
+      throw new UserError(`${fileName}: no text in file (its text is only whitespace)`, 'no_text');
     }
-    const total = doc.numPages;
-    if (!Number.isInteger(total) || total < 1) throw damaged(fileName, new Error('no pages'));
-    const sections = await pageSections(doc, total);
-
-    const laid: ParagraphLines[][] = [];
-    // A few pages are read at once: pdf.js's in-thread worker leaves gaps one page alone cannot
-    // fill (~20% faster); they are laid out in page order.
-    const readPage = async (n: number) => {
-      const page = await doc.getPage(n);
-      try {
-        return await page.getTextContent();
-      } finally {
-        page.cleanup();
-      }
-    };
-    for (let start = 1; start <= total; start += PAGES_AT_ONCE) {
-      const numbers = Array.from({ length: Math.min(PAGES_AT_ONCE, total - start + 1) }, (_, i) => start + i);
-      // allSettled: every page's promise is awaited, so none can reject unhandled later.
-      const contents = await Promise.allSettled(numbers.map(readPage));
-      for (const [i, content] of contents.entries()) {
-        const n = numbers[i]!;
-        if (content.status === 'rejected') {
-          if (content.reason instanceof UserError) throw content.reason;
-          throw damaged(fileName, content.reason);
-        }
-        const items: PositionedText[] = [];
-        const rotated: string[] = []; // rotated text (margin notes, stamps): after the page, in stream order
-        for (const raw of content.value.items as PdfTextItem[]) {
-          const p = toPositioned(raw);
-          if (p) items.push(p);
-          else if (typeof raw.str === 'string' && raw.str.trim()) rotated.push(cleanLine(raw.str));
-        }
-        const paragraphs = layoutPage(items);
-        if (rotated.length) paragraphs.push({ lines: rotated, hardBreakAfter: rotated.map(() => true) });
-        laid.push(paragraphs);
-        if (opts.onPageText) {
-          const [text] = renderPages([paragraphs]);
-          if (text?.trim()) opts.onPageText({ page: n, section: sections[n - 1] ?? null, text });
-        }
-        opts.onPage?.(n, total);
-      }
-    }
-
-    const texts = renderPages(laid);
-    const units: TextUnit[] = [];
-    texts.forEach((text, i) => {
-      if (text.trim()) units.push({ page: i + 1, section: sections[i] ?? null, text });
-    });
-    if (units.length === 0) {
-      if (await hasTextOperators(pdfjs, doc, total)) {
-        throw new UserError(`${fileName}: no text in file (its text is only whitespace)`, 'no_text');
-      }
-      throw new UserError(`${fileName}: no extractable text — OCR it first (it has no text layer, e.g. a scan)`, 'pdf_no_text');
-    }
-    return { type: 'pdf', pages: total, units };
-  } finally {
-    try {
-      await task.destroy();
-    } catch {
-      // destroying a failed task can reject too; nothing is left to clean up
-    }
+    throw new UserError(`${fileName}: no extractable text — OCR it first (it has no text layer, e.g. a scan)`, 'pdf_no_text');
   }
-}
-
-type PdfDoc = Awaited<ReturnType<PdfJs['getDocument']>['promise']>;
-
-/** Section titles per page from the PDF outline (bookmarks), when it has one. Never throws. */
-async function pageSections(doc: PdfDoc, total: number): Promise<(string | null)[]> {
-  const out: (string | null)[] = new Array(total).fill(null);
-  try {
-    const outline = await doc.getOutline();
-    if (!outline || outline.length === 0) return out;
-    const starts: { page: number; path: string }[] = [];
-    const walk = async (nodes: typeof outline, parents: string[]) => {
-      for (const node of nodes) {
-        const title = cleanLine(node.title ?? '');
-        const path = title ? [...parents, title] : parents;
-        let dest = node.dest;
-        if (typeof dest === 'string') dest = await doc.getDestination(dest);
-        const ref = Array.isArray(dest) ? dest[0] : null;
-        let page: number | null = null;
-        if (typeof ref === 'number') page = ref;
-        else if (ref && typeof ref === 'object') page = await doc.getPageIndex(ref);
-        if (page !== null && title && starts.length < 10_000) starts.push({ page, path: path.join(SECTION_SEPARATOR) });
-        if (node.items?.length) await walk(node.items, path);
-      }
-    };
-    await walk(outline, []);
-    starts.sort((a, b) => a.page - b.page);
-    let k = 0;
-    let currentPath: string | null = null;
-    for (let p = 0; p < total; p++) {
-      while (k < starts.length && starts[k]!.page <= p) currentPath = starts[k++]!.path;
-      out[p] = currentPath;
-    }
-  } catch {
-    return new Array(total).fill(null);
-  }
-  return out;
-}
-
-/** Whether any of the first pages draws text at all (to tell whitespace-only text from a scan). */
-async function hasTextOperators(pdfjs: PdfJs, doc: PdfDoc, total: number): Promise<boolean> {
-  const show = new Set<number>([
-    pdfjs.OPS.showText,
-    pdfjs.OPS.showSpacedText,
-    pdfjs.OPS.nextLineShowText,
-    pdfjs.OPS.nextLineSetSpacingShowText,
-  ]);
-  try {
-    for (let n = 1; n <= Math.min(total, 3); n++) {
-      const page = await doc.getPage(n);
-      const list = await page.getOperatorList();
-      page.cleanup();
-      if (list.fnArray.some((fn) => show.has(fn))) return true;
-    }
-  } catch {
-    return false;
-  }
-  return false;
+  return { type: 'pdf', pages: total, units };
 }

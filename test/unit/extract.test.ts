@@ -81,6 +81,9 @@ test('pdf.js is loaded lazily, not when the module is imported', () => {
   assert.match(compiled, /await import\(|import\('pdfjs-dist/);
 });
 
+/** As they were before pdf.js was first loaded in this thread (it is only ever loaded lazily). */
+const BUILT_INS = { push: Array.prototype.push, parse: JSON.parse, stringify: JSON.stringify };
+
 describe('PDF: 50-page manual', () => {
   let layout: ManualLayout;
   let extracted: Extracted;
@@ -152,6 +155,25 @@ describe('PDF: 50-page manual', () => {
   test('generated PDF bytes are deterministic', async () => {
     assert.ok((await longManual(50)).equals(layout.pdf));
   });
+
+  test('the same pages whether read in this thread or shared among 1, 2 or 3 reading threads', async () => {
+    for (const readers of [0, 1, 2, 3]) {
+      const order: number[] = [];
+      const x = await extractText('manual.pdf', layout.pdf, { readers, onPage: (d) => order.push(d) });
+      assert.deepEqual(x, extracted, `${readers} reading threads`);
+      assert.deepEqual(order, Array.from({ length: 50 }, (_, i) => i + 1), `pages handed on in order with ${readers} threads`);
+    }
+  });
+});
+
+test('loading pdf.js leaves Array.prototype.push and JSON as they were', async () => {
+  const before = BUILT_INS;
+  const { loadPdfJs } = await import('../../src/kb/pdf.js');
+  await loadPdfJs();
+  assert.equal(Array.prototype.push, before.push);
+  assert.equal(JSON.parse, before.parse);
+  assert.equal(JSON.stringify, before.stringify);
+  assert.equal(Object.getOwnPropertyDescriptor(Array.prototype, 'push')!.enumerable, false);
 });
 
 describe('PDF: tables', () => {
@@ -193,24 +215,24 @@ describe('PDF: two columns', () => {
   });
 });
 
-describe('PDF: bad input', () => {
+for (const readers of [undefined, 0]) describe(`PDF: bad input (${readers === 0 ? 'read in this thread' : 'reading threads'})`, () => {
   test('password protected', async () => {
-    await rejectsWith(extractText('salaries.pdf', await encryptedPdf()), 'pdf_encrypted', /password protected/, 'salaries.pdf');
+    await rejectsWith(extractText('salaries.pdf', await encryptedPdf(), { readers }), 'pdf_encrypted', /password protected/, 'salaries.pdf');
   });
   test('scanned, no text layer', async () => {
-    await rejectsWith(extractText('scan.pdf', await scannedPdf()), 'pdf_no_text', /no extractable text — OCR it first/, 'scan.pdf');
+    await rejectsWith(extractText('scan.pdf', await scannedPdf(), { readers }), 'pdf_no_text', /no extractable text — OCR it first/, 'scan.pdf');
   });
   test('corrupt', async () => {
-    await rejectsWith(extractText('bad.pdf', await corruptPdf()), 'pdf_damaged', /could not be read as a PDF: damaged or truncated/, 'bad.pdf');
+    await rejectsWith(extractText('bad.pdf', await corruptPdf(), { readers }), 'pdf_damaged', /could not be read as a PDF: damaged or truncated/, 'bad.pdf');
   });
   test('truncated', async () => {
-    await rejectsWith(extractText('half.pdf', await truncatedPdf()), 'pdf_damaged', /could not be read as a PDF: damaged or truncated/, 'half.pdf');
+    await rejectsWith(extractText('half.pdf', await truncatedPdf(), { readers }), 'pdf_damaged', /could not be read as a PDF: damaged or truncated/, 'half.pdf');
   });
   test('only whitespace', async () => {
-    await rejectsWith(extractText('blank.pdf', await whitespacePdf()), 'no_text', /no text in file/, 'blank.pdf');
+    await rejectsWith(extractText('blank.pdf', await whitespacePdf(), { readers }), 'no_text', /no text in file/, 'blank.pdf');
   });
   test('just a header', async () => {
-    await rejectsWith(extractText('h.pdf', new TextEncoder().encode('%PDF-1.4\n')), 'pdf_damaged', /damaged or truncated/, 'h.pdf');
+    await rejectsWith(extractText('h.pdf', new TextEncoder().encode('%PDF-1.4\n'), { readers }), 'pdf_damaged', /damaged or truncated/, 'h.pdf');
   });
 
   test('no unhandled rejection escapes, whatever the damage', async () => {
@@ -231,7 +253,7 @@ describe('PDF: bad input', () => {
       const outcomes = await Promise.all(
         inputs.map(async (bytes, i) => {
           try {
-            await extractText(`damaged-${i}.pdf`, bytes);
+            await extractText(`damaged-${i}.pdf`, bytes, { readers });
             return 'ok';
           } catch (err) {
             assert.ok(err instanceof UserError, `damaged-${i}.pdf: ${String(err)}`);

@@ -23,6 +23,8 @@ export async function ingest(ctx: Context, files: string[], opts: { replace?: bo
   const { out } = ctx;
   const embedder = createEmbedder(ctx.config);
   if (!embedder) out.note(out.style.yellow(NO_EMBEDDER));
+  // PDF reading threads load pdf.js while the database is being opened.
+  if (files.some((f) => /\.pdf$/i.test(f))) (await import('../../kb/pdf-readers.js')).warmPdfReaders();
   const { ingestFile } = await import('../../kb/ingest.js');
   type Row = { file: string; status: string; name?: string; documentId?: number; pages?: number; chunks?: number; embedded?: number; truncated?: number; seconds?: number; error?: { code: string; message: string } };
   const results: Row[] = [];
@@ -40,7 +42,7 @@ export async function ingest(ctx: Context, files: string[], opts: { replace?: bo
             onProgress: (p) => {
               if (p.phase === 'extract') progress.update(`${file}: pages read ${bar(p.done, p.total)}`);
               else if (p.phase === 'embed') progress.update(`${file}: chunks embedded ${bar(p.done, p.total)}`);
-              else progress.update(`${file}: storing ${p.total} chunks`);
+              else progress.update(`${file}: chunks stored ${bar(p.done, p.total)}`);
             },
           },
           file,
