@@ -83,18 +83,68 @@ export async function insertDocument(
   return Number(rows[0]!.id);
 }
 
+/** Gives a document row its final name and metadata (see ChunkStream in kb/ingest.ts). */
+export async function updateDocument(
+  db: Queryable,
+  id: number,
+  d: { name: string; pages: number; type: DocumentType; embeddingModel: string | null },
+): Promise<void> {
+  await db.query('update documents set name = $2, pages = $3, type = $4, embedding_model = $5 where id = $1', [id, d.name, d.pages, d.type, d.embeddingModel]);
+}
+
 export function vectorLiteral(v: number[]): string {
   return `[${v.join(',')}]`;
 }
 
-/** Inserts chunks in multi-row batches (one statement per batch, vectors as pgvector text). */
-export async function insertChunks(db: Queryable, documentId: number, chunks: NewChunk[], batch = 500): Promise<void> {
+/**
+ * How vectors travel to the server: as pgvector text (PGlite, and anything else), or, over `pg`
+ * to PostgreSQL, as one binary `vector[]` parameter that the server neither formats nor parses.
+ */
+export type VectorEncoding = { binary: false } | { binary: true; vectorOid: number };
+
+export const TEXT_VECTORS: VectorEncoding = { binary: false };
+
+/** The encoding for `kind` of database: binary through `pg` to PostgreSQL (needs pgvector's type oid). */
+export async function vectorEncoding(db: Queryable, kind: 'postgres' | 'embedded'): Promise<VectorEncoding> {
+  if (kind !== 'postgres') return TEXT_VECTORS;
+  const { rows } = await db.query<{ oid: number | string }>("select 'vector'::regtype::oid as oid");
+  return { binary: true, vectorOid: Number(rows[0]!.oid) };
+}
+
+/** A value for a `$n::vector[]` parameter. */
+function vectorArray(vectors: (number[] | null)[], encoding: VectorEncoding): Buffer | (string | null)[] {
+  if (!encoding.binary) return vectors.map((v) => (v ? vectorLiteral(v) : null));
+  // array_recv's format: dimensions, null flag, element type, size and lower bound, then each
+  // element as its length and vector_recv's format (int16 dimension, int16 unused, float4s).
+  const size = 20 + vectors.reduce((n, v) => n + 4 + (v ? 4 + 4 * v.length : 0), 0);
+  const buf = Buffer.allocUnsafe(size);
+  let at = buf.writeInt32BE(1, 0);
+  at = buf.writeInt32BE(vectors.some((v) => !v) ? 1 : 0, at);
+  at = buf.writeUInt32BE(encoding.vectorOid, at);
+  at = buf.writeInt32BE(vectors.length, at);
+  at = buf.writeInt32BE(1, at);
+  for (const v of vectors) {
+    if (!v) {
+      at = buf.writeInt32BE(-1, at);
+      continue;
+    }
+    at = buf.writeInt32BE(4 + 4 * v.length, at);
+    at = buf.writeInt16BE(v.length, at);
+    at = buf.writeInt16BE(0, at);
+    for (const x of v) at = buf.writeFloatBE(x, at);
+  }
+  return buf;
+}
+
+/** Inserts chunks in multi-row batches (one statement per batch). */
+export async function insertChunks(db: Queryable, documentId: number, chunks: NewChunk[], encoding = TEXT_VECTORS, batch = 500): Promise<void> {
   for (let i = 0; i < chunks.length; i += batch) {
     const part = chunks.slice(i, i + batch);
     await db.query(
+      // PGlite serialises only arrays of the types it knows: vectors go to it as text[].
       `insert into chunks (document_id, ordinal, page, section, content, truncated, embedding)
        select $1, t.ordinal, t.page, t.section, t.content, t.truncated, t.embedding::vector
-       from unnest($2::int[], $3::int[], $4::text[], $5::text[], $6::bool[], $7::text[])
+       from unnest($2::int[], $3::int[], $4::text[], $5::text[], $6::bool[], $7::${encoding.binary ? 'vector' : 'text'}[])
          as t(ordinal, page, section, content, truncated, embedding)`,
       [
         documentId,
@@ -103,7 +153,10 @@ export async function insertChunks(db: Queryable, documentId: number, chunks: Ne
         part.map((c) => c.section),
         part.map((c) => c.content),
         part.map((c) => c.truncated),
-        part.map((c) => (c.embedding ? vectorLiteral(c.embedding) : null)),
+        vectorArray(
+          part.map((c) => c.embedding),
+          encoding,
+        ),
       ],
     );
   }

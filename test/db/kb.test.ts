@@ -5,18 +5,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { loadConfig } from '../../src/config.js';
+import { DEFAULT_EMBEDDINGS_MODEL, loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/backend.js';
 import { DependencyError, UserError } from '../../src/errors.js';
 import { createEmbedder } from '../../src/kb/embed.js';
 import type { Embedder } from '../../src/kb/embed.js';
-import { ingestFile } from '../../src/kb/ingest.js';
+import { embeddingInput, ingestFile } from '../../src/kb/ingest.js';
+import type { IngestProgress } from '../../src/kb/ingest.js';
+import { chunkUnits } from '../../src/kb/chunk.js';
+import { extractText } from '../../src/kb/extract.js';
 import { embedMissing, removeDocuments, searchKnowledgeBase } from '../../src/kb/service.js';
 import { startFakeEmbeddings } from '../fakes/embeddings.js';
 import type { FakeEmbeddings } from '../fakes/embeddings.js';
 import { BACKENDS, createTestDatabase } from '../support/db.js';
 import type { TestDatabase } from '../support/db.js';
-import { longManual, manualPages } from '../support/pdfs.js';
+import { fullPagesManual, hyphenAcrossPagesPdf, longManual, manualFacts, manualPages } from '../support/pdfs.js';
 
 const MB = 1024 * 1024;
 
@@ -231,5 +234,153 @@ describe('embeddings client: batching, bounded concurrency, capped retries', () 
     await assert.rejects(embedderFor(fake.url, 'm', { attempts: 2, maxRetryWaitMs: 200 }).embed(['x']), /rate limited/);
     assert.ok(performance.now() - capped < 2000, 'Retry-After capped');
     fake.setBehavior({ kind: 'ok' });
+  });
+});
+
+describe('on PostgreSQL, PDF chunks are written while the rest is still being read', () => {
+  const MODEL = DEFAULT_EMBEDDINGS_MODEL; // the stored model from the start: nothing to settle at the end
+  let t: TestDatabase;
+  let db: Db;
+  let other: pg.Client;
+  let fake: FakeEmbeddings;
+  let dir: string;
+  before(async () => {
+    t = await createTestDatabase('postgres');
+    db = await t.open();
+    other = new pg.Client({ connectionString: t.url! });
+    await other.connect();
+    fake = await startFakeEmbeddings({ behavior: { kind: 'ok', delayMs: 5 } });
+    dir = mkdtempSync(join(tmpdir(), 'copilot-kb-stream-'));
+    // One ingest first, so that the reading threads, the HTTP client and the connections are warm
+    // and the order of events below reflects the pipeline, not start-up.
+    writeFileSync(join(dir, 'warm-up.pdf'), await fullPagesManual(12));
+    await ingestFile({ db, embedder: embedderFor(fake.url, MODEL), maxFileBytes: 25 * MB }, join(dir, 'warm-up.pdf'));
+    await db.exec("truncate documents, chunks, kb_lexemes; insert into kb_lexemes (lexeme, chunks) values ('', 0)");
+  });
+  after(async () => {
+    await other.end();
+    await db.close();
+    await fake.close();
+    await t.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const phases = () => {
+    const events: string[] = [];
+    return { events, onProgress: (p: IngestProgress) => events.push(`${p.phase} ${p.done}/${p.total}`) };
+  };
+  /** Index of the first "store n/…" event with n > 0, and of the event "extract total/total". */
+  const order = (events: string[]) => ({
+    firstStored: events.findIndex((e) => /^store [1-9]/.test(e)),
+    lastPageRead: events.findIndex((e) => /^extract (\d+)\/\1$/.test(e)),
+  });
+
+  test('chunks are written before reading ends; the stored rows are what the whole document gives', async () => {
+    const file = join(dir, 'manual.pdf');
+    const bytes = await fullPagesManual(50);
+    writeFileSync(file, bytes);
+    const embedder = embedderFor(fake.url, MODEL);
+    const { events, onProgress } = phases();
+    const r = await ingestFile({ db, embedder, maxFileBytes: 25 * MB, onProgress }, file);
+    const { firstStored, lastPageRead } = order(events);
+    assert.ok(firstStored >= 0 && firstStored < lastPageRead, `chunks stored while reading: ${events.join(', ')}`);
+
+    const expected = chunkUnits((await extractText('manual.pdf', bytes)).units);
+    const vectors = await embedder.embed(expected.map((c) => embeddingInput(c.section, c.content)));
+    const { rows } = await db.query<{ ordinal: number; page: number; section: string | null; content: string; embedding: string }>(
+      'select ordinal, page, section, content, embedding::text as embedding from chunks where document_id = $1 order by ordinal',
+      [r.documentId],
+    );
+    assert.equal(r.chunks, expected.length);
+    assert.deepEqual(
+      rows.map((c) => [c.ordinal, c.page, c.section, c.content]),
+      expected.map((c) => [c.ordinal, c.page, c.section, c.content]),
+    );
+    // the vectors went over as binary float4s: each is the provider's, to float4 precision
+    rows.forEach((row, i) => {
+      const stored = JSON.parse(row.embedding) as number[];
+      assert.equal(stored.length, 384);
+      const worst = Math.max(...stored.map((x, k) => Math.abs(x - vectors[i]![k]!)));
+      assert.ok(worst < 1e-6, `chunk ${i}: off by ${worst}`);
+    });
+    const { rows: docs } = await db.query<{ name: string; pages: number; embedding_model: string }>('select name, pages, embedding_model from documents');
+    assert.deepEqual(docs, [{ name: 'manual.pdf', pages: 50, embedding_model: MODEL }]);
+    // hybrid search finds it: the top passage is a chunk that holds the fact asked about
+    const fact = manualFacts[7]!.fact;
+    const holding = rows.filter((c) => c.content.replace(/\s+/g, ' ').includes(fact.slice(0, 40))).map((c) => c.page);
+    assert.ok(holding.length > 0);
+    const hits = await searchKnowledgeBase(db, embedder, fact);
+    assert.equal(hits.mode, 'hybrid');
+    assert.ok(holding.includes(hits.passages[0]!.page!), `top page ${hits.passages[0]?.page}, fact on ${holding.join(', ')}`);
+  });
+
+  test('a page whose text changes once the whole document is read is rewritten', async () => {
+    const bytes = await hyphenAcrossPagesPdf();
+    // read page by page, page 1 alone joins "read-" + "only" into one word
+    const early: string[] = [];
+    const x = await extractText('flags.pdf', bytes, { onPageText: (u) => early.push(u.text) });
+    assert.match(early[0]!, /the readonly flag/);
+    assert.match(x.units[0]!.text, /the read-only flag/);
+    const file = join(dir, 'flags.pdf');
+    writeFileSync(file, bytes);
+    const r = await ingestFile({ db, embedder: embedderFor(fake.url, MODEL), maxFileBytes: 25 * MB }, file);
+    const { rows } = await db.query<{ page: number; content: string }>('select page, content from chunks where document_id = $1 order by ordinal', [r.documentId]);
+    assert.equal(rows.length, 2);
+    assert.match(rows[0]!.content, /the read-only flag of every shared folder/);
+    assert.equal(await count(db, `select count(*) as n from chunks where content like '%readonly%'`), 0);
+  });
+
+  test('a replace in progress is invisible: others see the old version until the commit', async () => {
+    const file = join(dir, 'manual.pdf');
+    const before = await db.query<{ id: string }>("select id from documents where name = 'manual.pdf'");
+    const oldId = Number(before.rows[0]!.id);
+    const oldChunks = await count(db, `select count(*) as n from chunks where document_id = ${oldId}`);
+    writeFileSync(file, await fullPagesManual(40));
+    const seen: Promise<{ names: string[]; chunks: number }>[] = [];
+    const r = await ingestFile(
+      {
+        db,
+        embedder: embedderFor(fake.url, MODEL),
+        maxFileBytes: 25 * MB,
+        onProgress: (p) => {
+          if (p.phase === 'store' && p.done > 0 && p.done < p.total && seen.length === 0) {
+            seen.push(
+              Promise.all([
+                other.query<{ name: string }>('select name from documents order by id'),
+                other.query<{ n: string }>('select count(*) as n from chunks'),
+              ]).then(([d, c]) => ({ names: d.rows.map((x) => x.name), chunks: Number(c.rows[0]!.n) })),
+            );
+          }
+        },
+      },
+      file,
+      { replace: true },
+    );
+    assert.equal(seen.length, 1, 'chunks of the new version were written while it was read');
+    const during = await seen[0]!;
+    const flagsChunks = 2;
+    assert.deepEqual(during, { names: ['manual.pdf', 'flags.pdf'], chunks: oldChunks + flagsChunks });
+    assert.equal(r.status, 'replaced');
+    assert.notEqual(r.documentId, oldId);
+    assert.equal(await count(db, `select count(*) as n from chunks where document_id = ${oldId}`), 0);
+    assert.equal(await count(db, `select count(*) as n from documents where name = 'manual.pdf' and pages = 40`), 1);
+  });
+
+  test('an embedding failure after chunks were written rolls all of it back; running again completes', async () => {
+    await db.exec("truncate documents, chunks, kb_lexemes; insert into kb_lexemes (lexeme, chunks) values ('', 0)");
+    const file = join(dir, 'manual.pdf');
+    writeFileSync(file, await fullPagesManual(50));
+    fake.setBehavior({ kind: 'failAfter', requests: 1 });
+    const embedder = embedderFor(fake.url, MODEL, { attempts: 2 });
+    const { events, onProgress } = phases();
+    await assert.rejects(ingestFile({ db, embedder, maxFileBytes: 25 * MB, onProgress }, file), (e: unknown) => e instanceof DependencyError && /HTTP 500/.test(e.message));
+    assert.ok(order(events).firstStored >= 0, `chunks had been written before the failure: ${events.join(', ')}`);
+    assert.equal(await count(db, 'select count(*) as n from documents'), 0);
+    assert.equal(await count(db, 'select count(*) as n from chunks'), 0);
+    assert.equal(await count(db, "select count(*) as n from kb_lexemes where lexeme <> ''"), 0);
+    fake.setBehavior({ kind: 'ok' });
+    const r = await ingestFile({ db, embedder, maxFileBytes: 25 * MB }, file);
+    assert.equal(r.embedded, r.chunks);
+    assert.equal(await count(db, `select count(*) as n from chunks where embedding is not null`), r.chunks);
+    assert.equal(await count(db, `select count(*) as n from documents where name like 'ingesting/%'`), 0);
   });
 });

@@ -141,3 +141,27 @@ for (const kind of BACKENDS) {
     });
   });
 }
+
+test('on a fresh machine, the first `kb ingest` creates the embedded database and ingests in the same run', async () => {
+  const fresh = await createTestDatabase('embedded', { template: false });
+  const fake = await startFakeEmbeddings();
+  try {
+    const file = join(fresh.home, 'manual.pdf');
+    writeFileSync(file, await longManual(6));
+    const env = { ...fresh.env, EMBEDDINGS_URL: fake.url };
+    for (const extra of [{}, { EMBEDDINGS_URL: '' }]) {
+      // with a provider (vectors), then a second file without one (no vectors), each on a new home
+      const r = await runCli(['kb', 'ingest', file], { env: { ...env, ...extra } });
+      assert.equal(r.code, 0, r.stderr);
+      const list = JSON.parse((await runCli(['--json', 'kb', 'list'], { env })).stdout) as { chunks: number; embedded: number }[];
+      assert.equal(list.length, 1);
+      assert.ok(list[0]!.chunks > 0);
+      assert.equal(list[0]!.embedded, 'EMBEDDINGS_URL' in extra ? 0 : list[0]!.chunks);
+      rmSync(join(fresh.home, 'data'), { recursive: true, force: true });
+      rmSync(join(fresh.home, 'config.json'), { force: true });
+    }
+  } finally {
+    await fake.close();
+    await fresh.cleanup();
+  }
+});

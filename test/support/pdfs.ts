@@ -792,6 +792,36 @@ export async function longManual(pages = 50): Promise<Buffer> {
   return (await longManualWithLayout(pages)).pdf;
 }
 
+/** The manual's text set as full pages (10.5 pt, ~3,000 characters a page, ~4 chunks each). */
+export async function fullPagesManual(pages = 50): Promise<Buffer> {
+  const doc = new PDFDocument({ size: 'LETTER', margin: 72, info: { Title: 'full pages', CreationDate: new Date(0) } });
+  const parts: Buffer[] = [];
+  doc.on('data', (b: Buffer) => parts.push(b));
+  const done = new Promise<Buffer>((resolve) => doc.on('end', () => resolve(Buffer.concat(parts))));
+  let count = 1;
+  doc.on('pageAdded', () => count++);
+  doc.font('Helvetica').fontSize(10.5);
+  const paragraphs = manualPages.flatMap((p) => [p.topic, ...p.paragraphs]);
+  for (let i = 0; count < pages; i++) doc.text(paragraphs[i % paragraphs.length]!, { paragraphGap: 6 });
+  doc.end();
+  return done;
+}
+
+/** Two pages: page 1 breaks "read-only" at a line end, page 2 has it whole (so the hyphen stays). */
+export async function hyphenAcrossPagesPdf(): Promise<Buffer> {
+  const doc = new PDFDocument({ size: 'LETTER', margin: 72, info: { CreationDate: new Date(0) } });
+  const parts: Buffer[] = [];
+  doc.on('data', (b: Buffer) => parts.push(b));
+  const done = new Promise<Buffer>((resolve) => doc.on('end', () => resolve(Buffer.concat(parts))));
+  doc.font('Helvetica').fontSize(11);
+  doc.text('Scheduled exports keep the owner, the schedule and the read-', 72, 100, { lineBreak: false });
+  doc.text('only flag of every shared folder when the job runs again.', 72, 114, { lineBreak: false });
+  doc.addPage();
+  doc.text('A shared folder that is read-only stays read-only after an export.', 72, 100, { lineBreak: false });
+  doc.end();
+  return done;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Tables
 
