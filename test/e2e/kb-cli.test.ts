@@ -6,10 +6,12 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startFakeEmbeddings } from '../fakes/embeddings.js';
 import type { FakeEmbeddings } from '../fakes/embeddings.js';
-import { runCli } from '../support/cli.js';
-import { BACKENDS, createTestDatabase } from '../support/db.js';
+import { spawn } from 'node:child_process';
+import pg from 'pg';
+import { baseEnv, BIN, runCli } from '../support/cli.js';
+import { adminUrl, BACKENDS, createTestDatabase } from '../support/db.js';
 import type { TestDatabase } from '../support/db.js';
-import { corruptPdf, encryptedPdf, longManual, scannedPdf, tablesDoc, truncatedPdf, whitespacePdf } from '../support/pdfs.js';
+import { corruptPdf, encryptedPdf, fullPagesManual, longManual, scannedPdf, tablesDoc, truncatedPdf, whitespacePdf } from '../support/pdfs.js';
 
 for (const kind of BACKENDS) {
   describe(`copilot kb (${kind})`, () => {
@@ -165,3 +167,55 @@ test('on a fresh machine, the first `kb ingest` creates the embedded database an
     await fresh.cleanup();
   }
 });
+
+for (const kind of BACKENDS) {
+  test(`Ctrl-C or a crash half-way through \`kb ingest\` leaves nothing behind; running it again completes (${kind})`, async () => {
+    const t = await createTestDatabase(kind);
+    // slow enough that the command is caught with chunks written (PostgreSQL) or vectors pending
+    const fake = await startFakeEmbeddings({ behavior: { kind: 'ok', delayMs: 400 } });
+    const admin = new pg.Client({ connectionString: adminUrl() });
+    await admin.connect();
+    try {
+      const file = join(t.home, 'manual.pdf');
+      writeFileSync(file, await fullPagesManual(50));
+      const env = { ...t.env, EMBEDDINGS_URL: fake.url };
+      const dbName = t.url ? new URL(t.url).pathname.slice(1) : null;
+      const caughtHalfWay = async () => {
+        if (!dbName) return fake.requests.length > 0;
+        const { rows } = await admin.query<{ n: string }>(
+          `select count(*) as n from pg_stat_activity
+           where datname = $1 and xact_start is not null and query like 'insert into chunks%'`,
+          [dbName],
+        );
+        return Number(rows[0]!.n) > 0;
+      };
+      for (const signal of ['SIGINT', 'SIGKILL'] as const) {
+        const child = spawn(process.execPath, [BIN, 'kb', 'ingest', file], { env: baseEnv(env), cwd: t.home, stdio: 'ignore' });
+        const exited = new Promise((resolve) => child.on('exit', resolve));
+        let caught = false;
+        for (let i = 0; i < 1000 && !caught && child.exitCode === null; i++) {
+          caught = await caughtHalfWay();
+          if (!caught) await new Promise((r) => setTimeout(r, 10));
+        }
+        assert.ok(caught, `${signal}: the ingest was caught half-way`);
+        child.kill(signal);
+        await exited;
+        const list = await runCli(['--json', 'kb', 'list'], { env });
+        assert.equal(list.code, 0, list.stderr);
+        assert.deepEqual(JSON.parse(list.stdout), [], `${signal}: nothing written`);
+      }
+      fake.setBehavior({ kind: 'ok' });
+      const again = await runCli(['kb', 'ingest', file], { env });
+      assert.equal(again.code, 0, again.stderr);
+      const docs = JSON.parse((await runCli(['--json', 'kb', 'list'], { env })).stdout) as { name: string; chunks: number; embedded: number }[];
+      assert.equal(docs.length, 1);
+      assert.equal(docs[0]!.name, 'manual.pdf');
+      assert.ok(docs[0]!.chunks > 150);
+      assert.equal(docs[0]!.embedded, docs[0]!.chunks);
+    } finally {
+      await admin.end();
+      await fake.close();
+      await t.cleanup();
+    }
+  });
+}
