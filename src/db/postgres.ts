@@ -70,6 +70,14 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
         throw databaseError(err, options.description);
       }
       const tx = wrap(client, options.description);
+      // A connection lost while no statement runs (a transaction can wait on other work between
+      // statements) is reported on the client: without a listener it would crash the process.
+      // The next statement then fails with a database error, and the connection is discarded.
+      let lost = false;
+      const onError = () => {
+        lost = true;
+      };
+      client.on('error', onError);
       try {
         await tx.exec('begin');
         const result = await fn(tx);
@@ -78,12 +86,15 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
         return result;
       } catch (err) {
         try {
+          if (lost) throw new Error('connection lost');
           await client.query('rollback');
           client.release();
         } catch {
           client.release(true);
         }
         throw err;
+      } finally {
+        client.off('error', onError);
       }
     },
     async listen(channel: string, onNotify: (payload: string) => void) {

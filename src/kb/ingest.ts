@@ -123,6 +123,8 @@ export async function ingestFile(deps: IngestDeps, path: string, options: { repl
   let stream: ChunkStream | null = null;
   let nextOrdinal = 0;
   const onPageText = (unit: TextUnit) => {
+    // the write transaction failed (e.g. the database went away): stop reading now
+    if (stream?.failure) throw stream.failure;
     const pieces = chunkUnits([unit]).map((c) => ({ ...c, ordinal: nextOrdinal++ }));
     early?.add(pieces.map((c) => embeddingInput(c.section, c.content)));
     if (streamable) {
@@ -280,8 +282,14 @@ class ChunkStream {
     private readonly options: StreamOptions,
   ) {
     this.result = db.transaction((tx) => this.run(tx));
-    this.result.catch(() => {}); // reported by finish() or swallowed by abort()
+    // reported by finish(), or at the next page; swallowed by abort()
+    this.result.catch((err: unknown) => {
+      if (!this.end) this.failure = err instanceof Error ? err : new Error(String(err));
+    });
   }
+
+  /** Set when the transaction failed by itself, before the ingest ended it. */
+  failure: Error | null = null;
 
   add(pieces: Chunk[]): void {
     for (const c of pieces) {
@@ -333,6 +341,9 @@ class ChunkStream {
   }
 
   private async run(tx: Queryable): Promise<number> {
+    // The transaction waits on reading and embedding between statements; a server-side idle limit
+    // must not cut it short (its length is bounded by the provider's capped retries).
+    await tx.exec('set local idle_in_transaction_session_timeout = 0');
     const id = await insertDocument(tx, {
       name: `ingesting/${randomUUID()}`,
       sha256: this.options.sha256,

@@ -50,7 +50,10 @@ class Reader {
     this.worker = new Worker(new URL('./pdf-worker.js', import.meta.url));
     this.worker.unref();
     this.ready = new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), START_TIMEOUT_MS).unref();
+      const timer = setTimeout(() => {
+        resolve(false);
+        void this.terminate(); // too slow to start: replaced on the next use
+      }, START_TIMEOUT_MS).unref();
       this.worker.on('message', (msg: ReaderReply) => {
         if (msg.type === 'ready') {
           clearTimeout(timer);
@@ -78,7 +81,8 @@ class Reader {
     this.idleTimer = null;
     this.jobs.set(id, job);
     this.worker.ref(); // a job in progress keeps the process alive until its pages are back
-    this.worker.postMessage({ type: 'read', id, ...request } satisfies ReaderRequest);
+    // the bytes are moved to the thread, not copied once more
+    this.worker.postMessage({ type: 'read', id, ...request } satisfies ReaderRequest, [request.bytes.buffer as ArrayBuffer]);
   }
 
   finish(id: number, cancel: boolean): void {
@@ -189,6 +193,7 @@ export async function readPdfPages(
       }
     };
     usable.forEach((reader, shard) => {
+      if (settled) return; // a thread that had stopped ended the job already
       // every thread gets its own copy: pdf.js takes ownership of the bytes it is given
       reader.start(id, { fileName, bytes: new Uint8Array(bytes), shard, of: usable.length, outline: shard === 0 }, {
         onReply: (reply) => {
@@ -206,7 +211,8 @@ export async function readPdfPages(
         },
         onStop: (err) => {
           finished.add(reader);
-          end(new UserError(`${fileName}: could not be read as a PDF (${err.message})`, 'pdf_damaged', { cause: err }));
+          // not the file's fault as far as we know (e.g. out of memory): an internal error, exit 1
+          end(new Error(`${fileName}: reading stopped before the end (${err.message})`, { cause: err }));
         },
       });
     });
