@@ -51,7 +51,7 @@ export function databaseError(err: unknown, description: string): Error {
     case '57P03':
       return new DependencyError(`the database at ${description} is shutting down or starting: ${message}`, 'database_unavailable', { cause: err });
   }
-  if (/timeout expired|Connection terminated/i.test(message)) {
+  if (/timeout expired|Connection terminated|not queryable/i.test(message)) {
     return new DependencyError(`the database at ${description} did not answer: ${message}`, 'database_unreachable', {
       cause: err,
     });

@@ -1,6 +1,6 @@
 /** The `pg` backend: a Pool against DATABASE_URL (or the embedded owner's socket). */
 import type { Pool, PoolClient, PoolConfig } from 'pg';
-import { DependencyError } from '../errors.js';
+import { DependencyError, UserError } from '../errors.js';
 import type { Db, Queryable, QueryResult } from './backend.js';
 import { databaseError } from './errors.js';
 
@@ -73,9 +73,9 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
       // A connection lost while no statement runs (a transaction can wait on other work between
       // statements) is reported on the client: without a listener it would crash the process.
       // The next statement then fails with a database error, and the connection is discarded.
-      let lost = false;
-      const onError = () => {
-        lost = true;
+      let lost: Error | null = null;
+      const onError = (err: Error) => {
+        lost = err;
       };
       client.on('error', onError);
       try {
@@ -91,6 +91,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
           client.release();
         } catch {
           client.release(true);
+        }
+        const cause = lost as Error | null;
+        if (cause && !(err instanceof UserError)) {
+          throw new DependencyError(`the connection to the database at ${options.description} was lost: ${cause.message}`, 'database_unreachable', { cause });
         }
         throw err;
       } finally {
