@@ -11,6 +11,11 @@ export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<T>>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
+  /**
+   * On a transaction's handle where the backend can tell: resolves with the error when the
+   * connection is lost between statements (a transaction waiting on other work learns at once).
+   */
+  readonly lost?: Promise<Error>;
 }
 
 export type BackendKind = 'postgres' | 'embedded';

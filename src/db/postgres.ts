@@ -69,13 +69,16 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
       } catch (err) {
         throw databaseError(err, options.description);
       }
-      const tx = wrap(client, options.description);
       // A connection lost while no statement runs (a transaction can wait on other work between
       // statements) is reported on the client: without a listener it would crash the process.
-      // The next statement then fails with a database error, and the connection is discarded.
+      // It is passed on through `lost`, the transaction fails with a database error, and the
+      // connection is discarded.
       let lost: Error | null = null;
+      let onLost: (err: Error) => void = () => {};
+      const tx: Queryable = { ...wrap(client, options.description), lost: new Promise<Error>((resolve) => (onLost = resolve)) };
       const onError = (err: Error) => {
         lost = err;
+        onLost(err);
       };
       client.on('error', onError);
       try {

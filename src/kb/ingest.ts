@@ -344,6 +344,12 @@ class ChunkStream {
     // The transaction waits on reading and embedding between statements; a server-side idle limit
     // must not cut it short (its length is bounded by the provider's capped retries).
     await tx.exec('set local idle_in_transaction_session_timeout = 0');
+    // a connection lost while waiting for chunks ends the wait at once
+    let lost: Error | null = null;
+    void tx.lost?.then((err) => {
+      lost = err;
+      this.wake?.();
+    });
     const id = await insertDocument(tx, {
       name: `ingesting/${randomUUID()}`,
       sha256: this.options.sha256,
@@ -364,6 +370,7 @@ class ChunkStream {
       if (this.end) break;
       await new Promise<void>((resolve) => (this.wake = resolve));
       this.wake = null;
+      if (lost) throw lost;
     }
     const { chunks, complete } = this.end;
     const same = (a: NewChunk, b: NewChunk) => a.page === b.page && a.section === b.section && a.content === b.content;

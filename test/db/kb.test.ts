@@ -365,23 +365,25 @@ describe('on PostgreSQL, PDF chunks are written while the rest is still being re
     assert.equal(await count(db, `select count(*) as n from documents where name = 'manual.pdf' and pages = 40`), 1);
   });
 
-  test('the connection lost while chunks are being written: a database error at once, nothing written, no crash', async () => {
+  test('the connection lost while the write transaction waits for chunks: a database error at once, nothing written, no crash', async () => {
     await db.exec("truncate documents, chunks, kb_lexemes; insert into kb_lexemes (lexeme, chunks) values ('', 0)");
     const file = join(dir, 'manual.pdf');
-    writeFileSync(file, await fullPagesManual(50));
-    fake.setBehavior({ kind: 'ok', delayMs: 150 });
+    writeFileSync(file, await fullPagesManual(80));
+    // no vector ever comes back: only the lost connection itself can end the wait
+    fake.setBehavior({ kind: 'hang' });
     const events: string[] = [];
     const ingest = ingestFile({ db, embedder: embedderFor(fake.url, MODEL), maxFileBytes: 25 * MB, onProgress: (p) => events.push(`${p.phase} ${p.done}/${p.total}`) }, file);
     const outcome = ingest.then(
       () => null,
       (err: unknown) => err,
     );
-    // the write transaction, between statements: its server process is ended
+    // the write transaction, open and waiting between statements: its server process is ended
     let killed = 0;
     for (let i = 0; i < 500 && killed === 0; i++) {
       const { rows } = await other.query<{ n: string }>(
         `select count(pg_terminate_backend(pid)) as n from pg_stat_activity
-         where datname = current_database() and pid <> pg_backend_pid() and xact_start is not null and query like 'insert into chunks%'`,
+         where datname = current_database() and pid <> pg_backend_pid() and state = 'idle in transaction'
+           and (query like 'insert into documents%' or query like 'insert into chunks%')`,
       );
       killed = Number(rows[0]!.n);
       if (killed === 0) await new Promise((r) => setTimeout(r, 5));
@@ -389,7 +391,7 @@ describe('on PostgreSQL, PDF chunks are written while the rest is still being re
     assert.equal(killed, 1, 'the write transaction was found');
     const err = await outcome;
     assert.ok(err instanceof DependencyError, String(err));
-    assert.ok(!events.includes('extract 50/50'), `reading stopped early: ${events.slice(-3).join(', ')}`);
+    assert.ok(!events.includes('extract 80/80'), `reading stopped early: ${events.slice(-3).join(', ')}`);
     fake.setBehavior({ kind: 'ok', delayMs: 5 });
     assert.equal(await count(db, 'select count(*) as n from documents'), 0);
     assert.equal(await count(db, 'select count(*) as n from chunks'), 0);
