@@ -88,12 +88,14 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
         client.release();
         return result;
       } catch (err) {
-        try {
-          if (lost) throw new Error('connection lost');
-          await client.query('rollback');
-          client.release();
-        } catch {
-          client.release(true);
+        if (lost) client.release(true);
+        else {
+          try {
+            await client.query('rollback');
+            client.release();
+          } catch {
+            client.release(true);
+          }
         }
         const cause = lost as Error | null;
         if (cause && !(err instanceof UserError)) {

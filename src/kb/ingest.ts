@@ -175,14 +175,7 @@ export async function ingestFile(deps: IngestDeps, path: string, options: { repl
     }
     const embedMs = performance.now() - t3;
 
-    const chunks: NewChunk[] = pieces.map((c, i) => ({
-      ordinal: c.ordinal,
-      page: c.page,
-      section: c.section,
-      content: c.content,
-      truncated: estimateWordPieces(embeddingInput(c.section, c.content)) > MODEL_MAX_WORD_PIECES,
-      embedding: vectors ? vectors[i]! : null,
-    }));
+    const chunks = pieces.map((c, i) => newChunk(c, vectors ? vectors[i]! : null));
 
     deps.onProgress?.({ file: path, phase: 'store', done: 0, total: chunks.length });
     const t4 = performance.now();
@@ -292,10 +285,7 @@ class ChunkStream {
   failure: Error | null = null;
 
   add(pieces: Chunk[]): void {
-    for (const c of pieces) {
-      const input = embeddingInput(c.section, c.content);
-      this.waiting.push({ ...c, truncated: estimateWordPieces(input) > MODEL_MAX_WORD_PIECES, embedding: null });
-    }
+    for (const c of pieces) this.waiting.push(newChunk(c, null));
     this.collect();
   }
 
@@ -435,6 +425,12 @@ function earlyEmbedding(embedder: Embedder, batch = 32, maxInFlight = 4) {
       return vectors;
     },
   };
+}
+
+/** A chunk as stored: truncated when the model reads less than its whole input. */
+function newChunk(c: Chunk, embedding: number[] | null): NewChunk {
+  const truncated = estimateWordPieces(embeddingInput(c.section, c.content)) > MODEL_MAX_WORD_PIECES;
+  return { ordinal: c.ordinal, page: c.page, section: c.section, content: c.content, truncated, embedding };
 }
 
 /** What the embedding model reads for a chunk: its section heading, then its text. */

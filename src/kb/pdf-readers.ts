@@ -129,13 +129,6 @@ export function warmPdfReaders(count = defaultReaders()): void {
   }
 }
 
-/** Stops the reading threads (they also stop by themselves when idle). */
-export async function stopPdfReaders(): Promise<void> {
-  const all = readers;
-  readers = [];
-  await Promise.all(all.map((r) => r.terminate()));
-}
-
 export interface PdfPages {
   total: number;
   /** Section title per page (index page - 1) from the outline, null where there is none. */
