@@ -12,6 +12,8 @@
  * byte order mark, mapped drive letters and E-2107 appear in both the manual and the newsletter).
  * Unanswerable questions were checked to have no answer in any of the three documents; some
  * deliberately share common words (export, settings, file, Rotterdam) to be hard to reject.
+ * The same set, as a `copilot eval` question file, is bench/eval/questions.jsonl; a unit test
+ * (test/unit/eval-data.test.ts) keeps the two equal.
  */
 
 export interface EvalQuestion {
