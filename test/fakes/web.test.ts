@@ -588,7 +588,7 @@ describe('fake web site', () => {
 
   test('records request headers and the most requests in flight, overall and per prefix', async () => {
     web.requests.length = 0;
-    web.setLatency(100);
+    web.setLatency(1000); // long enough for all eight to arrive on a busy machine
     const ua = 'copilot/0.1.0 (+https://example.invalid/bot)';
     const paths = ['/docs/install', '/docs/webhooks', '/docs/changelog', '/blog/launch', '/blog/relay-3', '/blog/launch?x=1', '/blog/relay-3?x=2', '/blog/launch?x=3'];
     const all = Promise.all(paths.map(async (p) => (await fetch(web.url(p), { headers: { 'user-agent': ua } })).text()));

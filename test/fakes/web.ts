@@ -711,7 +711,8 @@ export async function startFakeWeb(opts: FakeWebOptions = {}): Promise<FakeWeb> 
     const write = async (b: Buffer) => {
       const ok = res.write(b);
       rec.bytes += b.length;
-      if (!ok) await Promise.race([new Promise<void>((resolve) => res.once('drain', () => resolve())), gone, life.sleep(MAX_DELAY_MS)]);
+      // close() destroys the socket, which ends `gone`: no timer needed here.
+      if (!ok) await Promise.race([new Promise<void>((resolve) => res.once('drain', () => resolve())), gone]);
     };
     await write(HUGE_PREFIX);
     for (let left = HUGE_BYTES - HUGE_PREFIX.length - HUGE_SUFFIX.length; left > 0; left -= HUGE_CHUNK.length) {
