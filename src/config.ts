@@ -31,6 +31,8 @@ export interface Config {
   embeddingsModel: string;
   port: number;
   host: string;
+  /** Bearer token for /status and /metrics; null → those are open like /healthz. */
+  statusToken: string | null;
   logLevel: LogLevel;
   /** Largest file `kb ingest` accepts, in bytes. */
   maxFileBytes: number;
@@ -155,6 +157,11 @@ export function loadConfig(
   const databaseUrl = url('DATABASE_URL', rawDatabaseUrl, ['postgres:', 'postgresql:']);
   if (!databaseUrl) databaseUrlSource = null;
 
+  const statusToken = get('STATUS_TOKEN') ?? null;
+  if (statusToken !== null && !/^[\x21-\x7e]{16,}$/.test(statusToken)) {
+    problems.push('STATUS_TOKEN: must be at least 16 characters, printable ASCII without spaces (e.g. `openssl rand -hex 32`)');
+  }
+
   const logLevel = (get('LOG_LEVEL') ?? 'info').toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
@@ -174,6 +181,7 @@ export function loadConfig(
     embeddingsModel: get('EMBEDDINGS_MODEL') ?? DEFAULT_EMBEDDINGS_MODEL,
     port: int('PORT', DEFAULT_PORT, 0, 65535),
     host: get('HOST') ?? '0.0.0.0',
+    statusToken,
     logLevel: logLevel as LogLevel,
     maxFileBytes: int('COPILOT_MAX_FILE_MB', 25, 1, 2048) * 1024 * 1024,
     userRatePerMinute: int('COPILOT_USER_RATE_PER_MINUTE', 5, 1, 10_000),

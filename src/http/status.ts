@@ -2,7 +2,9 @@
  * The daemon's read-only status endpoint (node:http): /healthz, /readyz, /status, /metrics.
  * GET and HEAD only; no message content and no secret in any response; a slow database never hangs
  * a request (every database-backed call is timed out and shared between concurrent requests).
+ * With a token, /status and /metrics need `Authorization: Bearer <token>`; the health checks stay open.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Metrics } from './metrics.js';
@@ -54,6 +56,8 @@ export interface StatusServerOptions {
   log?: StatusLogger;
   /** Timeout for each database-backed source call, ms. Default 1000. */
   checkTimeoutMs?: number;
+  /** When set, /status and /metrics answer only requests with `Authorization: Bearer <token>`. */
+  token?: string | null;
 }
 
 export interface StatusServer {
@@ -170,6 +174,17 @@ async function settle<T>(call: () => Promise<T>): Promise<Outcome<T>> {
   }
 }
 
+/**
+ * Whether an Authorization header carries `Bearer <token>`. Both sides are hashed to fixed-length
+ * digests first, so the comparison takes the same time whatever the length or content of the guess.
+ */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? '');
+  const given = createHash('sha256').update(m ? m[1]! : '').digest();
+  const expected = createHash('sha256').update(token).digest();
+  return timingSafeEqual(given, expected) && m !== null;
+}
+
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
 // ---------------------------------------------------------------------------------------------
@@ -277,6 +292,10 @@ export async function startStatusServer(o: StatusServerOptions): Promise<StatusS
       return;
     }
     const path = (req.url ?? '/').split('?', 1)[0];
+    if (o.token && (path === '/status' || path === '/metrics') && !bearerMatches(req.headers.authorization, o.token)) {
+      sendJson(req, res, 401, { error: 'unauthorized: send Authorization: Bearer <STATUS_TOKEN>' }, { 'www-authenticate': 'Bearer realm="copilot"' });
+      return;
+    }
     switch (path) {
       case '/healthz':
         send(req, res, 200, TEXT_TYPE, 'ok\n');

@@ -95,7 +95,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const { startStatusServer } = await import('../http/status.js');
     let status;
     try {
-      status = await startStatusServer({ port: options.port, host: options.host, source: statusSource(app, bot, watcher, metrics), log: log.child({ module: 'http' }) });
+      status = await startStatusServer({ port: options.port, host: options.host, source: statusSource(app, bot, watcher, metrics), token: config.statusToken, log: log.child({ module: 'http' }) });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       throw new DependencyError(

@@ -14,6 +14,8 @@ import type { ServeProcess } from '../support/serve.js';
 
 const TOKEN = 'test-bot-token';
 const SECRET_CONTENT = 'my-private-question-about-zebras';
+const STATUS_TOKEN = 'e2e-status-token-0123456789abcdef';
+const AUTH = { authorization: `Bearer ${STATUS_TOKEN}` };
 
 function botReplies(discord: FakeDiscord, channelId: string) {
   return discord.calls.filter((c) => c.method === 'POST' && c.path === `/channels/${channelId}/messages` && c.status === 200);
@@ -34,7 +36,7 @@ for (const kind of BACKENDS) {
       groq = await startFakeGroq({ apiKey: 'gsk_test' });
       groq.setBehavior({ kind: 'ok', reply: 'Here is the answer.' });
       assert.equal((await runCli(['channels', 'add', discord.channelId], { env: t.env })).code, 0);
-      serve = startServe({ ...t.env, DISCORD_TOKEN: TOKEN, DISCORD_API_URL: discord.apiUrl, GROQ_API_KEY: 'gsk_test', GROQ_BASE_URL: groq.baseURL });
+      serve = startServe({ ...t.env, DISCORD_TOKEN: TOKEN, DISCORD_API_URL: discord.apiUrl, GROQ_API_KEY: 'gsk_test', GROQ_BASE_URL: groq.baseURL, STATUS_TOKEN });
     });
     after(async () => {
       await serve?.stop();
@@ -86,18 +88,34 @@ for (const kind of BACKENDS) {
       assert.equal(botReplies(discord, other).length, before, 'a removed channel is silent again');
     });
 
+    test('with STATUS_TOKEN, /status and /metrics need the bearer token; the health checks do not', async () => {
+      await serve.waitForLog((l) => l.msg === 'copilot is serving');
+      for (const path of ['/status', '/metrics']) {
+        for (const headers of [{}, { authorization: 'Bearer not-the-token-at-all-000' }]) {
+          const denied = await getJson(serve.statusPort(), path, headers);
+          assert.equal(denied.status, 401, path);
+          assert.match(String(denied.headers.get('www-authenticate')), /^Bearer\b/);
+          assert.doesNotMatch(denied.body, /counters|copilot_replies_total/);
+        }
+        assert.equal((await getJson(serve.statusPort(), path, AUTH)).status, 200, path);
+      }
+      assert.equal((await getJson(serve.statusPort(), '/healthz')).status, 200);
+      assert.equal((await getJson(serve.statusPort(), '/readyz')).status, 200);
+      assert.ok(!JSON.stringify(serve.logs).includes(STATUS_TOKEN), 'the status token never reaches the logs');
+    });
+
     test('/status and /metrics carry counters but no message content and no secret', async () => {
-      const status = await getJson(serve.statusPort(), '/status');
+      const status = await getJson(serve.statusPort(), '/status', AUTH);
       assert.equal(status.status, 200);
       const s = status.json as { discord: { state: string; guilds: number }; database: { backend: string; ok: boolean }; counters: Record<string, number>; config: { allowedChannels: number } };
       assert.equal(s.discord.state, 'ready');
       assert.equal(s.discord.guilds, 1);
       assert.deepEqual(s.database, { backend: kind, ok: true });
       assert.ok(s.counters.replies! >= 2);
-      const metrics = await getJson(serve.statusPort(), '/metrics');
+      const metrics = await getJson(serve.statusPort(), '/metrics', AUTH);
       for (const body of [status.body, metrics.body]) {
         assert.ok(!body.includes(SECRET_CONTENT), 'no message content');
-        assert.ok(!body.includes(TOKEN) && !body.includes('gsk_test'), 'no secret');
+        assert.ok(!body.includes(TOKEN) && !body.includes('gsk_test') && !body.includes(STATUS_TOKEN), 'no secret');
         if (t.url) assert.ok(!body.includes(t.url));
       }
       assert.match(metrics.body, /^copilot_replies_total \d+/m);

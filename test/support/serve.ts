@@ -86,8 +86,12 @@ export function startServe(env: Record<string, string | undefined>, args: string
   return proc;
 }
 
-export async function getJson(port: number, path: string): Promise<{ status: number; body: string; json: unknown }> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`);
+export async function getJson(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; json: unknown; headers: Headers }> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers });
   const body = await res.text();
   let json: unknown = null;
   try {
@@ -95,5 +99,5 @@ export async function getJson(port: number, path: string): Promise<{ status: num
   } catch {
     /* not JSON */
   }
-  return { status: res.status, body, json };
+  return { status: res.status, body, json, headers: res.headers };
 }

@@ -33,7 +33,7 @@ test('.env.example lists every variable of the contract, each with a comment, an
   const config = read('src/config.ts');
   const names = [...example.matchAll(/^([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]!);
   const contract = ['DATABASE_URL', 'COPILOT_HOME', 'DISCORD_TOKEN', 'DISCORD_API_URL', 'GROQ_API_KEY', 'GROQ_BASE_URL', 'GROQ_MODEL',
-    'HF_TOKEN', 'EMBEDDINGS_URL', 'EMBEDDINGS_MODEL', 'PORT', 'HOST', 'LOG_LEVEL'];
+    'HF_TOKEN', 'EMBEDDINGS_URL', 'EMBEDDINGS_MODEL', 'PORT', 'HOST', 'LOG_LEVEL', 'STATUS_TOKEN'];
   for (const name of contract) assert.ok(names.includes(name), `${name} in .env.example`);
   const lines = example.split('\n');
   for (const name of names) {
@@ -41,4 +41,16 @@ test('.env.example lists every variable of the contract, each with a comment, an
     assert.match(lines[i - 1]!, /^# /, `${name} has a comment`);
     assert.ok(config.includes(`'${name}'`) || config.includes(`.${name}`), `${name} is read by src/config.ts`);
   }
+});
+
+test('the public Fly.io service says how to protect /status with STATUS_TOKEN; the README documents it', () => {
+  const fly = read('fly.toml');
+  assert.equal((parse(fly) as Record<string, any>).http_service.force_https, true);
+  assert.match(fly, /^#.*fly secrets set STATUS_TOKEN=/m);
+  assert.match(fly, /^#.*curl -H "Authorization: Bearer \$STATUS_TOKEN"/m);
+  assert.ok(!('STATUS_TOKEN' in (parse(fly) as Record<string, any>).env), 'the token is a secret, not an [env] value');
+  const readme = read('README.md');
+  assert.match(readme, /^\| STATUS_TOKEN \|/m);
+  assert.match(readme, /fly secrets set STATUS_TOKEN=/);
+  assert.match(readme, /curl -H "Authorization: Bearer \$STATUS_TOKEN"/);
 });

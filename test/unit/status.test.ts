@@ -6,6 +6,7 @@ import {
   type DatabaseHealth,
   type DiscordState,
   type StatusSource,
+  bearerMatches,
   redactSecrets,
   startStatusServer,
 } from '../../src/http/status.js';
@@ -22,10 +23,10 @@ interface Reply {
   ms: number;
 }
 
-function call(port: number, method: string, path: string, body?: string): Promise<Reply> {
+function call(port: number, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Reply> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, agent: false }, (res) => {
+    const req = request({ host: '127.0.0.1', port, method, path, agent: false, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
@@ -345,6 +346,84 @@ describe('status server', () => {
     assert.equal(Object.keys(agent.freeSockets).length, 1, 'an idle keep-alive socket is open');
     after(() => agent.destroy());
   });
+});
+
+describe('status server with STATUS_TOKEN', () => {
+  const STATUS_TOKEN = 'c0ffee-status-token-0123456789abcdef';
+  let metrics: Metrics;
+  let fake: ReturnType<typeof fakeSource>;
+  let server: Awaited<ReturnType<typeof startStatusServer>>;
+  const get = (path: string, headers: Record<string, string> = {}, method = 'GET') => call(server.port, method, path, undefined, headers);
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+  before(async () => {
+    metrics = await createMetrics();
+    metrics.inc('replies', 7);
+    fake = fakeSource(metrics);
+    fake.state.discord = 'ready';
+    server = await startStatusServer({ port: 0, host: '127.0.0.1', source: fake.source, token: STATUS_TOKEN });
+  });
+  after(() => server.close());
+
+  test('/healthz and /readyz stay open for health checks', async () => {
+    assert.equal((await get('/healthz')).status, 200);
+    const ready = await get('/readyz');
+    assert.equal(ready.status, 200);
+    assert.deepEqual(JSON.parse(ready.body), { ready: true });
+  });
+
+  for (const path of ['/status', '/metrics']) {
+    test(`${path} without the token: 401 with www-authenticate: Bearer and nothing of the status`, async () => {
+      const attempts: Record<string, string>[] = [
+        {},
+        bearer(''),
+        bearer('wrong'),
+        bearer(STATUS_TOKEN.slice(0, -1)),
+        bearer(`${STATUS_TOKEN}x`),
+        bearer(STATUS_TOKEN.replace(/.$/, 'g')),
+        { authorization: STATUS_TOKEN },
+        { authorization: `Basic ${Buffer.from(`user:${STATUS_TOKEN}`).toString('base64')}` },
+        { authorization: `Token ${STATUS_TOKEN}` },
+      ];
+      for (const headers of attempts) {
+        for (const method of ['GET', 'HEAD']) {
+          const r = await get(path, headers, method);
+          assert.equal(r.status, 401, `${method} ${JSON.stringify(headers)}`);
+          assert.match(String(r.headers['www-authenticate']), /^Bearer\b/);
+          assert.equal(r.headers['cache-control'], 'no-store');
+          if (method === 'GET') assert.deepEqual(Object.keys(JSON.parse(r.body)), ['error']);
+          assert.doesNotMatch(r.body, /replies|guilds|copilot_|9\.8\.7/);
+          assert.ok(!r.body.includes(STATUS_TOKEN), 'the token is not echoed');
+        }
+      }
+    });
+  }
+
+  test('/status and /metrics with Authorization: Bearer <token> (scheme case-insensitive)', async () => {
+    const status = await get('/status', bearer(STATUS_TOKEN));
+    assert.equal(status.status, 200);
+    assert.equal(JSON.parse(status.body).counters.replies, 7);
+    assert.equal((await get('/status', { authorization: `bearer  ${STATUS_TOKEN}` })).status, 200);
+    const prom = await get('/metrics', bearer(STATUS_TOKEN));
+    assert.equal(prom.status, 200);
+    assert.match(prom.body, /^copilot_replies_total 7$/m);
+    assert.equal((await get('/status?x=1', bearer(STATUS_TOKEN))).status, 200);
+  });
+
+  test('methods and unknown paths answer as before', async () => {
+    assert.equal((await get('/status', {}, 'POST')).status, 405);
+    assert.equal((await get('/nope')).status, 404);
+  });
+});
+
+test('bearerMatches: exact token only, compared through fixed-length digests', () => {
+  const token = 'abcdefghijklmnop';
+  assert.equal(bearerMatches(`Bearer ${token}`, token), true);
+  assert.equal(bearerMatches(`BEARER ${token}`, token), true);
+  assert.equal(bearerMatches(`Bearer ${token} `, token), true);
+  for (const header of [undefined, '', 'Bearer', 'Bearer ', `Bearer ${token}x`, `Bearer ${token.slice(1)}`, `Bearer ${token} extra`, `Basic ${token}`, token, `xBearer ${token}`]) {
+    assert.equal(bearerMatches(header, token), false, String(header));
+  }
 });
 
 test('two metrics instances use separate registries (never the global one)', async () => {

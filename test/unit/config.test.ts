@@ -1,0 +1,44 @@
+/** Config validation and redaction: STATUS_TOKEN, the data folder, URLs shown to the operator. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { after, test } from 'node:test';
+import { loadConfig, redactUrl } from '../../src/config.js';
+import { UserError } from '../../src/errors.js';
+import { createLogger } from '../../src/log.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'copilot-config-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const env = (extra: Record<string, string>) => ({ COPILOT_HOME: dir, ...extra });
+
+test('STATUS_TOKEN: unset → null; a usable token is kept; a short or spaced one is a config problem', () => {
+  assert.equal(loadConfig({}, env({}), dir).statusToken, null);
+  assert.equal(loadConfig({}, env({ STATUS_TOKEN: '   ' }), dir).statusToken, null, 'empty means unset, like every variable');
+  const token = 'a3f1c9e0b7d24e6f8a1b2c3d4e5f6a7b';
+  assert.equal(loadConfig({}, env({ STATUS_TOKEN: token }), dir).statusToken, token);
+  for (const bad of ['short', 'has a space in the middle', 'tab\tinside-0123456789', 'ünicode-token-0123456789']) {
+    assert.throws(
+      () => loadConfig({}, env({ STATUS_TOKEN: bad }), dir),
+      (err: unknown) => err instanceof UserError && /^STATUS_TOKEN: must be at least 16 characters/.test(err.message) && !err.message.includes(bad),
+      bad,
+    );
+  }
+});
+
+test('the logger redacts STATUS_TOKEN wherever it appears', async () => {
+  const token = 'Zq9-status-token-value-42';
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(chunk.toString('utf8'));
+      cb();
+    },
+  });
+  const log = await createLogger(loadConfig({}, env({ STATUS_TOKEN: token }), dir), sink);
+  log.warn({ header: `x ${token} y` }, `token ${token}`);
+  const out = lines.join('');
+  assert.match(out, /x \*\*\*\* y/);
+  assert.ok(!out.includes(token), out);
+});
