@@ -91,7 +91,7 @@ for (const kind of BACKENDS) {
     test('with STATUS_TOKEN, /status and /metrics need the bearer token; the health checks do not', async () => {
       await serve.waitForLog((l) => l.msg === 'copilot is serving');
       for (const path of ['/status', '/metrics']) {
-        for (const headers of [{}, { authorization: 'Bearer not-the-token-at-all-000' }]) {
+        for (const headers of [{}, { authorization: 'Bearer not-the-token-at-all-000' }] as Record<string, string>[]) {
           const denied = await getJson(serve.statusPort(), path, headers);
           assert.equal(denied.status, 401, path);
           assert.match(String(denied.headers.get('www-authenticate')), /^Bearer\b/);
