@@ -1,7 +1,8 @@
 /**
  * Everything the CLI prints goes through here. With --json, stdout carries exactly one JSON
  * document. Without it: tables and colour on a TTY (and not with NO_COLOR), plain
- * tab-separated columns otherwise; progress only on a TTY's stderr.
+ * tab-separated columns otherwise; progress only on a TTY's stderr. Text printed without --json
+ * loses its control characters (stored Discord messages could otherwise drive the terminal).
  */
 import type { Writable } from 'node:stream';
 
@@ -14,6 +15,8 @@ export interface Output {
   data(value: unknown): void;
   /** A line of text on stdout (ignored with --json). */
   line(text?: string): void;
+  /** Text on stdout as it comes, without a newline (ignored with --json): a streamed answer. */
+  write(text: string): void;
   /** A table on stdout (ignored with --json). */
   table(head: string[], rows: (string | number | null)[][]): Promise<void>;
   /** A notice on stderr (shown with --json too: it never touches stdout). */
@@ -46,6 +49,23 @@ export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv
   return Boolean(stream.isTTY) && env.TERM !== 'dumb';
 }
 
+// C0 controls but tab and newline, DEL, C1 controls — or a plain colour sequence (ESC [ n m).
+const CONTROL = /\u001b\[[0-9;]*m|[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * Text safe to print on a terminal: control characters (escape sequences, BEL, carriage returns)
+ * are removed, tab and newline kept. With `keepColour`, colour sequences (ESC [ n m, which can only
+ * change the colour of text) are kept: the styles this module adds are made of them.
+ */
+export function printable(text: string, keepColour = false): string {
+  return text.replace(CONTROL, (m) => (keepColour && m.length > 1 ? m : ''));
+}
+
+/** JSON.stringify escapes C0 controls but leaves DEL and C1 raw: escape those too (same data). */
+function escapeJsonControls(json: string): string {
+  return json.replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
@@ -73,14 +93,17 @@ export async function createOutput(options: {
       if (!options.json) return;
       if (wroteJson) throw new Error('internal: a command printed two JSON documents');
       wroteJson = true;
-      stdout.write(`${JSON.stringify(value, jsonReplacer, 2)}\n`);
+      stdout.write(`${escapeJsonControls(JSON.stringify(value, jsonReplacer, 2))}\n`);
     },
     line(text = '') {
-      if (!options.json) stdout.write(`${text}\n`);
+      if (!options.json) stdout.write(`${printable(text, color)}\n`);
+    },
+    write(text) {
+      if (!options.json) stdout.write(printable(text));
     },
     async table(head, rows) {
       if (options.json) return;
-      const cells = rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c))));
+      const cells = rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : printable(String(c)))));
       if (!stdout.isTTY) {
         stdout.write(`${[head, ...cells].map((r) => r.join('\t')).join('\n')}\n`);
         return;
@@ -95,10 +118,10 @@ export async function createOutput(options: {
       stdout.write(`${table.toString()}\n`);
     },
     note(text) {
-      stderr.write(`${text}\n`);
+      stderr.write(`${printable(text, color || errColor)}\n`);
     },
     warn(text) {
-      stderr.write(`${errStyle.yellow('warning:')} ${text}\n`);
+      stderr.write(`${errStyle.yellow('warning:')} ${printable(text, color || errColor)}\n`);
     },
   };
 }

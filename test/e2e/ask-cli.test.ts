@@ -96,6 +96,28 @@ for (const kind of BACKENDS) {
       assert.equal((await cli(['kb', 'gaps', '--since', 'last week'])).code, 2);
     });
 
+    test('terminal escapes in stored messages and answers are not printed raw; --json keeps the data as stored', async () => {
+      const evil = 'where is \u001b]0;pwned\u0007\u001b[2J\u001b[31mthe\u009b2J office\r?';
+      groq.setBehavior({ kind: 'ok', reply: "[[NOT_IN_KB]] No idea \u001b[2Jat all\u0007.", chunkSize: 3 });
+      const asked = await cli(['ask', evil]);
+      assert.equal(asked.code, 0, asked.stderr);
+      const control = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+      assert.doesNotMatch(asked.stdout, control, 'the streamed answer');
+      assert.match(asked.stdout, /No idea \[2Jat all\./);
+      const shown = await cli(['convo', 'show', 'cli', '--limit', '2']);
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.doesNotMatch(shown.stdout, control, 'convo show');
+      assert.match(shown.stdout, /where is \]0;pwned\[2Jthe2J office \?/);
+      const gaps = await cli(['kb', 'gaps', '--since', '1h']);
+      assert.equal(gaps.code, 0, gaps.stderr);
+      assert.doesNotMatch(gaps.stdout, control, 'kb gaps');
+      assert.match(gaps.stdout, /where is \]0;pwned/);
+      const stored = JSON.parse((await cli(['--json', 'convo', 'show', 'cli', '--limit', '2'])).stdout) as { content: string }[];
+      assert.equal(stored[0]!.content, evil.trim());
+      const gapJson = JSON.parse((await cli(['--json', 'kb', 'gaps', '--since', '1h'])).stdout) as { question: string }[];
+      assert.ok(gapJson.some((g) => g.question === evil.trim()), 'the gap is stored as asked');
+    });
+
     test('doctor checks Groq and the embeddings endpoint', async () => {
       const ok = await cli(['--json', 'doctor']);
       assert.equal(ok.code, 0, ok.stderr);

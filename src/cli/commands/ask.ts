@@ -46,14 +46,14 @@ async function answerOnce(ctx: Context, app: App, question: string, where: Retur
     stream
       ? (delta) => {
           streamed += delta;
-          process.stdout.write(delta);
+          ctx.out.write(delta);
         }
       : undefined,
   );
   if (stream) {
     // The final text may differ from what streamed (sources, interruption note, fallback).
     const rest = result.text.startsWith(streamed) ? result.text.slice(streamed.length) : `${streamed ? '\n\n' : ''}${result.text}`;
-    process.stdout.write(`${rest}\n`);
+    ctx.out.write(`${rest}\n`);
   }
   return result;
 }
