@@ -243,6 +243,37 @@ describe('failing dependencies exit 1 with the reason and no stack trace', () =>
   });
 });
 
+test('config set/get/list hide a password given in the URL\'s query string', async () => {
+  const home = freshHome(false);
+  try {
+    const env = { COPILOT_HOME: home };
+    const url = 'postgres://u@127.0.0.1:1/db?sslmode=require&password=hunter3&sslpassword=key-pass-9';
+    const set = await runCli(['config', 'set', 'database-url', url], { env });
+    assert.equal(set.code, 0, set.stderr);
+    assert.equal(JSON.parse(readFileSync(join(home, 'config.json'), 'utf8'))['database-url'], url, 'stored as given');
+    const embeddings = await runCli(['config', 'set', 'embeddings-url', 'https://tei:tei-secret@embed.example/embed?api_key=k-secret-1'], { env });
+    assert.equal(embeddings.code, 0, embeddings.stderr);
+    const outputs = [
+      set,
+      embeddings,
+      await runCli(['config', 'get', 'database-url'], { env }),
+      await runCli(['--json', 'config', 'get', 'database-url'], { env }),
+      await runCli(['config', 'list'], { env }),
+      await runCli(['--json', 'config', 'list'], { env }),
+    ];
+    for (const r of outputs) {
+      assert.equal(r.code, 0, r.stderr);
+      for (const secret of ['hunter3', 'key-pass-9', 'tei-secret', 'k-secret-1']) {
+        assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret), `${secret} shown: ${r.stdout}`);
+      }
+    }
+    assert.equal(outputs[2]!.stdout, 'postgres://u@127.0.0.1:1/db?sslmode=require&password=****&sslpassword=****\n');
+    assert.match(outputs[4]!.stdout, /https:\/\/tei:\*\*\*\*@embed\.example\/embed\?api_key=\*\*\*\*/);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
 describe('config profile', () => {
   let t: TestDatabase;
   before(async () => {

@@ -42,3 +42,14 @@ test('the logger redacts STATUS_TOKEN wherever it appears', async () => {
   assert.match(out, /x \*\*\*\* y/);
   assert.ok(!out.includes(token), out);
 });
+
+test('redactUrl hides passwords in the user info and in query parameters, and nothing else', () => {
+  assert.equal(redactUrl('postgres://u:pw@h:5432/db'), 'postgres://u:****@h:5432/db');
+  assert.equal(
+    redactUrl('postgresql://u@h/db?sslmode=verify-full&password=p%40ss&sslpassword=k&PASSWORD=x'),
+    'postgresql://u@h/db?sslmode=verify-full&password=****&sslpassword=****&PASSWORD=****',
+  );
+  assert.equal(redactUrl('https://h/embed?api_key=a&token=b&model=m'), 'https://h/embed?api_key=****&token=****&model=m');
+  assert.equal(redactUrl('postgres://u@h/db?sslmode=require&application_name=copilot'), 'postgres://u@h/db?sslmode=require&application_name=copilot');
+  assert.equal(redactUrl('not a url'), '(unparseable URL)');
+});

@@ -31,7 +31,7 @@ function validate(key: ProfileKey, value: string): string {
   return v;
 }
 
-const shown = (key: ProfileKey, value: string): string => (key === 'database-url' ? redactUrl(value) : value);
+const shown = (key: ProfileKey, value: string): string => (key.endsWith('-url') ? redactUrl(value) : value);
 
 async function store(ctx: Context) {
   ensureHome(ctx.config.home);
