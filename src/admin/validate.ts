@@ -17,3 +17,19 @@ export function assertSnowflake(value: string, what = 'channel ID'): string {
   }
   return trimmed;
 }
+
+/** The largest number of rows a listing option such as --limit accepts. */
+export const MAX_LIST_LIMIT = 10_000;
+
+/**
+ * A whole number given on the command line (digits only: no sign, fraction, exponent or hex),
+ * from `min` to `max`; anything else is a UserError naming the option and the range.
+ */
+export function wholeNumber(value: string | undefined, option: string, min: number, max: number, code = 'bad_number'): number {
+  const text = (value ?? '').trim();
+  const n = /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(n >= min && n <= max)) {
+    throw new UserError(`${option} must be a whole number from ${min} to ${max} (got "${value ?? ''}")`, code);
+  }
+  return n;
+}

@@ -13,7 +13,8 @@ import type { RetrievalResult, RetrieveOptions } from './retrieve.js';
 export { listDocuments };
 
 async function resolve(db: Db, ref: string): Promise<DocumentRow | null> {
-  if (/^\d+$/.test(ref)) {
+  // A number too large to be an id (ids are bigints well below 2^53) can only be a name.
+  if (/^\d+$/.test(ref) && Number.isSafeInteger(Number(ref))) {
     const byId = await findDocument(db, { id: Number(ref) });
     if (byId) return byId;
   }

@@ -190,6 +190,41 @@ for (const kind of BACKENDS) {
       assert.equal((await query<{ n: number }>('select count(*)::int as n from messages'))[0]!.n, 0);
     });
 
+    test('out-of-range numbers exit 2 with a clear one-line message and change nothing', async () => {
+      const db = await t.open();
+      const { ensureConversation, appendMessage } = await import('../../src/db/conversations.js');
+      await ensureConversation(db, { id: 'cli', channelId: null });
+      await appendMessage(db, 'cli', { role: 'user', content: 'a question from the terminal' });
+      await db.close();
+      const snapshot = () => query('select (select count(*)::int from audit_log) as audit, (select count(*)::int from documents) as docs, (select count(*)::int from messages) as messages');
+      const before = await snapshot();
+      const cases: [string[], RegExp][] = [
+        [['kb', 'show', '999999999999999999999'], /^copilot: no document "999999999999999999999"/],
+        [['kb', 'show', '9223372036854775808'], /^copilot: no document "9223372036854775808"/],
+        [['kb', 'remove', '99999999999999999999'], /^copilot: no document "99999999999999999999"/],
+        [['kb', 'gaps', '--since', '99999999d'], /^copilot: --since reaches back at most 100 years/],
+        [['kb', 'gaps', '--since', '99999999999999999999999w'], /^copilot: --since reaches back at most 100 years/],
+        [['instructions', 'show', '--history', '--limit', '99999999999999999999'], /^copilot: --limit must be a whole number from 1 to 10000 \(got "99999999999999999999"\)/],
+        [['instructions', 'show', '--history', '--limit', '1e3'], /^copilot: --limit must be a whole number/],
+        [['convo', 'show', 'cli', '--limit', '99999999999999999999'], /^copilot: --limit must be a whole number from 1 to 10000/],
+        [['convo', 'show', 'cli', '--limit', '0x10'], /^copilot: --limit must be a whole number/],
+        [['kb', 'search', 'export', '-k', '1e1'], /^copilot: -k must be a whole number from 1 to 50/],
+      ];
+      for (const [args, message] of cases) {
+        const r = await cli(args);
+        assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, message, args.join(' '));
+        assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+        assert.doesNotMatch(r.stderr, /internal error/);
+      }
+      const shown = await cli(['convo', 'show', 'cli', '--limit', '10000']);
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.match(shown.stdout, /a question from the terminal/);
+      assert.equal((await cli(['instructions', 'show', '--history', '--limit', '10000'])).code, 0);
+      assert.equal((await cli(['kb', 'gaps', '--since', '36500d'])).code, 0);
+      assert.deepEqual(await snapshot(), before);
+    });
+
     test('db status, db migrate and doctor', async () => {
       const status = await cli(['--json', 'db', 'status']);
       assert.equal(status.code, 0, status.stderr);

@@ -1,6 +1,7 @@
 /** `copilot convo list|show|reset`. */
 import { listConversations, resetConversation, showConversation } from '../../admin/convo.js';
 import { conversationId } from '../../admin/convo.js';
+import { MAX_LIST_LIMIT, wholeNumber } from '../../admin/validate.js';
 import { UserError } from '../../errors.js';
 import type { Context } from '../context.js';
 import { truncate, when } from '../output.js';
@@ -19,8 +20,7 @@ export async function list(ctx: Context): Promise<void> {
 }
 
 export async function show(ctx: Context, id: string, opts: { limit?: string }): Promise<void> {
-  const limit = Number(opts.limit ?? 20);
-  if (!Number.isInteger(limit) || limit < 1) throw new UserError(`--limit must be a positive whole number (got "${opts.limit}")`, 'bad_limit');
+  const limit = wholeNumber(opts.limit ?? '20', '--limit', 1, MAX_LIST_LIMIT, 'bad_limit');
   const target = conversationId(id);
   const messages = await ctx.withDb('convo show', (db) => showConversation(db, target, limit));
   ctx.out.data(messages);

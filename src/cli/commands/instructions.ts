@@ -5,22 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { instructionsHistory, normaliseInstructions, setInstructions, showInstructions } from '../../admin/instructions.js';
 import type { SetResult } from '../../admin/instructions.js';
-import { assertSnowflake } from '../../admin/validate.js';
+import { MAX_LIST_LIMIT, assertSnowflake, wholeNumber } from '../../admin/validate.js';
 import { UserError } from '../../errors.js';
 import type { Context } from '../context.js';
 import { truncate, when } from '../output.js';
-
-function positiveInt(value: string | undefined, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`${flag} must be a positive whole number (got "${value}")`, 'bad_number');
-  return n;
-}
 
 export async function show(ctx: Context, opts: { channel?: string; history?: boolean; limit?: string }): Promise<void> {
   const { out } = ctx;
   if (opts.channel !== undefined) assertSnowflake(opts.channel);
   if (opts.history) {
-    const limit = positiveInt(opts.limit, '--limit');
+    const limit = wholeNumber(opts.limit, '--limit', 1, MAX_LIST_LIMIT);
     const entries = await ctx.withDb('instructions show', (db) => instructionsHistory(db, opts.channel, limit));
     out.data(entries);
     if (entries.length === 0) {

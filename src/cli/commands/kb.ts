@@ -1,15 +1,11 @@
 /** `copilot kb ingest|list|show|remove|search|embed|gaps`. */
+import { wholeNumber } from '../../admin/validate.js';
 import { createEmbedder } from '../../kb/embed.js';
 import { DependencyError, UserError, errorMessage } from '../../errors.js';
 import type { Context } from '../context.js';
 import { truncate, when } from '../output.js';
 import { bar, startProgress } from '../progress.js';
 
-function positiveInt(value: string | undefined, flag: string, max = 100): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new UserError(`${flag} must be a whole number from 1 to ${max} (got "${value}")`, 'bad_number');
-  return n;
-}
 
 function sizeLabel(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -118,7 +114,7 @@ export async function remove(ctx: Context, refs: string[]): Promise<void> {
 }
 
 export async function search(ctx: Context, words: string[], opts: { k?: string }): Promise<void> {
-  const k = positiveInt(opts.k, '-k', 50);
+  const k = wholeNumber(opts.k, '-k', 1, 50);
   const query = words.join(' ').trim();
   if (!query) throw new UserError('the search query is empty', 'empty_query');
   const { searchKnowledgeBase } = await import('../../kb/service.js');
@@ -159,11 +155,16 @@ export async function embed(ctx: Context, opts: { rebuild?: boolean }): Promise<
   }
 }
 
+/** How far back --since may reach: 100 years (older dates are outside what the database stores). */
+const MAX_SINCE_MS = 100 * 365 * 86_400_000;
+
 export function parseSince(value: string | undefined, now = Date.now()): Date {
   const m = /^(\d+)\s*([mhdw])$/.exec((value ?? '7d').trim());
   if (!m) throw new UserError(`--since must look like 30m, 24h, 7d or 2w (got "${value}")`, 'bad_since');
   const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2] as 'm' | 'h' | 'd' | 'w'];
-  return new Date(now - Number(m[1]) * unit);
+  const ms = Number(m[1]) * unit;
+  if (!(ms <= MAX_SINCE_MS)) throw new UserError(`--since reaches back at most 100 years, e.g. 36500d (got "${value}")`, 'bad_since');
+  return new Date(now - ms);
 }
 
 export async function gaps(ctx: Context, opts: { since?: string }): Promise<void> {
