@@ -1,17 +1,19 @@
 /** Input checks shared by the CLI and the services. */
 import { UserError } from '../errors.js';
 
-const SNOWFLAKE = /^\d{17,20}$/;
+/** 17–20 digits without a leading zero, and no more than fits in 64 bits (2^64 − 1). */
+const SNOWFLAKE = /^[1-9]\d{16,19}$/;
+const MAX_SNOWFLAKE = 18_446_744_073_709_551_615n;
 
 export function isSnowflake(value: string): boolean {
-  return SNOWFLAKE.test(value);
+  return SNOWFLAKE.test(value) && BigInt(value) <= MAX_SNOWFLAKE;
 }
 
 export function assertSnowflake(value: string, what = 'channel ID'): string {
   const trimmed = value.trim();
   if (!isSnowflake(trimmed)) {
     throw new UserError(
-      `"${value}" is not a Discord ${what}: expected a snowflake of 17–20 digits (Discord: Developer Mode → right-click → Copy ID)`,
+      `"${value}" is not a Discord ${what}: expected a snowflake: 17–20 digits, no leading zero, at most 18446744073709551615 (Discord: Developer Mode → right-click → Copy ID)`,
       'bad_snowflake',
     );
   }
