@@ -1,9 +1,9 @@
 /** `copilot instructions show|set|edit`. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { instructionsHistory, normaliseInstructions, setInstructions, showInstructions } from '../../admin/instructions.js';
+import { MAX_INSTRUCTIONS_CHARS, instructionsHistory, normaliseInstructions, setInstructions, showInstructions } from '../../admin/instructions.js';
 import type { SetResult } from '../../admin/instructions.js';
 import { MAX_LIST_LIMIT, assertSnowflake, wholeNumber } from '../../admin/validate.js';
 import { UserError } from '../../errors.js';
@@ -39,19 +39,60 @@ export async function show(ctx: Context, opts: { channel?: string; history?: boo
   out.line(view.content);
 }
 
+/**
+ * The most bytes read as instructions: every text within the character limit fits (a UTF-16 unit
+ * is at most 3 bytes of UTF-8), with room for surrounding whitespace; more is refused unread.
+ */
+const MAX_INSTRUCTIONS_BYTES = MAX_INSTRUCTIONS_CHARS * 3 + 4096;
+
+function tooLarge(what: string): UserError {
+  return new UserError(
+    `${what} is too large: instructions are limited to ${MAX_INSTRUCTIONS_CHARS} characters — nothing was changed`,
+    'instructions_too_long',
+  );
+}
+
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  let bytes = 0;
+  for await (const chunk of process.stdin) {
+    bytes += (chunk as Buffer).length;
+    if (bytes > MAX_INSTRUCTIONS_BYTES) throw tooLarge('stdin');
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 
+function unreadable(path: string, reason: string, cause?: unknown): UserError {
+  return new UserError(`cannot read --file ${path}: ${reason} — nothing was changed`, 'unreadable_file', { cause });
+}
+
+/** A regular file of at most MAX_INSTRUCTIONS_BYTES (a device or a pipe could be endless). */
 function readFileArg(path: string): string {
+  let fd: number | undefined;
   try {
-    return readFileSync(path, 'utf8');
+    const stats = statSync(path);
+    if (stats.isDirectory()) throw unreadable(path, 'it is a directory');
+    if (!stats.isFile()) throw unreadable(path, 'not a regular file (use - to read stdin)');
+    if (stats.size > MAX_INSTRUCTIONS_BYTES) throw tooLarge(`--file ${path}`);
+    fd = openSync(path, 'r');
+    // Read one byte past the limit, in case the file grew since it was checked.
+    const buffer = Buffer.alloc(MAX_INSTRUCTIONS_BYTES + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+    }
+    if (length > MAX_INSTRUCTIONS_BYTES) throw tooLarge(`--file ${path}`);
+    return buffer.subarray(0, length).toString('utf8');
   } catch (err) {
+    if (err instanceof UserError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-    throw new UserError(`cannot read --file ${path}: ${reason} — nothing was changed`, 'unreadable_file', { cause: err });
+    throw unreadable(path, reason, err);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
