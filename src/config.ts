@@ -3,7 +3,7 @@
  * `copilot config set`) → one validated, frozen Config. Every problem is reported at once as
  * `NAME: what is wrong`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
@@ -80,9 +80,27 @@ export function readDotEnv(cwd: string, env: Env): Env {
   return { ...parsed, ...env };
 }
 
+/** The data folder: --home, else COPILOT_HOME (empty counts as unset), else ~/.copilot. */
 export function resolveHome(env: Env, overrides: ConfigOverrides = {}): string {
-  const raw = overrides.home ?? env.COPILOT_HOME ?? join(homedir(), '.copilot');
+  const fromEnv = env.COPILOT_HOME?.trim() ? env.COPILOT_HOME.trim() : undefined;
+  const raw = overrides.home?.trim() || fromEnv || join(homedir(), '.copilot');
   return resolve(raw.startsWith('~/') ? join(homedir(), raw.slice(2)) : raw);
+}
+
+/** What is wrong with the data folder before anything is created in it, or null. */
+function homeProblem(home: string, overrides: ConfigOverrides): string | null {
+  const name = overrides.home !== undefined ? '--home' : 'COPILOT_HOME';
+  if (overrides.home !== undefined && overrides.home.trim() === '') {
+    return '--home is empty: give a folder, or leave the option out to use COPILOT_HOME or ~/.copilot';
+  }
+  let stats;
+  try {
+    stats = statSync(home, { throwIfNoEntry: false });
+  } catch {
+    return null; // e.g. a parent that is a file: reported when the folder is created
+  }
+  if (stats && !stats.isDirectory()) return `${name}: ${home} is not a directory — give a folder (it is created if missing)`;
+  return null;
 }
 
 /** The operator profile, read straight from the file `conf` writes (cheap at start-up). */
@@ -108,7 +126,8 @@ export function loadConfig(
 ): Config {
   const merged = readDotEnv(cwd, env);
   const home = resolveHome(merged, overrides);
-  const profile = readProfile(home);
+  const badHome = homeProblem(home, overrides);
+  const profile = badHome ? {} : readProfile(home);
   const get = (name: string): string | undefined => {
     const value = merged[name];
     if (value !== undefined && value.trim() !== '') return value.trim();
@@ -116,7 +135,7 @@ export function loadConfig(
     const fromProfile = key ? profile[key] : undefined;
     return fromProfile !== undefined && fromProfile.trim() !== '' ? fromProfile.trim() : undefined;
   };
-  const problems: string[] = [];
+  const problems: string[] = badHome ? [badHome] : [];
 
   const url = (name: string, value: string | undefined, protocols: string[]): string | null => {
     if (value === undefined) return null;

@@ -1,7 +1,7 @@
 /** Config validation and redaction: STATUS_TOKEN, the data folder, URLs shown to the operator. */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, test } from 'node:test';
@@ -52,4 +52,19 @@ test('redactUrl hides passwords in the user info and in query parameters, and no
   assert.equal(redactUrl('https://h/embed?api_key=a&token=b&model=m'), 'https://h/embed?api_key=****&token=****&model=m');
   assert.equal(redactUrl('postgres://u@h/db?sslmode=require&application_name=copilot'), 'postgres://u@h/db?sslmode=require&application_name=copilot');
   assert.equal(redactUrl('not a url'), '(unparseable URL)');
+});
+
+test('the data folder: an empty --home or a file is a config problem; an empty COPILOT_HOME means the default', () => {
+  const file = join(dir, 'a-file');
+  writeFileSync(file, '');
+  const problem = (f: () => unknown, pattern: RegExp) =>
+    assert.throws(f, (err: unknown) => err instanceof UserError && err.code === 'bad_config' && pattern.test(err.message));
+  problem(() => loadConfig({ home: '' }, {}, dir), /^--home is empty/);
+  problem(() => loadConfig({ home: ' ' }, { COPILOT_HOME: dir }, dir), /^--home is empty/);
+  problem(() => loadConfig({ home: file }, {}, dir), /^--home: .*a-file is not a directory/);
+  problem(() => loadConfig({}, { COPILOT_HOME: file }, dir), /^COPILOT_HOME: .*a-file is not a directory/);
+  // Every problem at once.
+  problem(() => loadConfig({}, { COPILOT_HOME: file, PORT: 'x' }, dir), /not a directory.*\nPORT: must be/);
+  assert.equal(loadConfig({}, { COPILOT_HOME: '  ' }, dir).home, join(homedir(), '.copilot'));
+  assert.equal(loadConfig({ home: join(dir, 'new') }, {}, dir).home, join(dir, 'new'), 'a missing folder is fine: it is created when needed');
 });
