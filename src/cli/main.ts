@@ -25,7 +25,8 @@ export function exitCodeFor(err: unknown): number {
 
 function describe(err: unknown): { code: string; message: string } {
   if (isCommanderError(err)) {
-    return { code: 'usage', message: err.message.replace(/^error: /, '') };
+    // commander puts its suggestion on a second line: "unknown command 'x'\n(Did you mean y?)".
+    return { code: 'usage', message: err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim() };
   }
   if (err instanceof UserError || err instanceof DependencyError) return { code: err.code, message: err.message };
   const message = err instanceof Error ? err.message : String(err);

@@ -1,6 +1,6 @@
 /** The built binary, spawned as an operator runs it: stdout, --json, exit codes, and the database after. */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -108,12 +108,21 @@ for (const kind of BACKENDS) {
         ['channels', 'add', A, '--mode', 'sometimes'],
         ['channels', 'remove', '923456789012345678'],
         ['channels', 'add'],
+        ['channels', 'add', '00000000000000000'],
+        ['channels', 'add', '012345678901234567'],
+        ['channels', 'add', '18446744073709551616'],
+        ['channels', 'add', '99999999999999999999'],
+        ['channels', 'add', '123456789012345678901'],
       ]) {
         const r = await cli(args);
         assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
         assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
         assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
       }
+      assert.deepEqual(await query('select * from channels order by id'), before);
+      const largest = await cli(['channels', 'add', '18446744073709551615']);
+      assert.equal(largest.code, 0, largest.stderr);
+      assert.equal((await cli(['channels', 'remove', '18446744073709551615'])).code, 0);
       assert.deepEqual(await query('select * from channels order by id'), before);
     });
 
@@ -147,6 +156,8 @@ for (const kind of BACKENDS) {
     });
 
     test('bad instructions input exits 2 and changes nothing', async () => {
+      const bigFile = join(t.home, 'big.md');
+      writeFileSync(bigFile, 'word '.repeat(200_000));
       const before = await query('select scope, content from instructions order by scope');
       const audit = await query('select count(*)::int as n from audit_log');
       const cases: [string[], string | undefined, RegExp][] = [
@@ -154,6 +165,10 @@ for (const kind of BACKENDS) {
         [['instructions', 'set', '-'], '\n \n', /empty/],
         [['instructions', 'set', '--file', '/nonexistent/rules.md'], undefined, /cannot read --file .*no such file/],
         [['instructions', 'set', '--file', '/tmp'], undefined, /directory/],
+        [['instructions', 'set', '--file', '/dev/zero'], undefined, /^copilot: cannot read --file \/dev\/zero: not a regular file/],
+        [['instructions', 'set', '--file', '/dev/null'], undefined, /not a regular file/],
+        [['instructions', 'set', '--file', bigFile], undefined, /is too large: instructions are limited to 20000 characters/],
+        [['instructions', 'set', '-'], 'x'.repeat(70_000), /^copilot: stdin is too large/],
         [['instructions', 'set', '--channel', '923456789012345678', 'x'], undefined, /not an allowed channel/],
         [['instructions', 'set', '--channel', 'general', 'x'], undefined, /not a Discord channel ID/],
         [['instructions', 'set'], undefined, /give the instructions/],
@@ -166,6 +181,16 @@ for (const kind of BACKENDS) {
       }
       assert.deepEqual(await query('select scope, content from instructions order by scope'), before);
       assert.deepEqual(await query('select count(*)::int as n from audit_log'), audit);
+      rmSync(bigFile);
+    });
+
+    test('instructions set --file takes a file at the character limit, even of 3-byte characters', async () => {
+      const file = join(t.home, 'euro.md');
+      writeFileSync(file, `\n${'€'.repeat(20_000)}\n\n`);
+      const r = await cli(['--json', 'instructions', 'set', '--file', file]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(JSON.parse(r.stdout).content.length, 20_000);
+      rmSync(file);
     });
 
     test('convo: list, show, reset needs --yes without a terminal', async () => {
@@ -242,6 +267,51 @@ for (const kind of BACKENDS) {
     });
   });
 }
+
+test('a typo gets commander\'s suggestion on the same line, and in --json a message without a newline', async () => {
+  const home = freshHome(false);
+  try {
+    const plain = await runCli(['chanels', 'list'], { env: { COPILOT_HOME: home } });
+    assert.equal(plain.code, 2);
+    assert.equal(plain.stderr, "copilot: unknown command 'chanels' (Did you mean channels?) (see `copilot --help`)\n");
+    const json = await runCli(['--json', 'kb', 'serch', 'x'], { env: { COPILOT_HOME: home } });
+    assert.equal(json.code, 2);
+    assert.equal(json.stderr.split('\n').length, 2, 'one line and its newline');
+    assert.deepEqual(JSON.parse(json.stderr), { error: { code: 'usage', message: "unknown command 'serch' (Did you mean search?)" } });
+    const option = await runCli(['--json', 'channels', 'add', '123456789012345678', '--mdoe', 'all'], { env: { COPILOT_HOME: home } });
+    assert.equal(option.code, 2);
+    assert.doesNotMatch(JSON.parse(option.stderr).error.message, /\n/);
+    assert.match(JSON.parse(option.stderr).error.message, /unknown option '--mdoe' \(Did you mean --mode\?\)/);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('an empty --home, or a home that is a file, exits 2 and creates nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'copilot-home-'));
+  try {
+    const file = join(dir, 'not-a-folder');
+    writeFileSync(file, 'x');
+    const cases: [string[], Record<string, string>, RegExp][] = [
+      [['--home', '', 'config', 'set', 'groq-model', 'm'], {}, /^copilot: --home is empty/],
+      [['--home', '  ', 'channels', 'list'], {}, /^copilot: --home is empty/],
+      [['--home', file, 'channels', 'add', A], {}, /^copilot: --home: .*not-a-folder is not a directory/],
+      [['--home', file, 'config', 'set', 'groq-model', 'm'], {}, /is not a directory/],
+      [['channels', 'list'], { COPILOT_HOME: file }, /^copilot: COPILOT_HOME: .*not-a-folder is not a directory/],
+      [['--json', 'db', 'status'], { COPILOT_HOME: file }, /"code":"bad_config".*COPILOT_HOME: .*not-a-folder is not a directory/],
+    ];
+    for (const [args, env, message] of cases) {
+      const r = await runCli(args, { env, cwd: dir });
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
+    assert.deepEqual(readdirSync(dir), ['not-a-folder'], 'nothing was created in the working directory');
+    assert.equal(readFileSync(file, 'utf8'), 'x');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 describe('failing dependencies exit 1 with the reason and no stack trace', () => {
   test('a DATABASE_URL that refuses connections', async () => {
