@@ -3,6 +3,7 @@
  * internal failure) and one clear line on stderr (JSON with --json). Nothing else exits.
  */
 import { DependencyError, UserError } from '../errors.js';
+import { printable } from './output.js';
 
 interface CommanderLikeError {
   code: string;
@@ -50,7 +51,9 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     code = exitCodeFor(err);
     if (code !== 0) {
-      const { code: errorCode, message } = describe(err);
+      const { code: errorCode, message: raw } = describe(err);
+      // A message may quote input (an id, a name, a server's reply): never a control character.
+      const message = printable(raw);
       if (json) {
         process.stderr.write(`${JSON.stringify({ error: { code: errorCode, message } })}\n`);
       } else {

@@ -268,7 +268,7 @@ for (const kind of BACKENDS) {
   });
 }
 
-test('a typo gets commander\'s suggestion on the same line, and in --json a message without a newline', async () => {
+test('a typo gets commander\'s suggestion on the same line, and in --json a message without a newline; quoted input loses its control characters', async () => {
   const home = freshHome(false);
   try {
     const plain = await runCli(['chanels', 'list'], { env: { COPILOT_HOME: home } });
@@ -282,6 +282,12 @@ test('a typo gets commander\'s suggestion on the same line, and in --json a mess
     assert.equal(option.code, 2);
     assert.doesNotMatch(JSON.parse(option.stderr).error.message, /\n/);
     assert.match(JSON.parse(option.stderr).error.message, /unknown option '--mdoe' \(Did you mean --mode\?\)/);
+    for (const args of [['instructions', 'show', '--channel', '\u001b]0;owned\u0007\u001b[2J'], ['--json', 'instructions', 'show', '--channel', '1\u009b2J']]) {
+      const quoted = await runCli(args, { env: { COPILOT_HOME: home } });
+      assert.equal(quoted.code, 2);
+      assert.match(quoted.stderr, /is not a Discord channel ID/);
+      assert.doesNotMatch(quoted.stderr, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/, 'input quoted in an error is printed without control characters');
+    }
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
