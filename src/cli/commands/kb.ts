@@ -6,7 +6,6 @@ import type { Context } from '../context.js';
 import { truncate, when } from '../output.js';
 import { bar, startProgress } from '../progress.js';
 
-
 function sizeLabel(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} kB`;
