@@ -1,10 +1,12 @@
 /** The embedded backend: PGlite + pgvector in COPILOT_HOME/data, owned through the lock file. */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 import { DependencyError } from '../errors.js';
 import type { Db, Queryable, QueryResult } from './backend.js';
 import type { HeldLock } from './lock.js';
+import type { SharedServer } from './share.js';
 
 export const DATA_DIR = 'data';
 
@@ -75,30 +77,39 @@ export async function openEmbedded(home: string, lock: HeldLock): Promise<Db & {
 }
 
 /**
- * The owner's side of sharing: PGlite exposed on 127.0.0.1 through pglite-socket (its port in
- * the lock file), and every query of this process, too, sent through that socket. PGlite is one
- * session: the socket's queue keeps each connection's transaction to itself, so the daemon must
- * not also query PGlite directly. NOTIFY does not cross socket connections: poll instead.
+ * The owner's side of sharing: PGlite exposed on 127.0.0.1 by our own small server (src/db/
+ * share.ts; its port and a per-run password in the lock file), and every query of this process,
+ * too, sent through it. PGlite is one session: the server gives it to one connection at a time
+ * for whole protocol cycles and transactions, so the daemon must not also query PGlite directly.
+ * NOTIFY does not cross socket connections: poll instead.
  */
-export async function openSharedEmbedded(home: string, lock: HeldLock, options: { max?: number } = {}): Promise<Db> {
+export async function openSharedEmbedded(
+  home: string,
+  lock: HeldLock,
+  options: { max?: number; onWarning?: (fields: Record<string, unknown>, message: string) => void } = {},
+): Promise<Db> {
   const owner = await openEmbedded(home, lock);
-  let server: { start(): Promise<void>; stop(): Promise<void>; getServerConn(): string };
+  const secret = randomBytes(32).toString('base64url');
+  let server: SharedServer;
   try {
-    const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
-    server = new PGLiteSocketServer({ db: owner.pglite, host: '127.0.0.1', port: 0, maxConnections: 64 });
-    await server.start();
+    const { shareEmbedded } = await import('./share.js');
+    server = await shareEmbedded(owner.pglite, { password: secret, host: '127.0.0.1', port: 0, maxConnections: 64, onWarning: options.onWarning });
   } catch (err) {
     await owner.close();
     throw new DependencyError(`cannot share the embedded database: ${(err as Error).message}`, 'embedded_share_failed', { cause: err });
   }
-  const port = Number(server.getServerConn().split(':').pop());
   let db: Db;
   try {
-    lock.update({ port });
+    lock.update({ port: server.port, secret });
     const { openPostgres } = await import('./postgres.js');
-    db = await openPostgres({ url: `postgres://postgres@127.0.0.1:${port}/postgres`, description: owner.description, max: options.max ?? 4 });
+    db = await openPostgres({
+      connection: sharedConnection(server.port, secret),
+      description: owner.description,
+      kind: 'embedded',
+      max: options.max ?? 4,
+    });
   } catch (err) {
-    await server.stop().catch(() => {});
+    await server.close().catch(() => {});
     await owner.close();
     throw err;
   }
@@ -117,10 +128,15 @@ export async function openSharedEmbedded(home: string, lock: HeldLock, options: 
       closed = true;
       try {
         await db.close();
-        await server.stop();
+        await server.close();
       } finally {
         await owner.close();
       }
     },
   };
+}
+
+/** How a copilot process reaches the socket of the embedded database's owner. */
+export function sharedConnection(port: number, secret: string | undefined) {
+  return { host: '127.0.0.1', port, user: 'postgres', database: 'postgres', password: secret ?? '' };
 }

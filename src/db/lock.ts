@@ -1,6 +1,6 @@
 /**
- * Exclusive ownership of the embedded data folder: a lock file holding the owner's pid (and,
- * while `serve` runs, the port of its database socket). PGlite corrupts a folder that two
+ * Exclusive ownership of the embedded data folder: a lock file (mode 0600) holding the owner's
+ * pid (and, while `serve` runs, the port and per-run password of its database socket). PGlite corrupts a folder that two
  * processes open, so nobody opens it without holding this lock. A lock left by a dead pid is
  * taken over; the take-over itself is serialised by an atomic mkdir.
  */
@@ -17,6 +17,8 @@ export interface LockInfo {
   startedAt: string;
   /** Port of the owner's database socket on 127.0.0.1, when it shares the database. */
   port?: number;
+  /** Password of that socket (per run; only the owner of COPILOT_HOME can read this file). */
+  secret?: string;
 }
 
 export interface HeldLock {

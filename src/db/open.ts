@@ -35,9 +35,9 @@ export async function openDatabase(config: Config, options: OpenOptions): Promis
     if ('owner' in result) {
       const { owner } = result;
       if (owner.port) {
-        const { openPostgres } = await import('./postgres.js');
+        const [{ openPostgres }, { sharedConnection }] = await Promise.all([import('./postgres.js'), import('./embedded.js')]);
         db = await openPostgres({
-          url: `postgres://postgres@127.0.0.1:${owner.port}/postgres`,
+          connection: sharedConnection(owner.port, owner.secret),
           description: `the embedded database shared by copilot ${owner.command} (pid ${owner.pid})`,
           kind: 'embedded',
           // The socket serves one query at a time anyway; one connection keeps it fair.

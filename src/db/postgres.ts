@@ -5,7 +5,9 @@ import type { Db, Queryable, QueryResult } from './backend.js';
 import { databaseError } from './errors.js';
 
 export interface PostgresOptions {
-  url: string;
+  /** DATABASE_URL; or, for the embedded database's socket, `connection` (its password never in a URL). */
+  url?: string;
+  connection?: { host: string; port: number; user: string; database: string; password: string };
   description: string;
   max?: number;
   /** Milliseconds to wait for a connection before failing. */
@@ -37,7 +39,7 @@ function wrap(client: Pool | PoolClient, description: string): Queryable {
 export async function openPostgres(options: PostgresOptions): Promise<Db> {
   const pg = (await import('pg')).default;
   const config: PoolConfig = {
-    connectionString: options.url,
+    ...(options.connection ?? { connectionString: options.url }),
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     idleTimeoutMillis: 30_000,
