@@ -1,11 +1,13 @@
 /**
  * Exclusive ownership of the embedded data folder: a lock file (mode 0600) holding the owner's
- * pid (and, while `serve` runs, the port and per-run password of its database socket). PGlite corrupts a folder that two
- * processes open, so nobody opens it without holding this lock. A lock left by a dead pid is
- * taken over; the take-over itself is serialised by an atomic mkdir.
+ * pid, its start time and the boot id (and, while `serve` runs, the port and per-run password
+ * of its database socket). PGlite corrupts a folder that two processes open, so nobody opens it
+ * without holding this lock. A stale lock is taken over: its pid is dead, or is a reused pid (a
+ * different boot, a different start time, or this very process, which does not hold it); the
+ * take-over itself is serialised by an atomic mkdir.
  */
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DependencyError } from '../errors.js';
 
@@ -15,6 +17,10 @@ export interface LockInfo {
   pid: number;
   command: string;
   startedAt: string;
+  /** Linux: the owner's start time (field 22 of /proc/<pid>/stat, clock ticks since boot). */
+  startTicks?: string;
+  /** Linux: /proc/sys/kernel/random/boot_id when the lock was written. */
+  bootId?: string;
   /** Port of the owner's database socket on 127.0.0.1, when it shares the database. */
   port?: number;
   /** Password of that socket (per run; only the owner of COPILOT_HOME can read this file). */
@@ -38,6 +44,55 @@ export function isAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** Lock files held by this process (a lock naming our pid that is not here is stale). */
+const heldHere = new Set<string>();
+
+function readProc(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** The boot id of the running kernel, or null where /proc does not tell. */
+export function bootId(): string | null {
+  return readProc('/proc/sys/kernel/random/boot_id')?.trim() || null;
+}
+
+/** When `pid` started, in clock ticks since boot (field 22 of /proc/<pid>/stat), or null. */
+export function startTicks(pid: number): string | null {
+  const stat = readProc(`/proc/${pid}/stat`);
+  if (!stat) return null;
+  // The command name (field 2) is in parentheses and may hold spaces or parentheses itself.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = fields[22 - 3];
+  return ticks && /^\d+$/.test(ticks) ? ticks : null;
+}
+
+/** This process's identity, recorded in a lock it writes. */
+function identity(): Pick<LockInfo, 'startTicks' | 'bootId'> {
+  const ticks = startTicks(process.pid);
+  const boot = bootId();
+  return { ...(ticks ? { startTicks: ticks } : {}), ...(boot ? { bootId: boot } : {}) };
+}
+
+/**
+ * Whether the process that wrote `info` still runs. Its pid alone is not enough (after a
+ * container or machine restart the same pid — often 1 — belongs to someone else): a lock
+ * naming this process that it does not hold, from another boot, or whose pid started at
+ * another time is stale. Where /proc is missing, a live pid counts as the owner.
+ */
+export function ownerIsLive(path: string, info: LockInfo): boolean {
+  if (info.pid === process.pid) return heldHere.has(path);
+  if (!isAlive(info.pid)) return false;
+  const boot = bootId();
+  if (info.bootId && boot && info.bootId !== boot) return false;
+  const ticks = info.startTicks ? startTicks(info.pid) : null;
+  if (info.startTicks && ticks && info.startTicks !== ticks) return false;
+  return true;
 }
 
 export function readLock(path: string): LockInfo | null | 'unreadable' {
@@ -106,7 +161,9 @@ function takeOverStale(path: string, seen: LockInfo | 'unreadable'): void {
   try {
     const now = readLock(path);
     const stillStale =
-      now === 'unreadable' ? seen === 'unreadable' : now !== null && !isAlive(now.pid) && (seen === 'unreadable' || now.pid === seen.pid);
+      now === 'unreadable'
+        ? seen === 'unreadable'
+        : now !== null && !ownerIsLive(path, now) && (seen === 'unreadable' || (now.pid === seen.pid && now.startedAt === seen.startedAt));
     if (stillStale) rmSync(path, { force: true });
   } finally {
     rmdirSync(guard);
@@ -119,11 +176,11 @@ export async function acquireLock(
   options: { waitMs?: number } = {},
 ): Promise<LockResult> {
   ensureHome(home);
-  const path = join(home, LOCK_FILE);
+  const path = resolve(home, LOCK_FILE);
   const deadline = Date.now() + (options.waitMs ?? 0);
   let unreadableSince = 0;
   for (;;) {
-    const info: LockInfo = { pid: process.pid, command, startedAt: new Date().toISOString() };
+    const info: LockInfo = { pid: process.pid, command, startedAt: new Date().toISOString(), ...identity() };
     if (writeNew(path, info)) return { held: heldLock(path, info) };
     const current = readLock(path);
     if (current === null) continue; // released between our attempts
@@ -134,7 +191,7 @@ export async function acquireLock(
       await sleep(20);
       continue;
     }
-    if (!isAlive(current.pid)) {
+    if (!ownerIsLive(path, current)) {
       takeOverStale(path, current);
       continue;
     }
@@ -159,11 +216,13 @@ function heldLock(path: string, info: LockInfo): HeldLock {
     release() {
       if (released) return;
       released = true;
+      heldHere.delete(path);
       process.removeListener('exit', onExit);
       const current = readLock(path);
       if (current !== null && current !== 'unreadable' && current.pid === process.pid) rmSync(path, { force: true });
     },
   };
+  heldHere.add(path);
   process.on('exit', onExit);
   return lock;
 }
