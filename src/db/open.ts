@@ -34,6 +34,15 @@ export async function openDatabase(config: Config, options: OpenOptions): Promis
     const result = await acquireLock(config.home, options.command, { waitMs: options.lockWaitMs ?? 2000 });
     if ('owner' in result) {
       const { owner } = result;
+      if (options.share) {
+        // One `serve` per home: a second one would run a second bot on the same data.
+        throw new UserError(
+          owner.port || owner.command === 'serve'
+            ? `\`copilot serve\` pid ${owner.pid} already serves this home (${config.home}) — stop it first; other copilot commands work through it`
+            : `the embedded database in ${config.home} is in use by copilot process ${owner.pid} (${owner.command}) — wait for it to finish, then start \`copilot serve\` again`,
+          owner.port ? 'already_serving' : 'database_busy',
+        );
+      }
       if (owner.port) {
         const [{ openPostgres }, { sharedConnection }] = await Promise.all([import('./postgres.js'), import('./embedded.js')]);
         db = await openPostgres({

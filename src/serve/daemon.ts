@@ -1,7 +1,7 @@
 /**
- * `copilot serve`: the database (shared with other copilot processes when embedded), the answer
- * service, the configuration watcher, the Discord bot and the status endpoint — started in that
- * order, stopped in reverse. SIGTERM/SIGINT: stop taking messages, let answers finish (or end
+ * `copilot serve`: the database (shared with other copilot processes when embedded; on Postgres,
+ * the lock that keeps one serve per bot), the answer service, the configuration watcher, the
+ * Discord bot and the status endpoint — started in that order, stopped in reverse. SIGTERM/SIGINT: stop taking messages, let answers finish (or end
  * them marked interrupted), close the gateway, the HTTP server and the database; exit 0.
  */
 import { createRequire } from 'node:module';
@@ -75,6 +75,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     cleanups.push({ name: 'database', fn: () => app.close() });
     log.info({ backend: app.db.kind, database: app.db.description, groq: Boolean(app.chat), embeddings: app.embedder?.model ?? null }, 'database ready');
 
+    // One serve per bot: on the embedded database the home's lock already says so.
+    let lockLostEarly: Error | null = null;
+    let lockLost = (err: Error) => void (lockLostEarly = err);
+    if (config.databaseUrl) {
+      const { acquireServeLock } = await import('../db/serve-lock.js');
+      const serveLock = await acquireServeLock({ url: config.databaseUrl, description: app.db.description, token: config.discordToken, log: log.child({ module: 'serve-lock' }) });
+      cleanups.push({ name: 'serve lock', fn: () => serveLock.close() });
+      serveLock.onFatal((err) => lockLost(err));
+    }
+
     const { watchConfig } = await import('./watch.js');
     const watcher = await watchConfig(app.db, { log: log.child({ module: 'config' }) });
     cleanups.push({ name: 'config watcher', fn: () => watcher.close() });
@@ -136,6 +146,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       log.error({ err: errorMessage(err) }, 'the Discord gateway closed for good');
       void stop('fatal gateway error', err);
     });
+    lockLost = (err) => {
+      log.fatal({ err: errorMessage(err) }, 'another process serves this bot now');
+      void stop('serve lock lost', err);
+    };
+    if (lockLostEarly) lockLost(lockLostEarly);
     return { done, stop: (reason) => stop(reason) };
   } catch (err) {
     await closeAll();

@@ -161,6 +161,12 @@ describe('Postgres restarted under serve', () => {
       }
       assert.ok(answered, 'answers again after the database came back');
       assert.equal((await fetch(`http://127.0.0.1:${serve.statusPort()}/readyz`)).status, 200);
+      // The serve lock went with the restarted server's sessions; it was taken again, so a second serve is refused.
+      await serve.waitForLog((l) => l.msg === 'serve lock taken again', 30_000);
+      const second = startServe({ ...env, DISCORD_TOKEN: TOKEN, DISCORD_API_URL: discord.apiUrl });
+      const refused = await second.exited;
+      assert.equal(refused.code, 2, second.stderr());
+      assert.match(second.stderr(), new RegExp(`pid ${serve.child.pid} on host .* already serves this bot`));
     } finally {
       const stopped = await serve.stop();
       assert.equal(stopped.code, 0, serve.stderr());
