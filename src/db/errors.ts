@@ -47,6 +47,8 @@ export function databaseError(err: unknown, description: string): Error {
       return new DependencyError(`the database at ${description} does not exist: ${message}`, 'database_missing', {
         cause: err,
       });
+    case '25P03':
+      return new DependencyError(`the database at ${description} ended this session: ${message}`, 'database_unavailable', { cause: err });
     case '57P01':
     case '57P03':
       return new DependencyError(`the database at ${description} is shutting down or starting: ${message}`, 'database_unavailable', { cause: err });

@@ -9,9 +9,11 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { openEmbedded } from '../../src/db/embedded.js';
+import { databaseError } from '../../src/db/errors.js';
 import { acquireLock } from '../../src/db/lock.js';
 import { shareEmbedded } from '../../src/db/share.js';
 import type { SharedServer } from '../../src/db/share.js';
+import { DependencyError } from '../../src/errors.js';
 import { createTestDatabase } from '../support/db.js';
 import type { TestDatabase } from '../support/db.js';
 
@@ -111,13 +113,17 @@ describe('the shared embedded database socket', () => {
 
   test('a client holding the session idle for too long is cut off (25P03) so that the others go on', async () => {
     const [a, b] = [await client(), await client()];
-    const lost = new Promise<{ code?: string }>((resolve) => a.once('error', resolve));
+    const lost = new Promise<Error & { code?: string }>((resolve) => a.once('error', resolve));
     await a.query('begin');
     await a.query("insert into share_t (v) values ('idle-holder')");
     const started = Date.now();
     assert.equal(await count(b, 'idle-holder'), 0);
     assert.ok(Date.now() - started >= 1000, 'b waited while a held its transaction');
-    assert.equal((await lost).code, '25P03');
+    const err = await lost;
+    assert.equal(err.code, '25P03');
+    const reported = databaseError(err, 'the embedded database');
+    assert.ok(reported instanceof DependencyError, 'a dependency failure (exit 1), not an internal error');
+    assert.match(reported.message, /ended this session: terminating connection: idle for 2 s while holding the shared embedded database/);
     assert.ok(warnings.some((w) => /idle for too long/.test(w)));
   });
 
