@@ -85,10 +85,13 @@ export function passwordOf(message: Buffer): Buffer {
   return end >= 0 ? body.subarray(0, end) : body;
 }
 
+/** NoticeResponse, NotificationResponse, ParameterStatus: may come at any time, outside any cycle. */
+const ASYNC = new Set([0x4e, 0x41, 0x53]);
+
 /**
  * Follows the backend's output message by message, however it is split into chunks, and
- * remembers whether the output seen so far ends exactly with a ReadyForQuery, and its status:
- * 'I' idle, 'T' in a transaction, 'E' in a failed transaction.
+ * remembers whether the output seen so far ends with a ReadyForQuery (followed by nothing but
+ * asynchronous messages), and its status: 'I' idle, 'T' in a transaction, 'E' in a failed one.
  */
 export class BackendScanner {
   private header = Buffer.alloc(6);
@@ -96,7 +99,7 @@ export class BackendScanner {
   /** Bytes of the current message's body still to skip (after the status byte, for 'Z'). */
   private remaining = 0;
   private type = 0;
-  /** True when the last whole message seen is a ReadyForQuery and nothing follows it yet. */
+  /** True when the last message seen that belongs to a cycle is a ReadyForQuery. */
   endsWithReady = false;
   status: 'I' | 'T' | 'E' = 'I';
 
@@ -110,9 +113,11 @@ export class BackendScanner {
         continue;
       }
       // A header: type byte, int32 length, and for 'Z' the status byte (6 bytes in all).
-      this.endsWithReady = false;
       this.header[this.headerFill++] = chunk[i++]!;
-      if (this.headerFill === 1) this.type = this.header[0]!;
+      if (this.headerFill === 1) {
+        this.type = this.header[0]!;
+        if (!ASYNC.has(this.type)) this.endsWithReady = false;
+      }
       if (this.headerFill < 5) continue;
       const length = this.header.readInt32BE(1);
       if (this.type === 0x5a /* Z */) {

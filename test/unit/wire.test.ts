@@ -100,6 +100,19 @@ test('the frontend reader yields whole messages, untyped before startup and type
   }
 });
 
+test('notices and parameter changes after a ReadyForQuery leave the cycle ended; anything else opens it', () => {
+  const scanner = new BackendScanner();
+  scanner.push(Buffer.concat([backend('C', Buffer.from('BEGIN\0')), ready('T')]));
+  scanner.push(backend('N', Buffer.from('SNOTICE\0Mhello\0\0')));
+  scanner.push(backend('S', Buffer.from('TimeZone\0UTC\0')));
+  scanner.push(backend('A', Buffer.concat([Buffer.alloc(4), Buffer.from('ch\0payload\0')])));
+  assert.deepEqual([scanner.endsWithReady, scanner.status], [true, 'T']);
+  scanner.push(backend('G', Buffer.from([0, 0, 0]))); // CopyInResponse: the cycle goes on
+  assert.equal(scanner.endsWithReady, false);
+  scanner.push(backend('N', Buffer.from('SNOTICE\0Mx\0\0')));
+  assert.equal(scanner.endsWithReady, false, 'a notice does not end a cycle either');
+});
+
 test('a message with an impossible length is refused, not waited for', () => {
   const reader = new FrontendReader();
   reader.untyped = false;
