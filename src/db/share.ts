@@ -233,7 +233,6 @@ export async function shareEmbedded(db: PGlite, options: ShareOptions): Promise<
   const session = new Session(db, options.holdIdleMs ?? 30_000, warn);
   const connections = new Set<Connection>();
   const allClosed: (() => void)[] = [];
-  let closing = false;
 
   const onMessage = (conn: Connection, type: string, bytes: Buffer, code?: number): void => {
     if (conn.phase === 'startup') {
@@ -275,7 +274,7 @@ export async function shareEmbedded(db: PGlite, options: ShareOptions): Promise<
   const server = createServer((socket) => {
     const conn = new Connection(socket);
     socket.setNoDelay(true);
-    if (closing || connections.size >= maxConnections) {
+    if (connections.size >= maxConnections) {
       conn.fail('53300', 'sorry, too many clients already');
       return;
     }
@@ -321,7 +320,6 @@ export async function shareEmbedded(db: PGlite, options: ShareOptions): Promise<
     port,
     connections: () => connections.size,
     async close() {
-      closing = true;
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       const gone = connections.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => allClosed.push(resolve));
       for (const conn of connections) conn.socket.destroy();

@@ -133,6 +133,15 @@ describe('the shared embedded database socket', () => {
     assert.match(text, /42/);
     assert.ok(answer.includes(Buffer.from('Z\0\0\0\x05I', 'latin1')), 'ends with ReadyForQuery, idle');
   });
+
+  test('past its connection limit a client is told so (53300), and the others are unaffected', async () => {
+    for (const c of open.splice(0)) await c.end().catch(() => {});
+    await server.close();
+    server = await shareEmbedded(owner.pglite, { password: PASSWORD, maxConnections: 2 });
+    const [a] = [await client(), await client()];
+    await assert.rejects(client(), (err: { code?: string }) => err.code === '53300');
+    assert.equal((await a!.query<{ n: number }>('select 1 as n')).rows[0]!.n, 1);
+  });
 });
 
 function typed(type: string, body: Buffer): Buffer {
