@@ -1,15 +1,40 @@
 /**
  * Proves test/fakes/discord.ts against the real discord.js v14 Client: login, ready, messageCreate,
  * reply/edit/typing over REST, threads, an injected 429, gateway resume (close 4000 and op 7),
- * heartbeats, the MessageContent intent, and a wrong token failing fast.
+ * heartbeats, the MessageContent intent, and a wrong token failing fast; then application commands,
+ * slash command and button interactions with their Discord constraints, threads and forum posts,
+ * roles and who a message pings, several guilds on several shards, and the application id.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { Client, DiscordjsErrorCodes, Events, GatewayIntentBits, type Message } from 'discord.js';
+import {
+  ActionRowBuilder,
+  ApplicationCommandOptionType,
+  ButtonBuilder,
+  ButtonStyle,
+  ChannelType,
+  Client,
+  DiscordjsErrorCodes,
+  Events,
+  GatewayIntentBits,
+  MessageFlags,
+  MessageType,
+  PermissionFlagsBits,
+  Routes,
+  type ButtonInteraction,
+  type ChatInputApplicationCommandData,
+  type ChatInputCommandInteraction,
+  type ForumChannel,
+  type GuildMember,
+  type Interaction,
+  type Message,
+  type TextChannel,
+  type ThreadChannel,
+} from 'discord.js';
 import { WebSocket } from 'ws';
-import { startFakeDiscord, type FakeDiscord } from './discord.js';
+import { shardOf, startFakeDiscord, type FakeDiscord } from './discord.js';
 
 const { Guilds, GuildMessages, MessageContent } = GatewayIntentBits;
 
@@ -36,6 +61,40 @@ function nextMessage(client: Client, pred: (m: Message) => boolean, ms = 5000): 
     }, ms);
     client.on(Events.MessageCreate, on);
   });
+}
+
+function nextInteraction<T extends Interaction = Interaction>(client: Client, pred: (i: Interaction) => boolean = () => true, ms = 5000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const on = (i: Interaction) => {
+      if (!pred(i)) return;
+      clearTimeout(timer);
+      client.off(Events.InteractionCreate, on);
+      resolve(i as T);
+    };
+    const timer = setTimeout(() => {
+      client.off(Events.InteractionCreate, on);
+      reject(new Error('no matching interactionCreate in time'));
+    }, ms);
+    client.on(Events.InteractionCreate, on);
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function loggedIn(client: Client, fake: FakeDiscord): Promise<Client> {
+  const ready = once(client, Events.ClientReady);
+  await client.login(fake.token);
+  await ready;
+  return client;
+}
+
+/** Rejects with a DiscordAPIError of this HTTP status and Discord code. */
+function apiError(status: number, code: number) {
+  return (e: { status?: number; code?: number }) => {
+    assert.equal(e.status, status, `status ${e.status}, code ${e.code}`);
+    assert.equal(e.code, code);
+    return true;
+  };
 }
 
 async function until(cond: () => boolean, ms = 5000): Promise<void> {
@@ -265,5 +324,347 @@ describe('fake Discord with the real discord.js client', () => {
     ws.send(JSON.stringify({ op: 2, d: { token: 'wrong', intents: 513, properties: {} } }));
     const [code] = (await once(ws, 'close')) as [number];
     assert.equal(code, 4004);
+  });
+});
+
+describe('fake Discord: application commands and interactions', () => {
+  let fake: FakeDiscord;
+  let client: Client;
+  let channel: TextChannel;
+  const askCommand: ChatInputApplicationCommandData = {
+    name: 'ask',
+    description: 'Ask a question',
+    options: [
+      { type: ApplicationCommandOptionType.String, name: 'question', description: 'Your question', required: true, maxLength: 500 },
+      { type: ApplicationCommandOptionType.Boolean, name: 'private', description: 'Only you see the answer' },
+    ],
+  };
+  const resetCommand: ChatInputApplicationCommandData = { name: 'reset', description: 'Forget this conversation', defaultMemberPermissions: PermissionFlagsBits.ManageMessages };
+  const profileCommand: ChatInputApplicationCommandData = {
+    name: 'profile',
+    description: 'Show a profile',
+    options: [{ type: ApplicationCommandOptionType.User, name: 'user', description: 'Whose', required: true }],
+  };
+
+  before(async () => {
+    fake = await startFakeDiscord();
+    client = await loggedIn(makeClient(fake), fake);
+    channel = client.channels.cache.get(fake.channelId) as TextChannel;
+  });
+
+  after(async () => {
+    await client?.destroy();
+    await fake?.close();
+  });
+
+  test('commands are registered by bulk overwrite: stored with ids, default_member_permissions recorded', async () => {
+    const set = await client.application!.commands.set([askCommand, resetCommand]);
+    assert.equal(set.size, 2);
+    const put = await fake.waitFor((c) => c.method === 'PUT' && c.path === `/applications/${fake.applicationId}/commands`);
+    assert.equal(put.status, 200);
+    const stored = fake.commands();
+    assert.deepEqual(stored.map((c) => c.name), ['ask', 'reset']);
+    const reset = stored.find((c) => c.name === 'reset')!;
+    assert.equal(reset.default_member_permissions, String(PermissionFlagsBits.ManageMessages));
+    assert.equal(stored.find((c) => c.name === 'ask')!.default_member_permissions, null);
+    assert.ok(set.has(reset.id));
+    assert.equal(set.get(reset.id)!.defaultMemberPermissions?.has(PermissionFlagsBits.ManageMessages), true);
+    const askId = stored.find((c) => c.name === 'ask')!.id;
+
+    // Overwriting keeps the id of a command that stays and drops the ones not listed.
+    const again = await client.application!.commands.set([askCommand]);
+    assert.deepEqual([...again.keys()], [askId]);
+    assert.deepEqual(fake.commands().map((c) => c.name), ['ask']);
+    const fetched = await client.application!.commands.fetch();
+    assert.deepEqual([...fetched.keys()], [askId]);
+
+    // Guild commands are a separate list.
+    const guild = client.guilds.cache.get(fake.guildId)!;
+    await guild.commands.set([{ name: 'forget-me', description: 'Delete what I said' }]);
+    assert.deepEqual(fake.commands(fake.guildId).map((c) => [c.name, c.guild_id]), [['forget-me', fake.guildId]]);
+    assert.deepEqual(fake.commands().map((c) => c.name), ['ask']);
+
+    // Discord's validation: lowercase names, 1–100 character descriptions, unique names.
+    await assert.rejects(client.application!.commands.set([{ name: 'Ask', description: 'x' }]), apiError(400, 50035));
+    await assert.rejects(client.application!.commands.set([{ name: 'ask', description: '' }]), apiError(400, 50035));
+    await assert.rejects(client.application!.commands.set([askCommand, askCommand]), apiError(400, 50035));
+    assert.deepEqual(fake.commands().map((c) => c.name), ['ask'], 'a rejected overwrite changes nothing');
+    await client.application!.commands.set([askCommand, resetCommand, profileCommand]);
+  });
+
+  test('a slash command arrives as interactionCreate; an ephemeral defer, edit and follow-up are recorded in order', async () => {
+    const created: string[] = [];
+    const onCreate = (m: Message) => created.push(m.id);
+    client.on(Events.MessageCreate, onCreate);
+    try {
+      const got = nextInteraction<ChatInputCommandInteraction>(client);
+      const h = await fake.slashCommand({ name: 'ask', options: { question: 'What is Relay?', private: true }, locale: 'fr' });
+      const i = await got;
+      assert.ok(i.isChatInputCommand());
+      assert.equal(i.id, h.id);
+      assert.equal(i.commandName, 'ask');
+      assert.equal(i.commandId, fake.commands().find((c) => c.name === 'ask')!.id);
+      assert.equal(i.options.getString('question'), 'What is Relay?');
+      assert.equal(i.options.getBoolean('private'), true);
+      assert.equal(i.user.id, fake.userId);
+      assert.equal(i.channelId, fake.channelId);
+      assert.equal(i.guildId, fake.guildId);
+      assert.equal(i.applicationId, fake.applicationId);
+      assert.equal(i.locale, 'fr');
+      assert.ok(i.memberPermissions?.has(PermissionFlagsBits.SendMessages));
+      assert.equal(i.memberPermissions?.has(PermissionFlagsBits.ManageMessages), false);
+      assert.ok(i.appPermissions.has(PermissionFlagsBits.SendMessages));
+      assert.equal(h.raw.version, 1);
+      assert.equal(typeof h.raw.member.permissions, 'string');
+
+      await i.deferReply({ flags: MessageFlags.Ephemeral });
+      assert.ok(h.original()!.raw.flags & MessageFlags.Loading, 'a deferred response is a loading message');
+      await i.editReply('Relay is a message bus.');
+      const more = await i.followUp({ content: 'Sources: handbook', flags: MessageFlags.Ephemeral });
+
+      assert.deepEqual(
+        h.responses.map((r) => [r.kind, r.type ?? null, r.status]),
+        [
+          ['callback', 5, 204],
+          ['edit', null, 200],
+          ['followup', null, 200],
+        ],
+      );
+      assert.ok(h.responses[0]!.ephemeral);
+      assert.equal(h.responses[1]!.content, 'Relay is a message bus.');
+      assert.equal(h.responses[1]!.target, '@original');
+      assert.ok(h.responses[0]!.at <= h.responses[1]!.at && h.responses[1]!.at <= h.responses[2]!.at);
+      assert.ok(h.responses.every((r) => r.afterMs >= 0));
+      assert.equal(h.callback?.type, 5);
+
+      const original = h.original()!;
+      assert.equal(original.content, 'Relay is a message bus.');
+      assert.equal(original.raw.flags & MessageFlags.Loading, 0);
+      assert.ok(original.ephemeral);
+      assert.equal(original.visibleTo, fake.userId);
+      assert.equal(original.channelId, fake.channelId);
+      assert.deepEqual(h.followUps().map((m) => m.id), [more.id]);
+      assert.ok(h.followUps()[0]!.ephemeral);
+      assert.equal(h.followUps()[0]!.raw.interaction_metadata.original_response_message_id, original.id);
+
+      // Ephemeral messages reach nobody else: not dispatched, not in the channel's history.
+      const history = await channel.messages.fetch({ limit: 50 });
+      assert.ok(!history.has(original.id) && !history.has(more.id));
+      await assert.rejects(channel.messages.fetch({ message: original.id, force: true }), apiError(404, 10008));
+      assert.ok(!created.includes(original.id) && !created.includes(more.id));
+      // …but the interaction's webhook still reads it.
+      assert.equal((await i.fetchReply()).content, 'Relay is a message bus.');
+    } finally {
+      client.off(Events.MessageCreate, onCreate);
+    }
+  });
+
+  test('a public reply is a channel message from the app, with the interaction, dispatched to the bot', async () => {
+    const got = nextInteraction<ChatInputCommandInteraction>(client);
+    const h = await fake.slashCommand({ name: 'ask', options: { question: 'Who runs this?' } });
+    const i = await got;
+    const seen = nextMessage(client, (m) => m.interactionMetadata?.id === i.id);
+    const row = new ActionRowBuilder<ButtonBuilder>().addComponents(new ButtonBuilder().setCustomId('stop').setLabel('Stop').setStyle(ButtonStyle.Danger));
+    await i.reply({ content: `Asked by <@${fake.userId}>`, components: [row] });
+    const m = await seen;
+    assert.equal(m.type, MessageType.ChatInputCommand);
+    assert.equal(m.author.id, fake.botId);
+    assert.equal(m.webhookId, fake.applicationId);
+    assert.equal(m.interactionMetadata?.user.id, fake.userId);
+
+    const stored = h.original()!;
+    assert.equal(stored.id, m.id);
+    assert.equal(stored.ephemeral, undefined);
+    assert.equal(stored.raw.interaction.name, 'ask');
+    assert.equal(stored.raw.application_id, fake.applicationId);
+    assert.deepEqual(fake.buttons(stored.id).map((b) => [b.customId, b.label, b.style]), [['stop', 'Stop', ButtonStyle.Danger]]);
+    assert.deepEqual(fake.pinged(stored).users, [fake.userId], 'interactions parse user mentions by default');
+    assert.ok((await channel.messages.fetch({ limit: 10 })).has(stored.id));
+
+    // Discord takes one initial response per interaction (discord.js guards this, so call REST directly).
+    await assert.rejects(
+      client.rest.post(Routes.interactionCallback(i.id, i.token), { body: { type: 4, data: { content: 'again' } }, auth: false }),
+      apiError(400, 40060),
+    );
+    assert.deepEqual(h.responses.map((r) => [r.kind, r.status, r.code ?? null]), [
+      ['callback', 204, null],
+      ['callback', 400, 40060],
+    ]);
+    assert.equal(h.callback?.type, 4);
+    // A type-6 response is for components only.
+    const got2 = nextInteraction<ChatInputCommandInteraction>(client);
+    const h2 = await fake.slashCommand({ name: 'ask', options: { question: 'x' } });
+    const i2 = await got2;
+    await assert.rejects(client.rest.post(Routes.interactionCallback(i2.id, i2.token), { body: { type: 6 }, auth: false }), apiError(400, 50035));
+    await i2.reply({ content: 'ok', withResponse: true });
+    assert.deepEqual(h2.responses.map((r) => r.status), [400, 200]);
+  });
+
+  test('a follow-up right after a defer edits the loading message, as Discord does', async () => {
+    const got = nextInteraction<ChatInputCommandInteraction>(client);
+    const h = await fake.slashCommand({ name: 'ask', options: { question: 'Defer then follow up' } });
+    const i = await got;
+    await i.deferReply();
+    const m = await i.followUp({ content: 'answer', flags: MessageFlags.Ephemeral });
+    assert.equal(m.id, h.original()!.id);
+    assert.equal(h.original()!.ephemeral, undefined, 'the defer decided: not ephemeral');
+    assert.equal(h.followUps().length, 0);
+    assert.equal(h.responses[1]!.editsOriginal, true);
+    const next = await i.followUp('second');
+    assert.notEqual(next.id, m.id);
+    assert.equal(fake.messages.get(next.id)!.raw.message_reference.message_id, m.id);
+  });
+
+  test('Discord time limits: no callback after the window (10062), no webhook after the token lifetime (10015)', async () => {
+    const quick = await startFakeDiscord({ interactionCallbackWindowMs: 150, interactionTokenTtlMs: 700 });
+    const c = await loggedIn(makeClient(quick), quick);
+    try {
+      await c.rest.put(Routes.applicationCommands(quick.applicationId), { body: [{ name: 'ask', description: 'Ask' }] });
+      const got = nextInteraction<ChatInputCommandInteraction>(c);
+      const h = await quick.slashCommand({ name: 'ask' });
+      const late = await got;
+      await sleep(250);
+      await assert.rejects(late.reply('too late'), apiError(404, 10062));
+      // An interaction never acknowledged in time takes its token with it.
+      await assert.rejects(c.rest.post(Routes.webhook(quick.applicationId, late.token), { body: { content: 'x' }, auth: false }), apiError(404, 10015));
+      assert.deepEqual(h.responses.map((r) => [r.kind, r.code]), [
+        ['callback', 10062],
+        ['followup', 10015],
+      ]);
+
+      const got2 = nextInteraction<ChatInputCommandInteraction>(c);
+      await quick.slashCommand({ name: 'ask' });
+      const i = await got2;
+      await i.deferReply();
+      await i.editReply('in time');
+      await sleep(800);
+      await assert.rejects(i.editReply('after 15 minutes'), apiError(404, 10015));
+      await assert.rejects(i.followUp('after 15 minutes'), apiError(404, 10015));
+    } finally {
+      await c.destroy();
+      await quick.close();
+    }
+  });
+
+  test('default_member_permissions: a member without them cannot run the command; a role grants it', async () => {
+    await assert.rejects(fake.slashCommand({ name: 'reset' }), /cannot use \/reset/);
+    const mod = fake.addRole({ name: 'Moderator', permissions: ['ManageMessages'] });
+    const guild = client.guilds.cache.get(fake.guildId)!;
+    await until(() => guild.roles.cache.has(mod.id));
+    fake.setMemberRoles(fake.userId, [mod.id]);
+    try {
+      assert.ok(fake.permissionsOf(fake.userId, fake.channelId) & PermissionFlagsBits.ManageMessages);
+      const got = nextInteraction<ChatInputCommandInteraction>(client);
+      const h = await fake.slashCommand({ name: 'reset' });
+      const i = await got;
+      assert.ok(i.memberPermissions?.has(PermissionFlagsBits.ManageMessages));
+      assert.ok((i.member as GuildMember).roles.cache.has(mod.id));
+      assert.deepEqual(h.raw.member.roles, [mod.id]);
+      await i.reply({ content: 'Forgotten.', flags: MessageFlags.Ephemeral });
+      assert.ok(h.original()!.ephemeral);
+      // Administrators see every command; an explicit override is used as is.
+      const got2 = nextInteraction<ChatInputCommandInteraction>(client);
+      await fake.slashCommand({ name: 'reset', userId: fake.addUser({ name: 'admin' }).id, memberPermissions: ['Administrator'] });
+      assert.ok((await got2).memberPermissions?.has(PermissionFlagsBits.Administrator));
+    } finally {
+      fake.setMemberRoles(fake.userId, []);
+    }
+  });
+
+  test('options are checked against the registered definition; a user option is resolved', async () => {
+    await assert.rejects(fake.slashCommand({ name: 'nope' }), /not registered/);
+    await assert.rejects(fake.slashCommand({ name: 'ask' }), /needs option "question"/);
+    await assert.rejects(fake.slashCommand({ name: 'ask', options: { question: 5 } }), /expects a string/);
+    await assert.rejects(fake.slashCommand({ name: 'ask', options: { question: 'x'.repeat(501) } }), /longer than 500/);
+    await assert.rejects(fake.slashCommand({ name: 'ask', options: { question: 'q', extra: 'x' } }), /no option "extra"/);
+    const bob = fake.addUser({ name: 'bob' });
+    const got = nextInteraction<ChatInputCommandInteraction>(client);
+    const h = await fake.slashCommand({ name: 'profile', options: { user: bob.id } });
+    const i = await got;
+    assert.equal(i.options.getUser('user')?.id, bob.id);
+    assert.equal(i.options.getUser('user')?.username, 'bob');
+    assert.deepEqual(Object.keys(h.raw.data.resolved.users), [bob.id]);
+  });
+
+  test('a button press arrives as a ButtonInteraction; deferUpdate then editReply edit the message it was on', async () => {
+    const row = new ActionRowBuilder<ButtonBuilder>().addComponents(new ButtonBuilder().setCustomId('stop:1').setLabel('Stop').setStyle(ButtonStyle.Danger));
+    const sent = await channel.send({ content: 'streaming…', components: [row] });
+    assert.deepEqual(fake.buttons(sent.id), [{ customId: 'stop:1', label: 'Stop', emoji: null, style: ButtonStyle.Danger, disabled: false, url: null, row: 0 }]);
+    const got = nextInteraction<ButtonInteraction>(client);
+    const h = await fake.pressButton({ messageId: sent.id, customId: 'stop:1' });
+    const i = await got;
+    assert.ok(i.isButton());
+    assert.equal(i.customId, 'stop:1');
+    assert.equal(i.message.id, sent.id);
+    assert.equal(i.user.id, fake.userId);
+    assert.equal(h.raw.type, 3);
+    assert.equal(h.raw.data.component_type, 2);
+    assert.equal(h.raw.message.id, sent.id);
+
+    const updated = new Promise<Message>((resolve) => {
+      const on = (_old: unknown, m: Message) => {
+        if (m.id !== sent.id || m.content !== 'stopped') return;
+        client.off(Events.MessageUpdate, on);
+        resolve(m);
+      };
+      client.on(Events.MessageUpdate, on);
+    });
+    await i.deferUpdate();
+    await i.editReply({ content: 'stopped', components: [] });
+    await updated;
+    assert.deepEqual(h.responses.map((r) => [r.kind, r.type ?? null, r.target ?? null, r.messageId]), [
+      ['callback', 6, null, sent.id],
+      ['edit', null, '@original', sent.id],
+    ]);
+    assert.equal(fake.messages.get(sent.id)!.content, 'stopped');
+    assert.deepEqual(fake.buttons(sent.id), []);
+    await assert.rejects(fake.pressButton({ messageId: sent.id, customId: 'stop:1' }), /no button/);
+  });
+
+  test('update (type 7) replaces the message; emoji buttons; disabled buttons cannot be pressed; bad components are refused', async () => {
+    const vote = (disabled: boolean) =>
+      new ActionRowBuilder<ButtonBuilder>().addComponents(
+        new ButtonBuilder().setCustomId('vote:up').setEmoji('👍').setStyle(ButtonStyle.Secondary).setDisabled(disabled),
+        new ButtonBuilder().setCustomId('vote:down').setEmoji('👎').setStyle(ButtonStyle.Secondary).setDisabled(disabled),
+      );
+    const sent = await channel.send({ content: 'final answer', components: [vote(false)] });
+    assert.deepEqual(fake.buttons(sent.id).map((b) => [b.customId, b.emoji?.name, b.label]), [
+      ['vote:up', '👍', null],
+      ['vote:down', '👎', null],
+    ]);
+    const got = nextInteraction<ButtonInteraction>(client);
+    const h = await fake.pressButton({ messageId: sent.id, customId: 'vote:down' });
+    const i = await got;
+    await i.update({ components: [vote(true)] });
+    assert.equal(h.callback?.type, 7);
+    assert.equal(fake.messages.get(sent.id)!.content, 'final answer');
+    assert.ok(fake.buttons(sent.id).every((b) => b.disabled));
+    await assert.rejects(fake.pressButton({ messageId: sent.id, customId: 'vote:up' }), /disabled/);
+
+    const dup = new ActionRowBuilder<ButtonBuilder>().addComponents(
+      new ButtonBuilder().setCustomId('same').setLabel('A').setStyle(ButtonStyle.Primary),
+      new ButtonBuilder().setCustomId('same').setLabel('B').setStyle(ButtonStyle.Primary),
+    );
+    await assert.rejects(channel.send({ content: 'x', components: [dup] }), apiError(400, 50035));
+  });
+
+  test('a reply to a button press replies to its message; only the invoking user sees and presses an ephemeral one', async () => {
+    const row = new ActionRowBuilder<ButtonBuilder>().addComponents(new ButtonBuilder().setCustomId('more').setLabel('More').setStyle(ButtonStyle.Primary));
+    const sent = await channel.send({ content: 'answer', components: [row] });
+    const got = nextInteraction<ButtonInteraction>(client);
+    const h = await fake.pressButton({ messageId: sent.id, customId: 'more' });
+    const i = await got;
+    const undo = new ActionRowBuilder<ButtonBuilder>().addComponents(new ButtonBuilder().setCustomId('undo').setLabel('Undo').setStyle(ButtonStyle.Secondary));
+    await i.reply({ content: 'Thanks for the vote', flags: MessageFlags.Ephemeral, components: [undo] });
+    const reply = h.original()!;
+    assert.equal(reply.raw.type, MessageType.Reply);
+    assert.equal(reply.raw.message_reference.message_id, sent.id);
+    assert.equal(reply.raw.interaction_metadata.interacted_message_id, sent.id);
+    assert.ok(reply.ephemeral);
+    const other = fake.addUser({ name: 'carol' });
+    await assert.rejects(fake.pressButton({ messageId: reply.id, customId: 'undo', userId: other.id }), /ephemeral/);
+    const got2 = nextInteraction<ButtonInteraction>(client);
+    await fake.pressButton({ messageId: reply.id, customId: 'undo' });
+    assert.equal((await got2).message.id, reply.id);
   });
 });

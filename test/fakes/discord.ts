@@ -60,8 +60,32 @@
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { WebSocketServer, WebSocket } from 'ws';
+import {
+  PERMISSIONS,
+  allowedMentionsProblem,
+  buttonsOf,
+  commandChanged,
+  commandProblem,
+  componentsProblem,
+  computePermissions,
+  computePings,
+  interactionOptions,
+  mentionText,
+  parseMentions,
+  storedCommand,
+  toBits,
+  type FakeButton,
+  type FormProblem,
+  type OptionResolvers,
+  type PermissionOverwrite,
+  type PermissionsInput,
+  type Pings,
+} from './discord-model.js';
+
+export { PERMISSIONS, toBits, type FakeButton, type PermissionName, type PermissionsInput, type Pings } from './discord-model.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type JsonObject = Record<string, any>;
@@ -90,8 +114,10 @@ export function snowflakeTime(id: string): number {
 
 export interface FakeChannelInit {
   id?: string;
-  /** 0 = guild text (default), 11 = public thread, 12 = private thread, 5 = announcement. */
+  /** 0 = guild text (default), 11 = public thread, 12 = private thread, 5 = announcement, 15 = forum. */
   type?: number;
+  /** The guild it belongs to (default: the first guild; a thread: its parent's guild). */
+  guild_id?: string;
   name?: string;
   /** Required for threads: the text channel they belong to. */
   parent_id?: string | null;
@@ -159,6 +185,14 @@ export interface FakeMessage {
   deleted: boolean;
   /** API JSON (what REST returns and the gateway dispatches). */
   raw: JsonObject;
+  /** Only the invoking user sees it (interaction flag 64): never dispatched, not in channel history. */
+  ephemeral?: boolean;
+  /** For an ephemeral message, the one user who sees it. */
+  visibleTo?: string;
+  /** The interaction this message answers (original response or follow-up). */
+  interactionId?: string;
+  /** Who Discord notified when the message was sent (see `pinged`); edits notify no one. */
+  pings?: Pings;
 }
 
 export interface UserMessageOptions {
@@ -191,13 +225,147 @@ export interface GatewayFrame {
   at: number;
 }
 
+export interface FakeGuildInit {
+  id?: string;
+  name?: string;
+  /** Default: one text channel "general". */
+  channels?: FakeChannelInit[];
+}
+
+/** One request made with an interaction's id or token, accepted or not, in order. */
+export interface InteractionResponse {
+  /** `callback` (POST /interactions/…/callback), `followup` (POST /webhooks/…), `edit` (PATCH a webhook message), `delete`. */
+  kind: 'callback' | 'followup' | 'edit' | 'delete';
+  /** Callback type: 4 message, 5 deferred message, 6 deferred update, 7 update message, 9 modal. */
+  type?: number;
+  /** For edit/delete: `@original` or a message id. */
+  target?: string;
+  /** The message created or changed. */
+  messageId?: string;
+  /** A follow-up right after a type-5 defer that edited the loading message instead of posting. */
+  editsOriginal?: boolean;
+  status: number;
+  /** Discord error code when rejected. */
+  code?: number;
+  flags: number;
+  ephemeral: boolean;
+  content?: string;
+  components?: JsonObject[];
+  embeds?: JsonObject[];
+  allowedMentions?: JsonObject;
+  body: JsonObject;
+  /** performance.now() when answered. */
+  at: number;
+  /** Milliseconds since the interaction was created. */
+  afterMs: number;
+}
+
+/** A handle on an interaction created with `slashCommand` / `pressButton`. */
+export interface FakeInteraction {
+  id: string;
+  token: string;
+  /** 2 application command, 3 message component. */
+  type: number;
+  /** The INTERACTION_CREATE payload. */
+  raw: JsonObject;
+  guildId: string;
+  channelId: string;
+  userId: string;
+  commandName?: string;
+  customId?: string;
+  /** For a component: the message it was on. */
+  messageId?: string;
+  /** performance.now() when dispatched. */
+  createdAt: number;
+  /** Every callback / webhook request for it, rejected ones too, in order. */
+  responses: InteractionResponse[];
+  /** The accepted initial response, once there is one. */
+  readonly callback: InteractionResponse | undefined;
+  /** The `@original` message (the response, or for a component after type 6/7 the message it was on). */
+  original(): FakeMessage | undefined;
+  followUps(): FakeMessage[];
+  /** First response (recorded or future) matching pred (default: any accepted one). */
+  waitFor(pred?: (r: InteractionResponse) => boolean, timeoutMs?: number): Promise<InteractionResponse>;
+}
+
+export interface SlashCommandOptions {
+  name: string;
+  /** `{ option: value }` checked against the registered definition, or raw API options as is. */
+  options?: Record<string, string | number | boolean> | JsonObject[];
+  subcommand?: string;
+  subcommandGroup?: string;
+  /** Default: the first text channel. */
+  channelId?: string;
+  /** Default: the default user. */
+  userId?: string;
+  userName?: string;
+  /** Override the member's computed permissions in the channel. */
+  memberPermissions?: PermissionsInput;
+  /** Default en-US. */
+  locale?: string;
+  /** Skip the default_member_permissions check (as if an admin allowed the command in Integrations). */
+  ignoreDefaultPermissions?: boolean;
+}
+
+export interface PressButtonOptions {
+  messageId: string;
+  customId: string;
+  userId?: string;
+  userName?: string;
+  memberPermissions?: PermissionsInput;
+  locale?: string;
+}
+
+export interface ForumPostOptions {
+  forumId: string;
+  title: string;
+  content: string;
+  /** Default: the default user. */
+  authorId?: string;
+  authorName?: string;
+  appliedTags?: string[];
+  /** Extra API fields merged into the starter message JSON. */
+  extra?: JsonObject;
+}
+
+export interface ShardStats {
+  shardId: number;
+  shardCount: number;
+  identifies: number;
+  resumes: number;
+  /** Live, identified connections for this shard right now. */
+  connected: number;
+  /** IDENTIFYs sooner than 5 s after another in the same bucket (shard_id % max_concurrency). */
+  identifiesTooSoon: number;
+}
+
 export interface FakeDiscordOptions {
   token?: string;
+  /** Make the token like a real one: `base64(botId).<timestamp>.<hmac>`. */
+  realisticToken?: boolean;
   botId?: string;
   botName?: string;
+  /** Default: the bot id (true of every application made since 2016). */
+  applicationId?: string;
   guildId?: string;
   guildName?: string;
   channels?: FakeChannelInit[];
+  /** Several guilds (instead of guildId/guildName/channels). */
+  guilds?: FakeGuildInit[];
+  /** `shards` of GET /gateway/bot (default 1). */
+  recommendedShards?: number;
+  /** `session_start_limit.max_concurrency` of GET /gateway/bot (default 1). */
+  maxConcurrency?: number;
+  /** Close 4010 when a session identifies with another shard count than a live session (Discord allows it). */
+  strictShardCount?: boolean;
+  /** Whether the app may use the privileged intents (default true); asking anyway → close 4014. */
+  messageContentIntent?: boolean;
+  guildMembersIntent?: boolean;
+  presenceIntent?: boolean;
+  /** How long after INTERACTION_CREATE the initial callback is accepted (default 3000 ms). */
+  interactionCallbackWindowMs?: number;
+  /** How long an interaction token works for webhooks (default 15 min). */
+  interactionTokenTtlMs?: number;
   heartbeatIntervalMs?: number;
   rateLimit?: { limit: number; windowMs: number };
   dispatchOwnMessages?: boolean;
@@ -222,18 +390,86 @@ export interface FakeDiscord {
   calls: RestCall[];
   messages: Map<string, FakeMessage>;
   frames: GatewayFrame[];
-  sessions: { identifies: number; resumes: number; heartbeats: number; invalidSessions: number };
+  sessions: {
+    identifies: number;
+    resumes: number;
+    heartbeats: number;
+    invalidSessions: number;
+    /** IDENTIFYs sooner than max_concurrency allows (see ShardStats). */
+    identifiesTooSoon: number;
+    /** IDENTIFYs whose shard count differed from a live session's. */
+    shardCountMismatches: number;
+  };
   addChannel(ch: FakeChannelInit): FakeChannel;
   userMessage(o: UserMessageOptions): Promise<FakeMessage>;
   waitFor(pred: (c: RestCall) => boolean, timeoutMs?: number): Promise<RestCall>;
   failNext(match: (method: string, path: string) => boolean, spec: FailSpec, times?: number): void;
-  closeGateway(code: number, reason?: string): void;
+  /** Close live connections (only those of one shard id, if given). */
+  closeGateway(code: number, reason?: string, shardId?: number): void;
   requestReconnect(): void;
   invalidateSession(resumable: boolean): void;
   dispatch(t: string, d: unknown): Promise<void>;
   /** Number of sessions with a live, ready connection. */
   liveSessions(): number;
   close(): Promise<void>;
+
+  /** The application id (READY `application.id`, webhook paths). */
+  applicationId: string;
+  /** Every guild id, the first being `guildId`. */
+  guildIds: string[];
+  /** The guild owner (has every permission); not the default user. */
+  ownerId: string;
+  /** Every interaction made with slashCommand / pressButton, by id (the oldest dropped past 5000). */
+  interactions: Map<string, FakeInteraction>;
+  /** A user the fake knows (created if new). */
+  addUser(o?: { id?: string; name?: string; bot?: boolean }): FakeUser;
+  /** A role in a guild; dispatched as GUILD_ROLE_CREATE. Like Discord, not mentionable unless asked. */
+  addRole(o: { id?: string; name: string; permissions?: PermissionsInput; mentionable?: boolean; color?: number; guildId?: string }): JsonObject;
+  /** Replace a member's roles; dispatched as GUILD_MEMBER_UPDATE. */
+  setMemberRoles(userId: string, roleIds: string[], guildId?: string): void;
+  /** Guild member JSON (with `user`) as GET /guilds/{g}/members/{u} returns it. */
+  member(userId: string, guildId?: string): JsonObject;
+  /** A user's permissions in a channel (threads: their parent's), as Discord computes them. */
+  permissionsOf(userId: string, channelId: string): bigint;
+  /** Set (replace) one permission overwrite on a channel; dispatched as CHANNEL_UPDATE. */
+  setPermissionOverwrite(channelId: string, ow: { id: string; type: 0 | 1; allow?: PermissionsInput; deny?: PermissionsInput }): void;
+  /** Deny the bot permissions in a channel (a member overwrite), e.g. ['CreatePublicThreads'] → 403 50013. */
+  denyBotPermissions(channelId: string, perms: PermissionsInput): void;
+  /** Registered application commands: global, or of one guild. */
+  commands(guildId?: string): JsonObject[];
+  /** A user runs a registered slash command: INTERACTION_CREATE (type 2) to the guild's shard. */
+  slashCommand(o: SlashCommandOptions): Promise<FakeInteraction>;
+  /** A user presses a button on a bot message: INTERACTION_CREATE (type 3) to the guild's shard. */
+  pressButton(o: PressButtonOptions): Promise<FakeInteraction>;
+  /** The buttons on a message. */
+  buttons(messageId: string): FakeButton[];
+  /** Who Discord notified when the message was sent. */
+  pinged(message: FakeMessage | string): Pings;
+  /** A user creates a forum post: THREAD_CREATE then MESSAGE_CREATE of its starter message. */
+  forumPost(o: ForumPostOptions): Promise<{ thread: FakeChannel; message: FakeMessage }>;
+  /** Archive a thread (THREAD_UPDATE). Locked: nobody without Manage Threads can post (400 50083). */
+  archiveThread(threadId: string, o?: { locked?: boolean }): void;
+  unarchiveThread(threadId: string): void;
+  /** User ids of a thread's members. */
+  threadMembers(threadId: string): string[];
+  /** Per-shard session counts, by shard count then id. */
+  shardStats(): ShardStats[];
+  /** Shard ids with a live, identified connection. */
+  connectedShards(): number[];
+}
+
+/** The shard a guild belongs to: `(guild_id >> 22) % shardCount`. */
+export function shardOf(guildId: string, shardCount: number): number {
+  return Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
+}
+
+/** A token shaped like Discord's: base64 of the bot id, a timestamp, an HMAC-like tail. */
+function realisticTokenFor(botId: string): string {
+  const b64url = (b: Buffer) => b.toString('base64url');
+  const ts = Buffer.alloc(4);
+  ts.writeUInt32BE(Math.floor(Date.now() / 1000) - 1293840000);
+  const tail = randomBytes(28);
+  return `${Buffer.from(botId).toString('base64').replace(/=+$/, '')}.${b64url(ts)}.${b64url(tail)}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -253,8 +489,18 @@ const Op = {
   HeartbeatAck: 11,
 } as const;
 
+const INTENT_GUILDS = 1 << 0;
+const INTENT_GUILD_MEMBERS = 1 << 1;
+const INTENT_GUILD_PRESENCES = 1 << 8;
 const INTENT_GUILD_MESSAGES = 1 << 9;
 const INTENT_MESSAGE_CONTENT = 1 << 15;
+const FLAG_HAS_THREAD = 1 << 5;
+const FLAG_EPHEMERAL = 1 << 6;
+const FLAG_LOADING = 1 << 7;
+const AUTO_ARCHIVE = new Set([60, 1440, 4320, 10080]);
+const MAX_RESPONSES = 1000;
+const isThreadType = (t: number) => t === 10 || t === 11 || t === 12;
+const isForumType = (t: number) => t === 15 || t === 16;
 /** Close codes after which Discord does not let the session be resumed. */
 const NON_RESUMABLE_CLOSE = new Set([1000, 1001, 4004, 4007, 4009, 4010, 4011, 4012, 4013, 4014]);
 /** @everyone: view, send, embed, attach, history, reactions, external emojis, threads. */
@@ -290,6 +536,29 @@ interface Bucket {
   resetAt: number;
 }
 
+interface GuildState {
+  id: string;
+  name: string;
+  roles: Map<string, JsonObject>;
+  /** Members with explicit state; any other known user is a member with no roles. */
+  members: Map<string, { roles: string[]; joinedAt: string }>;
+  /** Guild application commands, by id. */
+  commands: Map<string, JsonObject>;
+}
+
+interface InteractionState {
+  handle: FakeInteraction;
+  /** Date.now() at dispatch (the 3 s and 15 min windows count from here). */
+  createdAtMs: number;
+  /** Accepted callback type, once acknowledged. */
+  ackType: number | null;
+  originalId: string | null;
+  /** Deferred (type 5) and not edited yet. */
+  loading: boolean;
+  followUpIds: string[];
+  waiters: Set<(r: InteractionResponse) => void>;
+}
+
 interface Failure {
   match: (method: string, path: string) => boolean;
   spec: FailSpec;
@@ -306,6 +575,11 @@ class HttpError extends Error {
 }
 
 const notFound = (message = '404: Not Found', code = 0) => new HttpError(404, { message, code });
+const missingPermissions = () => new HttpError(403, { message: 'Missing Permissions', code: 50013 });
+const missingAccess = () => new HttpError(403, { message: 'Missing Access', code: 50001 });
+const archivedThread = () => new HttpError(400, { message: 'Thread is archived', code: 50083 });
+const unknownWebhook = () => notFound('Unknown Webhook', 10015);
+const problemError = (p: FormProblem) => formError(p.field, p.code, p.message);
 
 function formError(field: string, code: string, message: string): HttpError {
   return new HttpError(400, {
@@ -376,9 +650,17 @@ function parseMultipart(buf: Buffer, contentType: string): { body?: JsonObject; 
 // ---------------------------------------------------------------------------------------------
 
 export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<FakeDiscord> {
-  const token = opts.token ?? 'fake-bot-token.' + snowflake();
+  if (opts.guilds && (opts.guildId !== undefined || opts.guildName !== undefined || opts.channels !== undefined)) {
+    throw new Error('fake discord: give either guilds or guildId/guildName/channels');
+  }
   const botId = opts.botId ?? snowflake();
-  const guildId = opts.guildId ?? snowflake();
+  const token = opts.token ?? (opts.realisticToken ? realisticTokenFor(botId) : 'fake-bot-token.' + snowflake());
+  const applicationId = opts.applicationId ?? botId;
+  const guildInits: FakeGuildInit[] = opts.guilds?.length ? opts.guilds : [{ id: opts.guildId, name: opts.guildName, channels: opts.channels }];
+  const guildId = guildInits[0]!.id ?? snowflake();
+  const callbackWindowMs = opts.interactionCallbackWindowMs ?? 3000;
+  const tokenTtlMs = opts.interactionTokenTtlMs ?? 15 * 60_000;
+  const maxConcurrency = opts.maxConcurrency ?? 1;
   const heartbeatInterval = opts.heartbeatIntervalMs ?? 41_250;
   const rateLimit = opts.rateLimit ?? { limit: 50, windowMs: 1000 };
   const dispatchOwn = opts.dispatchOwnMessages ?? true;
@@ -391,7 +673,16 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
   const frames: GatewayFrame[] = [];
   const sessions = new Map<string, Session>();
   const conns = new Set<Conn>();
-  const stats = { identifies: 0, resumes: 0, heartbeats: 0, invalidSessions: 0 };
+  const stats = { identifies: 0, resumes: 0, heartbeats: 0, invalidSessions: 0, identifiesTooSoon: 0, shardCountMismatches: 0 };
+  const guilds = new Map<string, GuildState>();
+  const globalCommands = new Map<string, JsonObject>();
+  const interactionStates = new Map<string, InteractionState>();
+  const interactionsByToken = new Map<string, InteractionState>();
+  const interactions = new Map<string, FakeInteraction>();
+  const threadMembers = new Map<string, Map<string, string>>();
+  const shardStatsMap = new Map<string, ShardStats>();
+  /** Date.now() of the last IDENTIFY per rate-limit key (shard_id % max_concurrency). */
+  const lastIdentifyAt = new Map<number, number>();
   const buckets = new Map<string, Bucket>();
   const failures: Failure[] = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -414,6 +705,41 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
   users.set(botId, botUser);
   const userId = snowflake();
   ensureUser(userId, 'alice', false);
+  const ownerId = snowflake();
+  ensureUser(ownerId, 'owner', false);
+
+  function everyoneRole(id: string): JsonObject {
+    return {
+      id,
+      name: '@everyone',
+      permissions: EVERYONE_PERMISSIONS,
+      position: 0,
+      color: 0,
+      hoist: false,
+      managed: false,
+      mentionable: false,
+      icon: null,
+      unicode_emoji: null,
+      flags: 0,
+    };
+  }
+  for (const [i, g] of guildInits.entries()) {
+    const id = i === 0 ? guildId : (g.id ?? snowflake());
+    if (guilds.has(id)) throw new Error(`fake discord: duplicate guild ${id}`);
+    guilds.set(id, {
+      id,
+      name: g.name ?? (i === 0 ? 'Fake Guild' : `Fake Guild ${i + 1}`),
+      roles: new Map([[id, everyoneRole(id)]]),
+      members: new Map(),
+      commands: new Map(),
+    });
+  }
+
+  function getGuild(id: string): GuildState {
+    const g = guilds.get(id);
+    if (!g) throw new Error(`fake discord: unknown guild ${id}`);
+    return g;
+  }
 
   function ensureUser(id: string, name?: string, bot?: boolean): FakeUser {
     let u = users.get(id);
@@ -455,14 +781,53 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
     };
   }
 
+  /** Member JSON (without `user`) of a known user in a guild, with their roles. */
+  function memberOf(gid: string, uid: string): JsonObject {
+    const st = guilds.get(gid)?.members.get(uid);
+    const m = memberJson(st?.joinedAt);
+    m.roles = [...(st?.roles ?? [])];
+    return m;
+  }
+
+  function rolePermissions(g: GuildState): (roleId: string) => bigint | undefined {
+    return (rid) => {
+      const r = g.roles.get(rid);
+      return r ? BigInt(r.permissions) : undefined;
+    };
+  }
+
+  /** A user's permissions in a channel; threads use their parent's overwrites. */
+  function permissionsIn(uid: string, ch: FakeChannel): bigint {
+    const g = getGuild(ch.guild_id);
+    const source = isThreadType(ch.type) && ch.parent_id ? (channels.get(ch.parent_id) ?? ch) : ch;
+    return computePermissions({
+      guildId: g.id,
+      ownerId,
+      userId: uid,
+      memberRoleIds: g.members.get(uid)?.roles ?? [],
+      rolePermissions: rolePermissions(g),
+      overwrites: (source.permission_overwrites ?? []) as PermissionOverwrite[],
+    });
+  }
+
+  /** The bot must be able to see the channel (else 403 50001) and hold every bit (else 403 50013). */
+  function requireBot(ch: FakeChannel, bits: bigint): void {
+    const perms = permissionsIn(botId, ch);
+    if (!(perms & PERMISSIONS.ViewChannel)) throw missingAccess();
+    if ((perms & bits) !== bits) throw missingPermissions();
+  }
+
   function addChannelInternal(init: FakeChannelInit): FakeChannel {
     const id = init.id ?? snowflake();
     const type = init.type ?? 0;
     const isThread = type === 10 || type === 11 || type === 12;
+    const parent = init.parent_id ? channels.get(init.parent_id) : undefined;
+    const gid = init.guild_id ?? parent?.guild_id ?? guildId;
+    if (!guilds.has(gid)) throw new Error(`fake discord: unknown guild ${gid}`);
     const base: JsonObject = {
       id,
       type,
-      guild_id: guildId,
+      guild_id: gid,
       name: init.name ?? (isThread ? `thread-${id.slice(-4)}` : `channel-${id.slice(-4)}`),
       parent_id: init.parent_id ?? null,
       last_message_id: null,
@@ -486,6 +851,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
           create_timestamp: iso(),
         },
       });
+      if (parent && isForumType(parent.type)) base.applied_tags = [];
     } else {
       Object.assign(base, {
         position: channels.size,
@@ -493,28 +859,57 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
         nsfw: false,
         topic: init.topic ?? null,
       });
+      if (isForumType(type)) {
+        Object.assign(base, {
+          available_tags: [],
+          default_reaction_emoji: null,
+          default_thread_rate_limit_per_user: 0,
+          default_sort_order: null,
+          default_forum_layout: 0,
+          default_auto_archive_duration: 4320,
+          last_message_id: null,
+        });
+      }
     }
-    const ch = { ...base, ...init, id, type, guild_id: guildId } as FakeChannel;
+    const ch = { ...base, ...init, id, type, guild_id: gid } as FakeChannel;
     if (ch.parent_id === undefined) ch.parent_id = null;
+    if (isThread && parent && parent.guild_id !== gid) throw new Error(`fake discord: thread ${id} and its parent are in different guilds`);
     channels.set(id, ch);
+    if (isThread && !threadMembers.has(id)) threadMembers.set(id, new Map([[String(ch.owner_id), iso()]]));
     return ch;
   }
 
-  for (const c of opts.channels ?? [{ name: 'general', type: 0 }]) addChannelInternal(c);
-  const firstText = [...channels.values()].find((c) => c.type === 0);
+  for (const [i, g] of guildInits.entries()) {
+    const gid = [...guilds.keys()][i]!;
+    for (const c of g.channels ?? [{ name: 'general', type: 0 }]) addChannelInternal({ ...c, guild_id: gid });
+  }
+  const firstText = [...channels.values()].find((c) => c.type === 0 && c.guild_id === guildId);
 
-  function guildJson(): JsonObject {
-    const all = [...channels.values()];
+  function threadMemberJson(threadId: string, uid: string): JsonObject | undefined {
+    const at = threadMembers.get(threadId)?.get(uid);
+    return at === undefined ? undefined : { id: threadId, user_id: uid, join_timestamp: at, flags: 0 };
+  }
+
+  /** Channel JSON as the bot sees it: a thread it is in carries its thread `member`. */
+  function channelView(ch: FakeChannel): JsonObject {
+    if (!isThreadType(ch.type)) return ch;
+    const member = threadMemberJson(ch.id, botId);
+    return member ? { ...ch, member } : ch;
+  }
+
+  function guildJson(gid: string = guildId): JsonObject {
+    const g = getGuild(gid);
+    const all = [...channels.values()].filter((c) => c.guild_id === gid);
     const isThread = (c: FakeChannel) => c.type === 10 || c.type === 11 || c.type === 12;
     return {
-      id: guildId,
-      name: opts.guildName ?? 'Fake Guild',
+      id: gid,
+      name: g.name,
       icon: null,
       splash: null,
       discovery_splash: null,
       banner: null,
       description: null,
-      owner_id: userId,
+      owner_id: ownerId,
       afk_channel_id: null,
       afk_timeout: 300,
       verification_level: 0,
@@ -536,30 +931,17 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
       max_members: 500000,
       max_video_channel_users: 25,
       features: [],
-      roles: [
-        {
-          id: guildId,
-          name: '@everyone',
-          permissions: EVERYONE_PERMISSIONS,
-          position: 0,
-          color: 0,
-          hoist: false,
-          managed: false,
-          mentionable: false,
-          icon: null,
-          unicode_emoji: null,
-          flags: 0,
-        },
-      ],
+      roles: [...g.roles.values()],
       emojis: [],
       stickers: [],
       joined_at: startedAt,
       large: false,
       unavailable: false,
-      member_count: 2,
-      members: [{ ...memberJson(), user: botUser }],
+      member_count: users.size,
+      members: [{ ...memberOf(gid, botId), user: botUser }],
       channels: all.filter((c) => !isThread(c)),
-      threads: all.filter(isThread),
+      // Only active threads, as Discord syncs them; the bot's own membership rides along.
+      threads: all.filter((c) => isThread(c) && !c.thread_metadata?.archived).map(channelView),
       presences: [],
       voice_states: [],
       stage_instances: [],
@@ -649,7 +1031,9 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
 
     try {
       if (!m || (m[1] !== undefined && m[1] !== '10')) throw notFound();
-      if (!(method === 'GET' && path === '/gateway')) {
+      // Interaction callbacks and webhook-token routes need no bot token (discord.js sends none).
+      const tokenRoute = /^\/interactions\/\d+\/[^/]+\/callback$/.test(path) || /^\/webhooks\/\d+\/[^/]+(\/|$)/.test(path);
+      if (!(method === 'GET' && path === '/gateway') && !tokenRoute) {
         if (req.headers.authorization !== `Bot ${token}`) {
           throw new HttpError(401, { message: '401: Unauthorized', code: 0 });
         }
@@ -741,7 +1125,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
 
   function getMessage(channelId: string, id: string): FakeMessage {
     const msg = messages.get(id);
-    if (!msg || msg.deleted || msg.channelId !== channelId) throw notFound('Unknown Message', 10008);
+    if (!msg || msg.deleted || msg.ephemeral || msg.channelId !== channelId) throw notFound('Unknown Message', 10008);
     return msg;
   }
 
@@ -755,12 +1139,12 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
         status: 200,
         payload: {
           url: gatewayUrl,
-          shards: 1,
+          shards: opts.recommendedShards ?? 1,
           session_start_limit: {
             total: 1000,
             remaining: Math.max(0, 1000 - stats.identifies),
             reset_after: 14_400_000,
-            max_concurrency: 1,
+            max_concurrency: maxConcurrency,
           },
         },
       };
@@ -775,36 +1159,48 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
     if (method === 'GET' && (is('applications', '@me') || is('oauth2', 'applications', '@me'))) {
       return {
         status: 200,
-        payload: { id: botId, name: botUser.username, icon: null, description: '', bot_public: true, bot_require_code_grant: false, flags: 0, bot: botUser, owner: users.get(userId) },
+        payload: { id: applicationId, name: botUser.username, icon: null, description: '', bot_public: true, bot_require_code_grant: false, flags: 0, bot: botUser, owner: users.get(ownerId) },
       };
     }
     if (method === 'GET' && is('users', '@me', 'guilds')) {
-      return { status: 200, payload: [{ id: guildId, name: opts.guildName ?? 'Fake Guild', icon: null, owner: false, permissions: EVERYONE_PERMISSIONS, features: [] }] };
+      return {
+        status: 200,
+        payload: [...guilds.values()].map((g) => ({ id: g.id, name: g.name, icon: null, owner: false, permissions: EVERYONE_PERMISSIONS, features: [] })),
+      };
     }
+    if (seg[0] === 'applications' && seg[1] !== '@me') return commandRoute(method, seg, body);
+    if (seg[0] === 'interactions') return interactionCallbackRoute(seg, query, body);
+    if (seg[0] === 'webhooks') return webhookRoute(method, seg, body);
     if (seg[0] === 'guilds') {
-      if (seg[1] !== guildId) throw notFound('Unknown Guild', 10004);
+      const gid = seg[1] ?? '';
+      if (!guilds.has(gid)) throw notFound('Unknown Guild', 10004);
       if (method === 'GET' && is('guilds', '*')) {
-        const { members: _m, channels: _c, threads: _t, presences: _p, voice_states: _v, ...g } = guildJson();
+        const { members: _m, channels: _c, threads: _t, presences: _p, voice_states: _v, ...g } = guildJson(gid);
         return { status: 200, payload: g };
       }
-      if (method === 'GET' && is('guilds', '*', 'channels')) return { status: 200, payload: guildJson().channels };
+      if (method === 'GET' && is('guilds', '*', 'channels')) return { status: 200, payload: guildJson(gid).channels };
+      if (method === 'GET' && is('guilds', '*', 'roles')) return { status: 200, payload: guildJson(gid).roles };
       if (method === 'GET' && is('guilds', '*', 'threads', 'active')) {
-        return { status: 200, payload: { threads: guildJson().threads, members: [] } };
+        const threads = guildJson(gid).threads as JsonObject[];
+        const members = threads.filter((t) => t.member).map((t) => t.member);
+        return { status: 200, payload: { threads: threads.map(({ member: _m, ...t }) => t), members } };
       }
       if (method === 'GET' && is('guilds', '*', 'members', '*')) {
         const u = users.get(seg[3]!);
         if (!u) throw notFound('Unknown Member', 10007);
-        return { status: 200, payload: { ...memberJson(), user: u } };
+        return { status: 200, payload: { ...memberOf(gid, u.id), user: u } };
       }
       throw notFound();
     }
     if (seg[0] === 'channels' && seg[1]) {
       const ch = getChannel(seg[1]);
-      if (method === 'GET' && is('channels', '*')) return { status: 200, payload: ch };
+      const threadOut = threadRoute(method, seg, ch, query, body);
+      if (threadOut) return threadOut;
+      if (method === 'GET' && is('channels', '*')) return { status: 200, payload: channelView(ch) };
       if (method === 'POST' && is('channels', '*', 'typing')) return { status: 204 };
       if (method === 'POST' && is('channels', '*', 'messages')) return createBotMessage(ch, body ?? {});
       if (method === 'GET' && is('channels', '*', 'messages')) {
-        let list = [...messages.values()].filter((x) => x.channelId === ch.id && !x.deleted);
+        let list = [...messages.values()].filter((x) => x.channelId === ch.id && !x.deleted && !x.ephemeral);
         const cmp = (a: string, b: string) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0);
         list.sort((a, b) => cmp(b.id, a.id)); // newest first
         const limit = Math.min(100, Math.max(1, Number(query.limit ?? 50) || 50));
@@ -820,10 +1216,13 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
           msg.deleted = true;
           return {
             status: 204,
-            after: () => void broadcastMessageEvent('MESSAGE_DELETE', { id: msg.id, channel_id: msg.channelId, guild_id: guildId }, msg, dispatchOwn),
+            after: () => void broadcastMessageEvent('MESSAGE_DELETE', { id: msg.id, channel_id: msg.channelId, guild_id: msg.guildId }, msg, dispatchOwn),
           };
         }
-        if (seg[4] === 'reactions' && (method === 'PUT' || method === 'DELETE')) return { status: 204 };
+        if (seg[4] === 'reactions' && (method === 'PUT' || method === 'DELETE')) {
+          if (isThreadType(ch.type) && ch.thread_metadata?.archived) throw archivedThread();
+          return { status: 204 };
+        }
       }
       throw notFound();
     }
@@ -848,7 +1247,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
       throw formError('message_reference', 'MESSAGE_REFERENCE_UNKNOWN_MESSAGE', 'Unknown message');
     }
     return {
-      reference: { type: ref.type ?? 0, channel_id: target.channelId, message_id: target.id, guild_id: guildId },
+      reference: { type: ref.type ?? 0, channel_id: target.channelId, message_id: target.id, guild_id: target.guildId },
       referenced: target,
     };
   }
@@ -864,9 +1263,34 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
         throw new HttpError(400, { message: 'Cannot send an empty message', code: 50006 });
       }
     }
+    const p = allowedMentionsProblem(body.allowed_mentions) ?? componentsProblem(body.components, Number(body.flags ?? 0));
+    if (p) throw problemError(p);
+  }
+
+  /** Where the bot posts: not a forum itself; in a thread, not locked (or archived and locked). */
+  function checkPostable(ch: FakeChannel): { unarchive: boolean } {
+    if (isForumType(ch.type)) throw new HttpError(400, { message: 'Cannot send messages in a non-text channel', code: 50008 });
+    if (!isThreadType(ch.type)) return { unarchive: false };
+    const md = ch.thread_metadata as JsonObject | undefined;
+    const manage = (permissionsIn(botId, ch) & PERMISSIONS.ManageThreads) !== 0n;
+    if (md?.locked && !manage) {
+      if (md.archived) throw archivedThread();
+      throw new HttpError(400, { message: 'Thread is locked', code: 160005 });
+    }
+    // Discord: sending a message unarchives a thread unless it is locked.
+    return { unarchive: !!md?.archived };
+  }
+
+  function setArchived(th: FakeChannel, archived: boolean, locked?: boolean): void {
+    const md = th.thread_metadata as JsonObject;
+    md.archived = archived;
+    if (locked !== undefined) md.locked = locked;
+    md.archive_timestamp = iso();
   }
 
   function createBotMessage(ch: FakeChannel, body: JsonObject): RouteResult {
+    requireBot(ch, isThreadType(ch.type) ? PERMISSIONS.SendMessagesInThreads : PERMISSIONS.SendMessages);
+    const { unarchive } = checkPostable(ch);
     checkContent(body, true);
     if (body.enforce_nonce && body.nonce !== undefined) {
       const dup = [...messages.values()].find((x) => x.fromBot && x.channelId === ch.id && x.raw.nonce === body.nonce);
@@ -882,6 +1306,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
       const a = users.get(referenced.authorId);
       if (a && !mentions.some((u) => u.id === a.id)) mentions.push(a);
     }
+    if (unarchive) setArchived(ch, false);
     const msg = makeMessage({
       channel: ch,
       author: botUser,
@@ -898,17 +1323,37 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
         ...(body.nonce !== undefined ? { nonce: body.nonce } : {}),
       },
       fromBot: true,
+      allowedMentions: am,
     });
     if (am !== undefined) msg.allowedMentions = am;
     if (body.message_reference) msg.messageReference = body.message_reference as JsonObject;
-    return { status: 200, payload: msg.raw, after: () => void broadcastMessageEvent('MESSAGE_CREATE', msg.raw, msg, dispatchOwn) };
+    return {
+      status: 200,
+      payload: msg.raw,
+      after: () => {
+        if (unarchive) void dispatchGuild(ch.guild_id, 'THREAD_UPDATE', ch, INTENT_GUILDS);
+        void broadcastMessageEvent('MESSAGE_CREATE', msg.raw, msg, dispatchOwn);
+      },
+    };
   }
 
   function editBotMessage(msg: FakeMessage, body: JsonObject): RouteResult {
     if (!msg.fromBot) {
       throw new HttpError(403, { message: 'Cannot edit a message authored by another user', code: 50005 });
     }
+    const ch = channels.get(msg.channelId);
+    if (ch && isThreadType(ch.type) && ch.thread_metadata?.archived) throw archivedThread();
     checkContent(body, false);
+    if (body.components !== undefined) {
+      const p = componentsProblem(body.components, Number(body.flags ?? msg.raw.flags ?? 0));
+      if (p) throw problemError(p);
+    }
+    applyEdit(msg, body);
+    return { status: 200, payload: msg.raw, after: () => void broadcastMessageEvent('MESSAGE_UPDATE', msg.raw, msg, dispatchOwn) };
+  }
+
+  /** Apply an edit (content, embeds, components, flags, attachments) and record it. */
+  function applyEdit(msg: FakeMessage, body: JsonObject): void {
     if ('content' in body) {
       msg.content = typeof body.content === 'string' ? body.content : '';
       msg.raw.content = msg.content;
@@ -918,13 +1363,43 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
         if (!mentions.some((u) => u.id === ref.author.id)) mentions.push(ref.author as FakeUser);
       }
       msg.raw.mentions = mentions;
+      msg.raw.mention_roles = roleMentions(msg.guildId, mentionText(msg.content, body.components ?? msg.raw.components));
     }
     for (const k of ['embeds', 'components', 'flags', 'attachments'] as const) {
       if (k in body && body[k] !== null && body[k] !== undefined) msg.raw[k] = body[k];
     }
     msg.raw.edited_timestamp = iso();
     msg.edits.push({ content: msg.content, at: performance.now(), body });
-    return { status: 200, payload: msg.raw, after: () => void broadcastMessageEvent('MESSAGE_UPDATE', msg.raw, msg, dispatchOwn) };
+  }
+
+  /** Role ids mentioned in text that exist in the guild. */
+  function roleMentions(gid: string, text: string): string[] {
+    const g = guilds.get(gid);
+    return parseMentions(text).roles.filter((r) => g?.roles.has(r));
+  }
+
+  function pingsFor(o: {
+    channel: FakeChannel;
+    authorId: string;
+    text: string;
+    allowedMentions: unknown;
+    defaultParse: readonly string[];
+    repliedAuthorId: string | null;
+  }): Pings {
+    const g = getGuild(o.channel.guild_id);
+    return computePings({
+      text: o.text,
+      allowedMentions: o.allowedMentions,
+      defaultParse: o.defaultParse,
+      authorId: o.authorId,
+      repliedAuthorId: o.repliedAuthorId,
+      userExists: (id) => users.has(id),
+      role: (id) => {
+        const r = id === g.id ? undefined : g.roles.get(id);
+        return r ? { mentionable: r.mentionable === true } : undefined;
+      },
+      authorCanMentionEveryone: (permissionsIn(o.authorId, o.channel) & PERMISSIONS.MentionEveryone) !== 0n,
+    });
   }
 
   function makeMessage(o: {
@@ -937,23 +1412,42 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
     referenced?: FakeMessage;
     extra?: JsonObject;
     fromBot: boolean;
+    /** Default: a new snowflake (a forum post's starter message takes the thread's id). */
+    id?: string;
+    allowedMentions?: unknown;
+    /** What is parsed without allowed_mentions: all for messages, only users for interactions. */
+    defaultParse?: readonly string[];
+    /** The replied-to author a reply may ping; default: the referenced message's author. */
+    repliedAuthorId?: string | null;
+    /** Ephemeral: visible to this user only; no guild_id or member, as Discord sends it. */
+    visibleTo?: string;
   }): FakeMessage {
     const now = Date.now();
-    const id = snowflake(now);
+    const id = o.id ?? snowflake(now);
+    const gid = o.channel.guild_id;
+    const text = mentionText(o.content, o.extra?.components);
+    const pings = pingsFor({
+      channel: o.channel,
+      authorId: o.author.id,
+      text,
+      allowedMentions: o.allowedMentions,
+      defaultParse: o.defaultParse ?? ['users', 'roles', 'everyone'],
+      repliedAuthorId: o.repliedAuthorId !== undefined ? o.repliedAuthorId : (o.referenced?.authorId ?? null),
+    });
     const raw: JsonObject = {
       id,
       type: o.type,
       channel_id: o.channel.id,
-      guild_id: guildId,
+      guild_id: gid,
       author: o.author,
-      member: memberJson(),
+      member: memberOf(gid, o.author.id),
       content: o.content,
       timestamp: iso(now),
       edited_timestamp: null,
       tts: false,
-      mention_everyone: false,
+      mention_everyone: pings.everyone,
       mentions: o.mentions,
-      mention_roles: [],
+      mention_roles: roleMentions(gid, text),
       attachments: [],
       embeds: [],
       components: [],
@@ -966,6 +1460,10 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
       raw.referenced_message = o.referenced ? { ...o.referenced.raw, referenced_message: undefined } : null;
       if (raw.referenced_message) delete raw.referenced_message.referenced_message;
     }
+    if (o.visibleTo !== undefined) {
+      delete raw.guild_id;
+      delete raw.member;
+    }
     const isThread = o.channel.type === 11 || o.channel.type === 12 || o.channel.type === 10;
     if (isThread) {
       o.channel.message_count = (o.channel.message_count ?? 0) + 1;
@@ -976,7 +1474,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
     const msg: FakeMessage = {
       id,
       channelId: o.channel.id,
-      guildId,
+      guildId: gid,
       authorId: o.author.id,
       fromBot: o.fromBot,
       content: o.content,
@@ -984,10 +1482,680 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
       edits: [],
       deleted: false,
       raw,
+      pings,
     };
+    if (o.visibleTo !== undefined) {
+      msg.ephemeral = true;
+      msg.visibleTo = o.visibleTo;
+    }
     if (o.reference) msg.messageReference = o.reference;
     messages.set(id, msg);
     return msg;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Application commands
+
+  function commandRoute(method: string, seg: string[], body: unknown): RouteResult {
+    if (seg[1] !== applicationId) throw missingAccess();
+    let store: Map<string, JsonObject>;
+    let gid: string | undefined;
+    let rest: string[];
+    if (seg[2] === 'commands') {
+      store = globalCommands;
+      rest = seg.slice(3);
+    } else if (seg[2] === 'guilds' && seg[4] === 'commands') {
+      const g = guilds.get(seg[3] ?? '');
+      if (!g) throw missingAccess();
+      store = g.commands;
+      gid = g.id;
+      rest = seg.slice(5);
+    } else throw notFound();
+    const sameKey = (a: JsonObject, b: JsonObject) => a.name === b.name && Number(a.type ?? 1) === Number(b.type ?? 1);
+    const save = (b: unknown, path: string, existing?: JsonObject): JsonObject => {
+      const p = commandProblem(b, path);
+      if (p) throw problemError(p);
+      const next = storedCommand(b as JsonObject, { id: existing?.id ?? snowflake(), applicationId, version: existing?.version ?? snowflake(), guildId: gid });
+      if (existing && commandChanged(existing, next)) next.version = snowflake();
+      return next;
+    };
+    if (rest.length === 0) {
+      if (method === 'GET') return { status: 200, payload: [...store.values()] };
+      if (method === 'PUT') {
+        // Bulk overwrite: the list replaces every command; a command keeps its id when its name and type stay.
+        if (!Array.isArray(body)) throw formError('_root', 'BASE_TYPE_ARRAY', 'Must be an array.');
+        if (body.filter((c: JsonObject) => Number(c?.type ?? 1) === 1).length > 100) {
+          throw new HttpError(400, { message: 'Maximum number of application commands reached (100)', code: 30032 });
+        }
+        const seen: JsonObject[] = [];
+        const next = body.map((b: JsonObject, i: number) => {
+          if (seen.some((x) => sameKey(x, b ?? {}))) throw formError(String(i), 'APPLICATION_COMMANDS_DUPLICATE_NAME', `Application command names must be unique`);
+          seen.push(b ?? {});
+          return save(b, String(i), [...store.values()].find((c) => sameKey(c, b ?? {})));
+        });
+        store.clear();
+        for (const c of next) store.set(c.id, c);
+        return { status: 200, payload: next };
+      }
+      if (method === 'POST') {
+        const b = (body ?? {}) as JsonObject;
+        const existing = [...store.values()].find((c) => sameKey(c, b));
+        const c = save(b, '', existing);
+        store.set(c.id, c);
+        return { status: existing ? 200 : 201, payload: c };
+      }
+      throw notFound();
+    }
+    if (rest.length === 1) {
+      const c = store.get(rest[0]!);
+      if (!c) throw notFound('Unknown application command', 10063);
+      if (method === 'GET') return { status: 200, payload: c };
+      if (method === 'PATCH') {
+        const next = save({ ...c, ...(body as JsonObject) }, '', c);
+        store.set(c.id, next);
+        return { status: 200, payload: next };
+      }
+      if (method === 'DELETE') {
+        store.delete(c.id);
+        return { status: 204 };
+      }
+    }
+    throw notFound();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Interactions
+
+  function partialChannel(ch: FakeChannel, perms?: bigint): JsonObject {
+    const out: JsonObject = {};
+    for (const k of ['id', 'name', 'type', 'last_message_id', 'last_pin_timestamp', 'nsfw', 'parent_id', 'guild_id', 'flags', 'rate_limit_per_user', 'topic', 'position', 'thread_metadata']) {
+      if (k in ch) out[k] = ch[k];
+    }
+    if (perms !== undefined) out.permissions = perms.toString();
+    return out;
+  }
+
+  function recordResponse(st: InteractionState, r: Omit<InteractionResponse, 'at' | 'afterMs'>): void {
+    const full: InteractionResponse = { ...r, at: performance.now(), afterMs: Date.now() - st.createdAtMs };
+    const list = st.handle.responses;
+    list.push(full);
+    if (list.length > MAX_RESPONSES) list.shift();
+    for (const w of [...st.waiters]) w(full);
+  }
+
+  async function createInteraction(o: {
+    type: 2 | 3;
+    channel: FakeChannel;
+    userId: string;
+    perms: bigint;
+    locale: string;
+    data: JsonObject;
+    message?: FakeMessage;
+    commandName?: string;
+    customId?: string;
+  }): Promise<FakeInteraction> {
+    const gid = o.channel.guild_id;
+    const id = snowflake();
+    const tok = Buffer.from(`interaction:${id}:${randomBytes(48).toString('base64url')}`).toString('base64url');
+    const raw: JsonObject = {
+      id,
+      application_id: applicationId,
+      type: o.type,
+      data: o.data,
+      guild: { id: gid, locale: 'en-US', features: [] },
+      guild_id: gid,
+      channel: partialChannel(o.channel, o.perms),
+      channel_id: o.channel.id,
+      member: { ...memberOf(gid, o.userId), user: users.get(o.userId), permissions: o.perms.toString() },
+      token: tok,
+      version: 1,
+      app_permissions: permissionsIn(botId, o.channel).toString(),
+      locale: o.locale,
+      guild_locale: 'en-US',
+      entitlements: [],
+      authorizing_integration_owners: { '0': gid },
+      context: 0,
+      attachment_size_limit: 10 * 1024 * 1024,
+    };
+    if (o.message) raw.message = o.message.raw;
+    const responses: InteractionResponse[] = [];
+    const st: InteractionState = {
+      handle: undefined as unknown as FakeInteraction,
+      createdAtMs: Date.now(),
+      ackType: null,
+      originalId: null,
+      loading: false,
+      followUpIds: [],
+      waiters: new Set(),
+    };
+    const handle: FakeInteraction = {
+      id,
+      token: tok,
+      type: o.type,
+      raw,
+      guildId: gid,
+      channelId: o.channel.id,
+      userId: o.userId,
+      ...(o.commandName !== undefined ? { commandName: o.commandName } : {}),
+      ...(o.customId !== undefined ? { customId: o.customId } : {}),
+      ...(o.message ? { messageId: o.message.id } : {}),
+      createdAt: performance.now(),
+      responses,
+      get callback() {
+        return responses.find((r) => r.kind === 'callback' && r.status < 300);
+      },
+      original: () => (st.originalId ? messages.get(st.originalId) : undefined),
+      followUps: () => st.followUpIds.map((m) => messages.get(m)).filter((m): m is FakeMessage => !!m),
+      waitFor(pred = (r) => r.status < 300, timeoutMs = 5000) {
+        const hit = responses.find(pred);
+        if (hit) return Promise.resolve(hit);
+        return new Promise<InteractionResponse>((resolve, reject) => {
+          const waiter = (r: InteractionResponse) => {
+            if (!pred(r)) return;
+            clearTimeout(timer);
+            st.waiters.delete(waiter);
+            resolve(r);
+          };
+          const timer = setTimeout(() => {
+            st.waiters.delete(waiter);
+            const seen = responses.map((r) => `${r.kind}${r.type ? ` ${r.type}` : ''} → ${r.status}`).join('; ');
+            reject(new Error(`fake discord: no matching response to interaction ${id} within ${timeoutMs} ms (seen: ${seen || 'none'})`));
+          }, timeoutMs);
+          st.waiters.add(waiter);
+        });
+      },
+    };
+    st.handle = handle;
+    interactionStates.set(id, st);
+    interactionsByToken.set(tok, st);
+    interactions.set(id, handle);
+    if (interactions.size > MAX_LOG) {
+      const oldest = interactionStates.values().next().value as InteractionState;
+      interactionStates.delete(oldest.handle.id);
+      interactionsByToken.delete(oldest.handle.token);
+      interactions.delete(oldest.handle.id);
+    }
+    await dispatchGuild(gid, 'INTERACTION_CREATE', raw);
+    return handle;
+  }
+
+  /** A message made through an interaction: its response (`original`, `loading` for a defer) or a follow-up. */
+  function interactionMessage(st: InteractionState, ch: FakeChannel, data: JsonObject, kind: 'original' | 'loading' | 'followup'): FakeMessage {
+    const h = st.handle;
+    const flags = Number(data.flags ?? 0);
+    const ephemeral = (flags & FLAG_EPHEMERAL) !== 0;
+    const user = users.get(h.userId)!;
+    const meta: JsonObject = { id: h.id, type: h.type, user, authorizing_integration_owners: { '0': h.guildId } };
+    if (h.type === 3) meta.interacted_message_id = h.messageId;
+    else Object.assign(meta, { name: h.commandName, command_type: 1 });
+    if (kind === 'followup') meta.original_response_message_id = st.originalId;
+    // A response to a component replies to the component's message; a follow-up to the original.
+    let type = h.type === 2 ? 20 : 0;
+    let reference: JsonObject | undefined;
+    let referenced: FakeMessage | undefined;
+    const replyTo = kind === 'followup' ? st.originalId : h.type === 3 ? h.messageId : null;
+    const target = replyTo ? messages.get(replyTo) : undefined;
+    if (target && !target.deleted) {
+      referenced = target;
+      reference = { type: 0, channel_id: target.channelId, message_id: target.id, guild_id: target.guildId };
+      type = 19;
+    }
+    const content = typeof data.content === 'string' ? data.content : '';
+    const extra: JsonObject = {
+      embeds: Array.isArray(data.embeds) ? data.embeds : [],
+      components: Array.isArray(data.components) ? data.components : [],
+      flags: (flags & (FLAG_EPHEMERAL | (1 << 2) | (1 << 12) | (1 << 15))) | (kind === 'loading' ? FLAG_LOADING : 0),
+      tts: !!data.tts,
+      webhook_id: applicationId,
+      application_id: applicationId,
+      interaction_metadata: meta,
+    };
+    if (h.type === 2 && kind !== 'followup') {
+      extra.interaction = { id: h.id, type: 2, name: h.commandName, user, member: memberOf(h.guildId, h.userId) };
+    }
+    const msg = makeMessage({
+      channel: ch,
+      author: botUser,
+      content,
+      type,
+      mentions: mentionsFromContent(content),
+      reference,
+      referenced,
+      extra,
+      fromBot: true,
+      allowedMentions: data.allowed_mentions,
+      defaultParse: ['users'],
+      visibleTo: ephemeral ? h.userId : undefined,
+    });
+    msg.interactionId = h.id;
+    if (data.allowed_mentions !== undefined) msg.allowedMentions = data.allowed_mentions;
+    if (kind === 'loading') {
+      // Nothing is said yet: mentions in the first edit are the ones that notify.
+      msg.pings = { users: [], roles: [], everyone: false, repliedUser: null };
+      st.loading = true;
+    }
+    if (kind === 'followup') st.followUpIds.push(msg.id);
+    else st.originalId = msg.id;
+    return msg;
+  }
+
+  /** Edit a message through the interaction webhook; the first edit of a loading message is when it is said. */
+  function editInteractionMessage(st: InteractionState, msg: FakeMessage, body: JsonObject): void {
+    checkContent(body, false);
+    const wasLoading = ((msg.raw.flags ?? 0) & FLAG_LOADING) !== 0;
+    // Ephemeral and loading are Discord's to set; only suppress-embeds and components v2 can change.
+    const editable = (1 << 2) | (1 << 15);
+    const flags = ((msg.raw.flags ?? 0) & ~FLAG_LOADING & ~editable) | (Number(body.flags ?? msg.raw.flags ?? 0) & editable);
+    if (body.components !== undefined) {
+      const p = componentsProblem(body.components, flags);
+      if (p) throw problemError(p);
+    }
+    if (body.allowed_mentions !== undefined) msg.allowedMentions = body.allowed_mentions;
+    applyEdit(msg, { ...body, flags });
+    if (wasLoading) {
+      const ch = getChannel(msg.channelId);
+      msg.pings = pingsFor({
+        channel: ch,
+        authorId: botId,
+        text: mentionText(msg.content, msg.raw.components),
+        allowedMentions: msg.allowedMentions,
+        defaultParse: ['users'],
+        repliedAuthorId: msg.messageReference ? (messages.get(String(msg.messageReference.message_id))?.authorId ?? null) : null,
+      });
+      msg.raw.mention_everyone = msg.pings.everyone;
+    }
+    if (msg.id === st.originalId) st.loading = false;
+  }
+
+  function interactionCallbackRoute(seg: string[], query: Record<string, string>, body: JsonObject | undefined): RouteResult {
+    if (seg.length !== 4 || seg[3] !== 'callback') throw notFound();
+    const st = interactionStates.get(seg[1]!);
+    if (!st || st.handle.token !== seg[2]) throw notFound('Unknown interaction', 10062);
+    const b = body ?? {};
+    const data = (b.data && typeof b.data === 'object' ? b.data : {}) as JsonObject;
+    const type = Number(b.type);
+    const flags = Number(data.flags ?? 0);
+    const base = {
+      kind: 'callback' as const,
+      type,
+      flags,
+      ephemeral: (flags & FLAG_EPHEMERAL) !== 0,
+      content: data.content,
+      components: data.components,
+      embeds: data.embeds,
+      allowedMentions: data.allowed_mentions,
+      body: b,
+    };
+    try {
+      if (st.ackType !== null) throw new HttpError(400, { message: 'Interaction has already been acknowledged.', code: 40060 });
+      if (Date.now() - st.createdAtMs > callbackWindowMs) throw notFound('Unknown interaction', 10062);
+      const allowed = st.handle.type === 3 ? [4, 5, 6, 7, 9] : [4, 5, 9];
+      if (!allowed.includes(type)) throw formError('type', 'BASE_TYPE_CHOICES', `Value must be one of (${allowed.join(', ')}).`);
+      const ch = getChannel(st.handle.channelId);
+      let msg: FakeMessage | undefined;
+      let event: 'MESSAGE_CREATE' | 'MESSAGE_UPDATE' | null = null;
+      if (type === 4) {
+        checkContent(data, true);
+        msg = interactionMessage(st, ch, data, 'original');
+        event = 'MESSAGE_CREATE';
+      } else if (type === 5) {
+        msg = interactionMessage(st, ch, { flags: flags & FLAG_EPHEMERAL }, 'loading');
+        event = 'MESSAGE_CREATE';
+      } else if (type === 6 || type === 7) {
+        msg = messages.get(st.handle.messageId!);
+        if (!msg || msg.deleted) throw notFound('Unknown Message', 10008);
+        if (type === 7) {
+          checkContent(data, false);
+          if (data.components !== undefined) {
+            const p = componentsProblem(data.components, Number(data.flags ?? msg.raw.flags ?? 0));
+            if (p) throw problemError(p);
+          }
+          const { flags: _f, allowed_mentions: _a, ...edit } = data;
+          applyEdit(msg, edit);
+          event = 'MESSAGE_UPDATE';
+        }
+        st.originalId = msg.id;
+      } else if (type === 9) {
+        if (typeof data.custom_id !== 'string' || !data.custom_id) throw formError('data.custom_id', 'BASE_TYPE_REQUIRED', 'This field is required');
+        if (typeof data.title !== 'string' || data.title.length < 1 || data.title.length > 45) throw formError('data.title', 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 45 in length.');
+      }
+      st.ackType = type;
+      const withResponse = query.with_response === 'true';
+      recordResponse(st, { ...base, ...(msg ? { messageId: msg.id } : {}), status: withResponse ? 200 : 204 });
+      const shown = msg;
+      const after = () => {
+        if (shown && event) void broadcastMessageEvent(event, shown.raw, shown, dispatchOwn);
+      };
+      if (!withResponse) return { status: 204, after };
+      return {
+        status: 200,
+        payload: {
+          interaction: {
+            id: st.handle.id,
+            type: st.handle.type,
+            ...(shown && type !== 6 ? { response_message_id: shown.id, response_message_loading: type === 5, response_message_ephemeral: !!shown.ephemeral } : {}),
+          },
+          resource: { type, ...(shown && (type === 4 || type === 7) ? { message: shown.raw } : {}) },
+        },
+        after,
+      };
+    } catch (err) {
+      if (err instanceof HttpError) recordResponse(st, { ...base, status: err.status, code: Number(err.payload.code) });
+      throw err;
+    }
+  }
+
+  function webhookRoute(method: string, seg: string[], body: JsonObject | undefined): RouteResult {
+    // Only interaction webhooks are modelled: /webhooks/{application}/{interaction token}[/messages/{id}].
+    const st = interactionsByToken.get(seg[2] ?? '');
+    if (!st || seg[1] !== applicationId) throw unknownWebhook();
+    const b = body ?? {};
+    const isPost = method === 'POST' && seg.length === 3;
+    const target = seg[3] === 'messages' && seg.length === 5 ? decodeURIComponent(seg[4]!) : undefined;
+    if (!isPost && target === undefined) throw notFound();
+    const kind = isPost ? ('followup' as const) : method === 'PATCH' ? ('edit' as const) : method === 'DELETE' ? ('delete' as const) : null;
+    const flags = Number(b.flags ?? 0);
+    const base = {
+      flags,
+      ephemeral: (flags & FLAG_EPHEMERAL) !== 0,
+      content: b.content,
+      components: b.components,
+      embeds: b.embeds,
+      allowedMentions: b.allowed_mentions,
+      body: b,
+      ...(target !== undefined ? { target } : {}),
+    };
+    let touched: FakeMessage | undefined;
+    let editsOriginal = false;
+    const run = (): RouteResult => {
+      // The token lasts 15 minutes, and dies with an interaction not acknowledged in time.
+      if (Date.now() - st.createdAtMs > tokenTtlMs || st.ackType === null) throw unknownWebhook();
+      const ch = getChannel(st.handle.channelId);
+      if (isPost) {
+        checkContent(b, true);
+        if (st.loading && st.ackType === 5 && st.originalId) {
+          // Discord: a follow-up right after a defer edits the loading message (its ephemeral state stays).
+          const m = messages.get(st.originalId)!;
+          const { flags: _f, ...rest } = b;
+          editInteractionMessage(st, m, rest);
+          touched = m;
+          editsOriginal = true;
+          return { status: 200, payload: m.raw, after: () => void broadcastMessageEvent('MESSAGE_UPDATE', m.raw, m, dispatchOwn) };
+        }
+        const m = interactionMessage(st, ch, b, 'followup');
+        touched = m;
+        return { status: 200, payload: m.raw, after: () => void broadcastMessageEvent('MESSAGE_CREATE', m.raw, m, dispatchOwn) };
+      }
+      const mid = target === '@original' ? st.originalId : target;
+      const m = mid ? messages.get(mid) : undefined;
+      if (!m || m.deleted || !(mid === st.originalId || st.followUpIds.includes(mid!))) throw notFound('Unknown Message', 10008);
+      touched = m;
+      if (method === 'GET') return { status: 200, payload: m.raw };
+      if (method === 'PATCH') {
+        if (isThreadType(ch.type) && ch.thread_metadata?.archived) throw archivedThread();
+        editInteractionMessage(st, m, b);
+        return { status: 200, payload: m.raw, after: () => void broadcastMessageEvent('MESSAGE_UPDATE', m.raw, m, dispatchOwn) };
+      }
+      if (method === 'DELETE') {
+        m.deleted = true;
+        return {
+          status: 204,
+          after: () => void broadcastMessageEvent('MESSAGE_DELETE', { id: m.id, channel_id: m.channelId, guild_id: m.guildId }, m, dispatchOwn),
+        };
+      }
+      throw notFound();
+    };
+    try {
+      const out = run();
+      if (kind) {
+        recordResponse(st, {
+          kind,
+          ...base,
+          ...(touched ? { messageId: touched.id, ephemeral: !!touched.ephemeral } : {}),
+          ...(editsOriginal ? { editsOriginal } : {}),
+          status: out.status,
+        });
+      }
+      return out;
+    } catch (err) {
+      if (kind && err instanceof HttpError) recordResponse(st, { kind, ...base, status: err.status, code: Number(err.payload.code) });
+      throw err;
+    }
+  }
+
+  function optionResolvers(ch: FakeChannel, invoker: string): OptionResolvers {
+    const g = getGuild(ch.guild_id);
+    return {
+      user: (id) => users.get(id),
+      member: (id) => {
+        if (!users.has(id)) return undefined;
+        const { deaf: _d, mute: _m, ...m } = memberOf(g.id, id);
+        return { ...m, permissions: permissionsIn(id, ch).toString() };
+      },
+      channel: (id) => {
+        const c = channels.get(id);
+        return c && c.guild_id === g.id ? partialChannel(c, permissionsIn(invoker, c)) : undefined;
+      },
+      role: (id) => g.roles.get(id),
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Threads
+
+  function checkThreadBody(b: JsonObject): void {
+    if (typeof b.name !== 'string' || b.name.length < 1 || b.name.length > 100) {
+      throw formError('name', 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 100 in length.');
+    }
+    if (b.auto_archive_duration !== undefined && b.auto_archive_duration !== null && !AUTO_ARCHIVE.has(Number(b.auto_archive_duration))) {
+      throw formError('auto_archive_duration', 'BASE_TYPE_CHOICES', 'Value must be one of (60, 1440, 4320, 10080).');
+    }
+    const rl = b.rate_limit_per_user;
+    if (rl !== undefined && rl !== null && !(Number.isInteger(rl) && rl >= 0 && rl <= 21600)) {
+      throw formError('rate_limit_per_user', 'INT_TYPE_COERCE', 'int value should be between 0 and 21600.');
+    }
+  }
+
+  function checkTags(forum: FakeChannel, tags: unknown): string[] {
+    const list = Array.isArray(tags) ? tags.map(String) : [];
+    if (list.length > 5) throw formError('applied_tags', 'BASE_TYPE_MAX_LENGTH', 'Must be 5 or fewer in length.');
+    const known = new Set(((forum.available_tags ?? []) as JsonObject[]).map((t) => String(t.id)));
+    if (list.some((t) => !known.has(t))) throw formError('applied_tags', 'FORUM_TAG_UNKNOWN', 'Unknown forum tag');
+    if (list.length === 0 && ((forum.flags ?? 0) & (1 << 4)) !== 0) {
+      throw new HttpError(400, { message: 'A tag is required to create a forum post in this channel', code: 40067 });
+    }
+    return list;
+  }
+
+  function createThread(o: { parent: FakeChannel; id?: string; name: string; type: number; ownerId: string; body?: JsonObject; appliedTags?: string[] }): FakeChannel {
+    const now = iso();
+    const metadata: JsonObject = {
+      archived: false,
+      auto_archive_duration: Number(o.body?.auto_archive_duration ?? o.parent.default_auto_archive_duration ?? 1440),
+      archive_timestamp: now,
+      locked: false,
+      create_timestamp: now,
+    };
+    if (o.type === 12) metadata.invitable = o.body?.invitable !== false;
+    return addChannelInternal({
+      ...(o.id ? { id: o.id } : {}),
+      type: o.type,
+      name: o.name,
+      parent_id: o.parent.id,
+      owner_id: o.ownerId,
+      rate_limit_per_user: Number(o.body?.rate_limit_per_user ?? 0),
+      thread_metadata: metadata,
+      ...(isForumType(o.parent.type) ? { applied_tags: o.appliedTags ?? [] } : {}),
+    });
+  }
+
+  /** THREAD_MEMBERS_UPDATE: always for the bot's own membership, else only with the Guild Members intent. */
+  function announceMembers(th: FakeChannel, added: string[], removed: string[]): void {
+    const members = threadMembers.get(th.id) ?? new Map<string, string>();
+    const d: JsonObject = { id: th.id, guild_id: th.guild_id, member_count: members.size };
+    if (added.length) d.added_members = added.map((u) => ({ ...threadMemberJson(th.id, u), member: { ...memberOf(th.guild_id, u), user: users.get(u) } }));
+    if (removed.length) d.removed_member_ids = removed;
+    const aboutBot = added.includes(botId) || removed.includes(botId);
+    for (const s of sessionsFor(th.guild_id)) {
+      if (aboutBot || (s.intents & INTENT_GUILD_MEMBERS) !== 0) void sessionDispatch(s, 'THREAD_MEMBERS_UPDATE', d);
+    }
+  }
+
+  /** A new thread: THREAD_CREATE (newly_created), then the bot's membership if it is in it. */
+  function announceThread(th: FakeChannel): Promise<void> {
+    const p = dispatchGuild(th.guild_id, 'THREAD_CREATE', { ...th, newly_created: true }, INTENT_GUILDS);
+    if (threadMembers.get(th.id)?.has(botId)) announceMembers(th, [botId], []);
+    return p;
+  }
+
+  function threadRoute(method: string, seg: string[], ch: FakeChannel, _query: Record<string, string>, body: JsonObject | undefined): RouteResult | null {
+    const b = body ?? {};
+    const wrongType = () => new HttpError(400, { message: 'Cannot execute action on this channel type', code: 50024 });
+    if (method === 'POST' && seg.length === 5 && seg[2] === 'messages' && seg[4] === 'threads') {
+      if (ch.type !== 0 && ch.type !== 5) throw wrongType();
+      requireBot(ch, PERMISSIONS.CreatePublicThreads);
+      const starter = getMessage(ch.id, seg[3]!);
+      if (channels.has(starter.id)) throw new HttpError(400, { message: 'A thread has already been created for this message', code: 160004 });
+      checkThreadBody(b);
+      const th = createThread({ parent: ch, id: starter.id, name: b.name, type: ch.type === 5 ? 10 : 11, ownerId: botId, body: b });
+      starter.raw.flags = (starter.raw.flags ?? 0) | FLAG_HAS_THREAD;
+      starter.raw.thread = channelView(th);
+      return {
+        status: 201,
+        payload: channelView(th),
+        after: () => {
+          void announceThread(th);
+          void broadcastMessageEvent('MESSAGE_UPDATE', starter.raw, starter, dispatchOwn);
+        },
+      };
+    }
+    if (method === 'POST' && seg.length === 3 && seg[2] === 'threads') {
+      checkThreadBody(b);
+      if (isForumType(ch.type)) {
+        // A forum post: the thread and its starter message, which has the thread's id.
+        requireBot(ch, PERMISSIONS.SendMessages);
+        const m = b.message as JsonObject | undefined;
+        if (!m || typeof m !== 'object') throw formError('message', 'BASE_TYPE_REQUIRED', 'This field is required');
+        checkContent(m, true);
+        const tags = checkTags(ch, b.applied_tags);
+        const id = snowflake();
+        const th = createThread({ parent: ch, id, name: b.name, type: 11, ownerId: botId, body: b, appliedTags: tags });
+        const content = typeof m.content === 'string' ? m.content : '';
+        const starter = makeMessage({
+          channel: th,
+          author: botUser,
+          content,
+          type: 0,
+          mentions: mentionsFromContent(content),
+          extra: {
+            embeds: Array.isArray(m.embeds) ? m.embeds : [],
+            components: Array.isArray(m.components) ? m.components : [],
+            flags: typeof m.flags === 'number' ? m.flags : 0,
+          },
+          fromBot: true,
+          id,
+          allowedMentions: m.allowed_mentions,
+        });
+        if (m.allowed_mentions !== undefined) starter.allowedMentions = m.allowed_mentions;
+        return {
+          status: 201,
+          payload: { ...channelView(th), message: starter.raw },
+          after: () => {
+            void announceThread(th);
+            void broadcastMessageEvent('MESSAGE_CREATE', starter.raw, starter, dispatchOwn);
+          },
+        };
+      }
+      if (ch.type !== 0 && ch.type !== 5) throw wrongType();
+      // Without a message: `type` defaults to a private thread, as the API documents.
+      const type = b.type === undefined || b.type === null ? (ch.type === 5 ? 10 : 12) : Number(b.type);
+      if (!(ch.type === 0 ? [11, 12] : [10]).includes(type)) throw formError('type', 'BASE_TYPE_CHOICES', 'Value must be one of (10, 11, 12).');
+      requireBot(ch, type === 12 ? PERMISSIONS.CreatePrivateThreads : PERMISSIONS.CreatePublicThreads);
+      const th = createThread({ parent: ch, name: b.name, type, ownerId: botId, body: b });
+      // A public thread without a starter message is announced in the parent (type 18).
+      const notice =
+        type === 12
+          ? undefined
+          : makeMessage({
+              channel: ch,
+              author: botUser,
+              content: th.name,
+              type: 18,
+              mentions: [],
+              extra: { message_reference: { channel_id: th.id, guild_id: th.guild_id } },
+              fromBot: true,
+              allowedMentions: { parse: [] },
+            });
+      return {
+        status: 201,
+        payload: channelView(th),
+        after: () => {
+          void announceThread(th);
+          if (notice) void broadcastMessageEvent('MESSAGE_CREATE', notice.raw, notice, dispatchOwn);
+        },
+      };
+    }
+    if (method === 'GET' && seg.length === 5 && seg[2] === 'threads' && seg[3] === 'archived' && seg[4] === 'public') {
+      const list = [...channels.values()]
+        .filter((t) => t.parent_id === ch.id && (t.type === 10 || t.type === 11) && t.thread_metadata?.archived)
+        .sort((x, y) => String(y.thread_metadata.archive_timestamp).localeCompare(String(x.thread_metadata.archive_timestamp)));
+      return {
+        status: 200,
+        payload: { threads: list, members: list.map((t) => threadMemberJson(t.id, botId)).filter(Boolean), has_more: false },
+      };
+    }
+    if (isThreadType(ch.type) && seg[2] === 'thread-members') {
+      const members = threadMembers.get(ch.id)!;
+      if (method === 'GET' && seg.length === 3) return { status: 200, payload: [...members.keys()].map((u) => threadMemberJson(ch.id, u)) };
+      const who = seg[3] === '@me' ? botId : seg[3];
+      if (seg.length === 4 && who) {
+        if (method === 'GET') {
+          const m = threadMemberJson(ch.id, who);
+          if (!m) throw notFound('Unknown Member', 10007);
+          return { status: 200, payload: m };
+        }
+        if (method === 'PUT') {
+          if (ch.thread_metadata?.archived) throw archivedThread();
+          if (!users.has(who)) throw notFound('Unknown User', 10013);
+          if (members.has(who)) return { status: 204 };
+          members.set(who, iso());
+          ch.member_count = members.size;
+          return { status: 204, after: () => announceMembers(ch, [who], []) };
+        }
+        if (method === 'DELETE') {
+          if (!members.delete(who)) return { status: 204 };
+          ch.member_count = members.size;
+          return { status: 204, after: () => announceMembers(ch, [], [who]) };
+        }
+      }
+      throw notFound();
+    }
+    if (method === 'PATCH' && seg.length === 2) {
+      if (!isThreadType(ch.type)) {
+        requireBot(ch, PERMISSIONS.ManageChannels);
+        for (const k of ['name', 'topic', 'nsfw', 'rate_limit_per_user', 'available_tags', 'flags']) if (k in b) ch[k] = b[k];
+        return { status: 200, payload: ch, after: () => void dispatchGuild(ch.guild_id, 'CHANNEL_UPDATE', ch, INTENT_GUILDS) };
+      }
+      // Thread edits, as the threads topic documents who may do what.
+      const md = ch.thread_metadata as JsonObject;
+      const manage = (permissionsIn(botId, ch) & PERMISSIONS.ManageThreads) !== 0n;
+      const owner = ch.owner_id === botId;
+      if (md.archived && b.archived !== false) throw archivedThread();
+      if (md.archived && b.archived === false) {
+        if (md.locked ? !(manage || owner) : !(manage || threadMembers.get(ch.id)?.has(botId))) throw missingPermissions();
+      }
+      if (('name' in b || 'auto_archive_duration' in b || b.archived === true) && !manage && !owner) throw missingPermissions();
+      if (('locked' in b || 'rate_limit_per_user' in b) && !manage) throw missingPermissions();
+      if ('name' in b) checkThreadBody(b);
+      else checkThreadBody({ ...b, name: ch.name });
+      if ('name' in b) ch.name = b.name;
+      if ('rate_limit_per_user' in b) ch.rate_limit_per_user = b.rate_limit_per_user;
+      if ('auto_archive_duration' in b) md.auto_archive_duration = b.auto_archive_duration;
+      if ('applied_tags' in b && Array.isArray(b.applied_tags)) ch.applied_tags = b.applied_tags.map(String);
+      if ('archived' in b || 'locked' in b) setArchived(ch, 'archived' in b ? !!b.archived : !!md.archived, 'locked' in b ? !!b.locked : undefined);
+      return { status: 200, payload: channelView(ch), after: () => void dispatchGuild(ch.guild_id, 'THREAD_UPDATE', ch, INTENT_GUILDS) };
+    }
+    return null;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -1027,11 +2195,25 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
     return Promise.resolve();
   }
 
+  /** The sessions whose shard owns a guild; events without a guild go to shard 0, as on Discord. */
+  function sessionsFor(gid: string | null | undefined): Session[] {
+    return [...sessions.values()].filter((s) => {
+      const [id, count] = s.shard;
+      return gid && /^\d+$/.test(gid) ? shardOf(gid, count) === id : id === 0;
+    });
+  }
+
+  /** Dispatch a guild's event to its shard's sessions (that have `intent`, if given). */
+  async function dispatchGuild(gid: string | null, t: string, d: unknown, intent = 0): Promise<void> {
+    await Promise.all(sessionsFor(gid).filter((s) => !intent || (s.intents & intent) !== 0).map((s) => sessionDispatch(s, t, d)));
+  }
+
   async function broadcastMessageEvent(t: string, d: JsonObject, msg: FakeMessage, includeBotOwn: boolean): Promise<void> {
     if (msg.fromBot && !includeBotOwn) return;
+    if (msg.ephemeral) return; // only the invoking user's client sees ephemeral messages
     const mentionsBot = (msg.raw.mentions as FakeUser[]).some((u) => u.id === botId);
     const ps: Promise<void>[] = [];
-    for (const s of sessions.values()) {
+    for (const s of sessionsFor(msg.guildId)) {
       if (!(s.intents & INTENT_GUILD_MESSAGES)) continue;
       let data = d;
       if (t !== 'MESSAGE_DELETE' && !(s.intents & INTENT_MESSAGE_CONTENT) && !msg.fromBot && !mentionsBot) {
@@ -1060,17 +2242,35 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
     if (NON_RESUMABLE_CLOSE.has(code)) sessions.delete(s.id);
   }
 
+  function shardGuilds(s: Session): string[] {
+    return [...guilds.keys()].filter((gid) => shardOf(gid, s.shard[1]) === s.shard[0]);
+  }
+
+  function shardStat(shard: [number, number]): ShardStats {
+    const key = `${shard[0]}/${shard[1]}`;
+    let st = shardStatsMap.get(key);
+    if (!st) {
+      st = { shardId: shard[0], shardCount: shard[1], identifies: 0, resumes: 0, connected: 0, identifiesTooSoon: 0 };
+      shardStatsMap.set(key, st);
+    }
+    return st;
+  }
+
+  function isLive(s: Session): boolean {
+    return !!s.conn && s.conn.ws.readyState === WebSocket.OPEN;
+  }
+
   function readyPayload(s: Session): JsonObject {
     return {
       v: 10,
       user_settings: {},
       user: botUser,
-      guilds: [{ id: guildId, unavailable: true }],
+      guilds: shardGuilds(s).map((id) => ({ id, unavailable: true })),
       session_id: s.id,
       session_type: 'normal',
       resume_gateway_url: gatewayUrl,
       shard: s.shard,
-      application: { id: botId, flags: 0 },
+      application: { id: applicationId, flags: 0 },
       private_channels: [],
       relationships: [],
       presences: [],
@@ -1102,12 +2302,42 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
           return closeConn(conn, 4004, 'Authentication failed.');
         }
         if (typeof d.intents !== 'number') return closeConn(conn, 4013, 'Invalid intent(s).');
+        const privileged: [number, boolean | undefined][] = [
+          [INTENT_MESSAGE_CONTENT, opts.messageContentIntent],
+          [INTENT_GUILD_MEMBERS, opts.guildMembersIntent],
+          [INTENT_GUILD_PRESENCES, opts.presenceIntent],
+        ];
+        if (privileged.some(([bit, enabled]) => enabled === false && (d.intents & bit) !== 0)) {
+          return closeConn(conn, 4014, 'Disallowed intent(s).');
+        }
+        let shard: [number, number] = [0, 1];
+        if (d.shard !== undefined) {
+          const [sid, count] = Array.isArray(d.shard) ? d.shard : [];
+          if (!Number.isInteger(sid) || !Number.isInteger(count) || count < 1 || sid < 0 || sid >= count) {
+            return closeConn(conn, 4010, 'Invalid shard.');
+          }
+          shard = [sid, count];
+        }
+        const mismatch = [...sessions.values()].some((x) => isLive(x) && x.shard[1] !== shard[1]);
+        if (mismatch) {
+          stats.shardCountMismatches++;
+          if (opts.strictShardCount) return closeConn(conn, 4010, 'Invalid shard.');
+        }
         stats.identifies++;
+        const st = shardStat(shard);
+        st.identifies++;
+        const key = shard[0] % maxConcurrency;
+        const last = lastIdentifyAt.get(key);
+        if (last !== undefined && Date.now() - last < 5000) {
+          st.identifiesTooSoon++;
+          stats.identifiesTooSoon++;
+        }
+        lastIdentifyAt.set(key, Date.now());
         const s: Session = {
           id: hashOf(snowflake()) + hashOf(String(Math.random())),
           token,
           intents: d.intents,
-          shard: Array.isArray(d.shard) ? [d.shard[0], d.shard[1]] : [0, 1],
+          shard,
           seq: 0,
           log: [],
           conn,
@@ -1119,7 +2349,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
           // Hold everything after READY briefly: discord.js awaits more for READY than for other
           // dispatches, so READY and GUILD_CREATE in one TCP read could be handled out of order.
           conn.held = [];
-          void sessionDispatch(s, 'GUILD_CREATE', guildJson());
+          for (const gid of shardGuilds(s)) void sessionDispatch(s, 'GUILD_CREATE', guildJson(gid));
           later(20, () => flushHeld(conn));
         };
         if (opts.readyDelayMs) later(opts.readyDelayMs, ready);
@@ -1139,6 +2369,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
         }
         if (s.conn && s.conn !== conn) closeConn(s.conn, 4000, 'Session resumed elsewhere.');
         stats.resumes++;
+        shardStat(s.shard).resumes++;
         for (const old of s.log) {
           if ((old.s as number) > d.seq) void rawSend(conn, old);
         }
@@ -1150,9 +2381,10 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
       }
       case Op.RequestGuildMembers: {
         if (!conn.session) return closeConn(conn, 4003, 'Not authenticated.');
+        const gid = Array.isArray(d?.guild_id) ? String(d.guild_id[0]) : String(d?.guild_id ?? guildId);
         void sessionDispatch(conn.session, 'GUILD_MEMBERS_CHUNK', {
-          guild_id: guildId,
-          members: [{ ...memberJson(), user: botUser }],
+          guild_id: gid,
+          members: [{ ...memberOf(gid, botId), user: botUser }],
           chunk_index: 0,
           chunk_count: 1,
           not_found: [],
@@ -1226,7 +2458,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
     addChannel(init) {
       const ch = addChannelInternal(init);
       const isThread = ch.type === 10 || ch.type === 11 || ch.type === 12;
-      for (const s of sessions.values()) {
+      for (const s of sessionsFor(ch.guild_id)) {
         void sessionDispatch(s, isThread ? 'THREAD_CREATE' : 'CHANNEL_CREATE', isThread ? { ...ch, newly_created: true } : ch);
       }
       return ch;
@@ -1235,7 +2467,12 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
     async userMessage(o) {
       const ch = channels.get(o.channelId);
       if (!ch) throw new Error(`fake discord: unknown channel ${o.channelId}`);
+      if (isForumType(ch.type)) throw new Error(`fake discord: ${ch.id} is a forum; use forumPost`);
       const author = ensureUser(o.authorId ?? userId, o.authorName, o.authorBot);
+      const unarchive = isThreadType(ch.type) && !!ch.thread_metadata?.archived;
+      if (unarchive && ch.thread_metadata?.locked && !(permissionsIn(author.id, ch) & PERMISSIONS.ManageThreads)) {
+        throw new Error(`fake discord: thread ${ch.id} is archived and locked; ${author.id} cannot post`);
+      }
       const mentions = mentionsFromContent(o.content);
       if (o.mentionsBot && !mentions.some((u) => u.id === botId)) mentions.push(botUser);
       let reference: JsonObject | undefined;
@@ -1243,11 +2480,15 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
       if (o.replyToMessageId) {
         referenced = messages.get(o.replyToMessageId);
         if (!referenced) throw new Error(`fake discord: unknown message ${o.replyToMessageId}`);
-        reference = { type: 0, channel_id: referenced.channelId, message_id: referenced.id, guild_id: guildId };
+        reference = { type: 0, channel_id: referenced.channelId, message_id: referenced.id, guild_id: referenced.guildId };
         if (o.replyPing !== false) {
           const a = users.get(referenced.authorId);
           if (a && !mentions.some((u) => u.id === a.id)) mentions.push(a);
         }
+      }
+      if (unarchive) {
+        setArchived(ch, false);
+        await dispatchGuild(ch.guild_id, 'THREAD_UPDATE', ch, INTENT_GUILDS);
       }
       const msg = makeMessage({
         channel: ch,
@@ -1259,6 +2500,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
         referenced,
         extra: o.extra,
         fromBot: false,
+        repliedAuthorId: referenced && o.replyPing !== false ? referenced.authorId : null,
       });
       await broadcastMessageEvent('MESSAGE_CREATE', msg.raw, msg, true);
       return msg;
@@ -1287,8 +2529,10 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
       failures.push({ match, spec, remaining: times });
     },
 
-    closeGateway(code, reason = '') {
-      for (const c of [...conns]) closeConn(c, code, reason);
+    closeGateway(code, reason = '', shardId?: number) {
+      for (const c of [...conns]) {
+        if (shardId === undefined || c.session?.shard[0] === shardId) closeConn(c, code, reason);
+      }
     },
 
     requestReconnect() {
@@ -1309,11 +2553,228 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
     },
 
     async dispatch(t, d) {
-      await Promise.all([...sessions.values()].map((s) => sessionDispatch(s, t, d)));
+      const gid = d && typeof d === 'object' && 'guild_id' in d ? String((d as JsonObject).guild_id) : null;
+      await dispatchGuild(gid, t, d);
     },
 
     liveSessions() {
       return [...sessions.values()].filter((s) => s.conn && s.conn.ws.readyState === WebSocket.OPEN).length;
+    },
+
+    applicationId,
+    guildIds: [...guilds.keys()],
+    ownerId,
+    interactions,
+
+    addUser(o = {}) {
+      return ensureUser(o.id ?? snowflake(), o.name, o.bot);
+    },
+
+    addRole(o) {
+      const g = getGuild(o.guildId ?? guildId);
+      const id = o.id ?? snowflake();
+      if (g.roles.has(id)) throw new Error(`fake discord: role ${id} exists`);
+      const role: JsonObject = {
+        ...everyoneRole(id),
+        name: o.name,
+        permissions: toBits(o.permissions ?? 0n).toString(),
+        position: g.roles.size,
+        color: o.color ?? 0,
+        mentionable: o.mentionable ?? false,
+      };
+      g.roles.set(id, role);
+      void dispatchGuild(g.id, 'GUILD_ROLE_CREATE', { guild_id: g.id, role }, INTENT_GUILDS);
+      return role;
+    },
+
+    setMemberRoles(uid, roleIds, gid = guildId) {
+      const g = getGuild(gid);
+      const u = users.get(uid);
+      if (!u) throw new Error(`fake discord: unknown user ${uid}`);
+      for (const r of roleIds) if (r === g.id || !g.roles.has(r)) throw new Error(`fake discord: no role ${r} in guild ${g.id}`);
+      const st = g.members.get(uid) ?? { roles: [], joinedAt: startedAt };
+      st.roles = [...new Set(roleIds)];
+      g.members.set(uid, st);
+      const d = { guild_id: g.id, ...memberOf(g.id, uid), user: u };
+      for (const s of sessionsFor(g.id)) {
+        if (uid === botId || (s.intents & INTENT_GUILD_MEMBERS) !== 0) void sessionDispatch(s, 'GUILD_MEMBER_UPDATE', d);
+      }
+    },
+
+    member(uid, gid = guildId) {
+      const u = users.get(uid);
+      if (!u) throw new Error(`fake discord: unknown user ${uid}`);
+      return { ...memberOf(getGuild(gid).id, uid), user: u };
+    },
+
+    permissionsOf(uid, channelId) {
+      const ch = channels.get(channelId);
+      if (!ch) throw new Error(`fake discord: unknown channel ${channelId}`);
+      return permissionsIn(uid, ch);
+    },
+
+    setPermissionOverwrite(channelId, ow) {
+      const ch = channels.get(channelId);
+      if (!ch || isThreadType(ch.type)) throw new Error(`fake discord: ${channelId} is not a channel with overwrites (threads use their parent's)`);
+      const list = ((ch.permission_overwrites ?? []) as PermissionOverwrite[]).filter((x) => x.id !== ow.id);
+      list.push({ id: ow.id, type: ow.type, allow: toBits(ow.allow ?? 0n).toString(), deny: toBits(ow.deny ?? 0n).toString() });
+      ch.permission_overwrites = list;
+      void dispatchGuild(ch.guild_id, 'CHANNEL_UPDATE', ch, INTENT_GUILDS);
+    },
+
+    denyBotPermissions(channelId, perms) {
+      const ch = channels.get(channelId);
+      const current = ((ch?.permission_overwrites ?? []) as PermissionOverwrite[]).find((x) => x.type === 1 && x.id === botId);
+      const bits = toBits(perms);
+      fake.setPermissionOverwrite(channelId, {
+        id: botId,
+        type: 1,
+        allow: BigInt(current?.allow ?? 0) & ~bits,
+        deny: BigInt(current?.deny ?? 0) | bits,
+      });
+    },
+
+    commands(gid) {
+      return [...(gid === undefined ? globalCommands : getGuild(gid).commands).values()];
+    },
+
+    async slashCommand(o) {
+      const ch = channels.get(o.channelId ?? firstText?.id ?? '');
+      if (!ch) throw new Error(`fake discord: unknown channel ${o.channelId}`);
+      const g = getGuild(ch.guild_id);
+      const cmd = [...g.commands.values(), ...globalCommands.values()].find((c) => c.name === o.name && c.type === 1);
+      if (!cmd) throw new Error(`fake discord: /${o.name} is not registered (globally or in guild ${g.id})`);
+      const uid = o.userId ?? userId;
+      ensureUser(uid, o.userName);
+      const perms = o.memberPermissions !== undefined ? toBits(o.memberPermissions) : permissionsIn(uid, ch);
+      if (!o.ignoreDefaultPermissions && cmd.default_member_permissions !== null) {
+        // Discord hides a command from members without its default permissions ("0": admins only).
+        const need = BigInt(cmd.default_member_permissions);
+        const admin = (perms & PERMISSIONS.Administrator) !== 0n;
+        if (!admin && (need === 0n || (perms & need) !== need)) {
+          throw new Error(`fake discord: ${uid} cannot use /${o.name}: default_member_permissions ${need}, member has ${perms}`);
+        }
+      }
+      let defs = cmd.options as JsonObject[] | undefined;
+      let where = `/${o.name}`;
+      if (o.subcommandGroup) {
+        const grp = defs?.find((d) => d.type === 2 && d.name === o.subcommandGroup);
+        if (!grp) throw new Error(`fake discord: ${where} has no subcommand group ${o.subcommandGroup}`);
+        defs = grp.options;
+        where += ` ${grp.name}`;
+      }
+      if (o.subcommand) {
+        const sub = defs?.find((d) => d.type === 1 && d.name === o.subcommand);
+        if (!sub) throw new Error(`fake discord: ${where} has no subcommand ${o.subcommand}`);
+        defs = sub.options;
+        where += ` ${sub.name}`;
+      } else if (!Array.isArray(o.options) && defs?.some((d) => d.type === 1 || d.type === 2)) {
+        throw new Error(`fake discord: ${where} needs a subcommand`);
+      }
+      let options: JsonObject[];
+      let resolved: JsonObject = {};
+      if (Array.isArray(o.options)) options = o.options;
+      else {
+        ({ options, resolved } = interactionOptions(defs, o.options ?? {}, optionResolvers(ch, uid), where));
+        if (o.subcommand) options = [{ type: 1, name: o.subcommand, options }];
+        if (o.subcommandGroup) options = [{ type: 2, name: o.subcommandGroup, options }];
+      }
+      const data: JsonObject = { id: cmd.id, name: cmd.name, type: 1 };
+      if (options.length > 0) data.options = options;
+      if (Object.keys(resolved).length > 0) data.resolved = resolved;
+      if (cmd.guild_id) data.guild_id = cmd.guild_id;
+      return createInteraction({ type: 2, channel: ch, userId: uid, perms, locale: o.locale ?? 'en-US', data, commandName: cmd.name });
+    },
+
+    async pressButton(o) {
+      const msg = messages.get(o.messageId);
+      if (!msg || msg.deleted) throw new Error(`fake discord: unknown message ${o.messageId}`);
+      if (msg.authorId !== botId) throw new Error(`fake discord: message ${msg.id} is not the bot's; its buttons are not ours`);
+      const ch = channels.get(msg.channelId)!;
+      const uid = o.userId ?? userId;
+      ensureUser(uid, o.userName);
+      if (msg.ephemeral && msg.visibleTo !== uid) throw new Error(`fake discord: message ${msg.id} is ephemeral; only ${msg.visibleTo} sees it`);
+      const all = buttonsOf(msg.raw.components);
+      const b = all.find((x) => x.customId === o.customId);
+      if (!b) throw new Error(`fake discord: message ${msg.id} has no button ${o.customId} (has: ${all.map((x) => x.customId ?? x.url).join(', ') || 'none'})`);
+      if (b.disabled) throw new Error(`fake discord: button ${o.customId} on ${msg.id} is disabled`);
+      const perms = o.memberPermissions !== undefined ? toBits(o.memberPermissions) : permissionsIn(uid, ch);
+      return createInteraction({
+        type: 3,
+        channel: ch,
+        userId: uid,
+        perms,
+        locale: o.locale ?? 'en-US',
+        data: { custom_id: o.customId, component_type: 2 },
+        message: msg,
+        customId: o.customId,
+      });
+    },
+
+    buttons(messageId) {
+      const msg = messages.get(messageId);
+      if (!msg) throw new Error(`fake discord: unknown message ${messageId}`);
+      return buttonsOf(msg.raw.components);
+    },
+
+    pinged(message) {
+      const msg = typeof message === 'string' ? messages.get(message) : message;
+      if (!msg?.pings) throw new Error(`fake discord: unknown message ${typeof message === 'string' ? message : message.id}`);
+      return msg.pings;
+    },
+
+    async forumPost(o) {
+      const forum = channels.get(o.forumId);
+      if (!forum || !isForumType(forum.type)) throw new Error(`fake discord: ${o.forumId} is not a forum channel`);
+      if (o.title.length < 1 || o.title.length > 100) throw new Error('fake discord: a post title has 1–100 characters');
+      const author = ensureUser(o.authorId ?? userId, o.authorName);
+      const tags = o.appliedTags ?? [];
+      const known = new Set(((forum.available_tags ?? []) as JsonObject[]).map((t) => String(t.id)));
+      if (tags.some((t) => !known.has(t))) throw new Error(`fake discord: unknown tag in ${tags.join(', ')}`);
+      const id = snowflake();
+      const th = createThread({ parent: forum, id, name: o.title, type: 11, ownerId: author.id, appliedTags: tags });
+      const msg = makeMessage({
+        channel: th,
+        author,
+        content: o.content,
+        type: 0,
+        mentions: mentionsFromContent(o.content),
+        extra: o.extra,
+        fromBot: false,
+        id,
+      });
+      await Promise.all([announceThread(th), broadcastMessageEvent('MESSAGE_CREATE', msg.raw, msg, true)]);
+      return { thread: th, message: msg };
+    },
+
+    archiveThread(threadId, o = {}) {
+      const th = channels.get(threadId);
+      if (!th || !isThreadType(th.type)) throw new Error(`fake discord: ${threadId} is not a thread`);
+      setArchived(th, true, o.locked ?? false);
+      void dispatchGuild(th.guild_id, 'THREAD_UPDATE', th, INTENT_GUILDS);
+    },
+
+    unarchiveThread(threadId) {
+      const th = channels.get(threadId);
+      if (!th || !isThreadType(th.type)) throw new Error(`fake discord: ${threadId} is not a thread`);
+      setArchived(th, false, false);
+      void dispatchGuild(th.guild_id, 'THREAD_UPDATE', th, INTENT_GUILDS);
+    },
+
+    threadMembers(threadId) {
+      return [...(threadMembers.get(threadId)?.keys() ?? [])];
+    },
+
+    shardStats() {
+      const live = [...sessions.values()].filter(isLive);
+      for (const s of live) shardStat(s.shard);
+      return [...shardStatsMap.values()]
+        .map((st) => ({ ...st, connected: live.filter((s) => s.shard[0] === st.shardId && s.shard[1] === st.shardCount).length }))
+        .sort((a, b) => a.shardCount - b.shardCount || a.shardId - b.shardId);
+    },
+
+    connectedShards() {
+      return [...new Set([...sessions.values()].filter(isLive).map((s) => s.shard[0]))].sort((a, b) => a - b);
     },
 
     async close() {
