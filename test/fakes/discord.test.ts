@@ -668,3 +668,217 @@ describe('fake Discord: application commands and interactions', () => {
     assert.equal((await got2).message.id, reply.id);
   });
 });
+
+describe('fake Discord: threads and forum channels', () => {
+  let fake: FakeDiscord;
+  let client: Client;
+  let text: TextChannel;
+  const textId = '1100000000000000101';
+  const forumId = '1100000000000000102';
+  const tagId = '1100000000000000103';
+
+  before(async () => {
+    fake = await startFakeDiscord({
+      channels: [
+        { id: textId, type: 0, name: 'general' },
+        { id: forumId, type: 15, name: 'help', available_tags: [{ id: tagId, name: 'bug', moderated: false, emoji_id: null, emoji_name: null }] },
+      ],
+    });
+    client = await loggedIn(makeClient(fake), fake);
+    text = client.channels.cache.get(textId) as TextChannel;
+  });
+
+  after(async () => {
+    await client?.destroy();
+    await fake?.close();
+  });
+
+  async function userQuestion(content: string): Promise<Message> {
+    const got = nextMessage(client, (m) => m.content === content);
+    await fake.userMessage({ channelId: textId, content });
+    return got;
+  }
+
+  test('message.startThread: the thread takes the message id, THREAD_CREATE says newly created, the message gets the thread', async () => {
+    const m = await userQuestion('How do I rotate keys?');
+    // discord.js emits threadCreate from the REST answer; the gateway's THREAD_CREATE follows.
+    const gateway = new Promise<{ t: string; d: { id: string; newly_created?: boolean } }[]>((resolve) => {
+      const seen: { t: string; d: { id: string; newly_created?: boolean } }[] = [];
+      const on = (p: { t: string; d: { id: string; newly_created?: boolean } }) => {
+        if (p.d?.id !== m.id) return;
+        seen.push(p);
+        if (p.t === 'MESSAGE_UPDATE') {
+          client.off(Events.Raw, on);
+          resolve(seen);
+        }
+      };
+      client.on(Events.Raw, on);
+    });
+    const th = await m.startThread({ name: 'How do I rotate keys?', autoArchiveDuration: 60 });
+    assert.equal(th.id, m.id);
+    assert.equal(th.type, ChannelType.PublicThread);
+    assert.equal(th.parentId, textId);
+    assert.equal(th.ownerId, fake.botId);
+    assert.equal(th.autoArchiveDuration, 60);
+    const events = await gateway;
+    assert.deepEqual(events.map((e) => [e.t, e.d.newly_created ?? null]), [
+      ['THREAD_CREATE', true],
+      ['THREAD_MEMBERS_UPDATE', null],
+      ['MESSAGE_UPDATE', null],
+    ]);
+    const post = await fake.waitFor((c) => c.method === 'POST' && c.path === `/channels/${textId}/messages/${m.id}/threads`);
+    assert.equal(post.status, 201);
+    assert.equal(post.body?.name, 'How do I rotate keys?');
+    const starter = fake.messages.get(m.id)!;
+    assert.ok(starter.raw.flags & MessageFlags.HasThread);
+    assert.equal(starter.raw.thread.id, th.id);
+    assert.deepEqual(fake.threadMembers(th.id), [fake.botId]);
+    await until(() => th.members.cache.has(fake.botId));
+
+    // Messages in the thread carry its id as channel_id.
+    const answer = await th.send('Use the rotate command.');
+    assert.equal(fake.messages.get(answer.id)!.raw.channel_id, th.id);
+    const got = nextMessage(client, (x) => x.content === 'thanks');
+    await fake.userMessage({ channelId: th.id, content: 'thanks' });
+    const reply = await got;
+    assert.equal(reply.channelId, th.id);
+    assert.ok(reply.channel.isThread());
+
+    // Discord's limits.
+    const m2 = await userQuestion('long name');
+    await assert.rejects(m2.startThread({ name: 'x'.repeat(101) }), apiError(400, 50035));
+    await assert.rejects(client.rest.post(Routes.threads(textId, m.id), { body: { name: 'again' } }), apiError(400, 160004));
+    await assert.rejects(client.rest.post(Routes.threads(textId, m2.id), { body: { name: 'ok', auto_archive_duration: 30 } }), apiError(400, 50035));
+    await assert.rejects(client.rest.post(Routes.threads(forumId, m2.id), { body: { name: 'ok' } }), apiError(400, 50024));
+  });
+
+  test('without Create Public Threads the bot gets 403 50013, and discord.js sees the overwrite', async () => {
+    const m = await userQuestion('deny me');
+    fake.denyBotPermissions(textId, ['CreatePublicThreads']);
+    try {
+      await until(() => text.permissionsFor(client.user!)?.has(PermissionFlagsBits.CreatePublicThreads) === false);
+      await assert.rejects(m.startThread({ name: 'denied' }), apiError(403, 50013));
+      assert.ok(!fake.channels.has(m.id));
+      // Threads follow their parent's overwrites: no Send Messages in Threads → no posting in one.
+      const th = await client.channels.fetch(fake.addChannel({ type: 11, name: 'existing', parent_id: textId }).id);
+      fake.denyBotPermissions(textId, ['SendMessagesInThreads']);
+      await assert.rejects((th as ThreadChannel).send('x'), apiError(403, 50013));
+      await text.send('the channel itself still works');
+    } finally {
+      fake.setPermissionOverwrite(textId, { id: fake.botId, type: 1 });
+    }
+    await until(() => text.permissionsFor(client.user!)?.has(PermissionFlagsBits.CreatePublicThreads) === true);
+    assert.equal((await m.startThread({ name: 'allowed' })).id, m.id);
+  });
+
+  test('archived threads: a message unarchives an unlocked one; a locked one refuses with 50083', async () => {
+    const m = await userQuestion('archive me');
+    const th = await m.startThread({ name: 'archive me' });
+    const mine = await th.send('first answer');
+    fake.archiveThread(th.id);
+    await until(() => th.archived === true);
+    await th.send('posting revives it');
+    await until(() => th.archived === false);
+    assert.equal(fake.channels.get(th.id)!.thread_metadata.archived, false);
+
+    fake.archiveThread(th.id, { locked: true });
+    await until(() => th.archived === true && th.locked === true);
+    await assert.rejects(th.send('nope'), apiError(400, 50083));
+    await assert.rejects(mine.edit('edited'), apiError(400, 50083));
+    await assert.rejects(fake.userMessage({ channelId: th.id, content: 'me neither' }), /archived and locked/);
+
+    // GUILD_CREATE lists active threads only.
+    const other = await loggedIn(makeClient(fake), fake);
+    try {
+      assert.equal(other.channels.cache.has(th.id), false);
+      const active = [...fake.channels.values()].find((c) => c.type === 11 && !c.thread_metadata.archived)!;
+      assert.ok(other.channels.cache.get(active.id)?.isThread());
+    } finally {
+      await other.destroy();
+    }
+    fake.unarchiveThread(th.id);
+    const again = await loggedIn(makeClient(fake), fake);
+    try {
+      const seen = again.channels.cache.get(th.id) as ThreadChannel | undefined;
+      assert.ok(seen?.isThread());
+      assert.ok(seen.members.cache.has(fake.botId), 'GUILD_CREATE carries the bot\'s thread membership');
+    } finally {
+      await again.destroy();
+    }
+  });
+
+  test('a thread without a message: a public one is announced in the parent (type 18); private is the default', async () => {
+    const th = await text.threads.create({ name: 'side topic', type: ChannelType.PublicThread });
+    assert.equal(th.type, ChannelType.PublicThread);
+    const notice = [...fake.messages.values()].find((x) => x.raw.type === MessageType.ThreadCreated && x.raw.message_reference?.channel_id === th.id);
+    assert.equal(notice?.channelId, textId);
+    assert.equal(notice?.content, 'side topic');
+    const raw = (await client.rest.post(Routes.threads(textId), { body: { name: 'private by default' } })) as { type: number; id: string };
+    assert.equal(raw.type, ChannelType.PrivateThread);
+    assert.ok(![...fake.messages.values()].some((x) => x.raw.message_reference?.channel_id === raw.id));
+    // Joining and leaving a thread.
+    const joinable = await client.channels.fetch(fake.addChannel({ type: 11, name: 'user thread', parent_id: textId }).id) as ThreadChannel;
+    assert.deepEqual(fake.threadMembers(joinable.id), [fake.userId]);
+    await joinable.join();
+    assert.deepEqual(fake.threadMembers(joinable.id), [fake.userId, fake.botId]);
+    await until(() => joinable.members.cache.has(fake.botId));
+    await joinable.leave();
+    assert.deepEqual(fake.threadMembers(joinable.id), [fake.userId]);
+  });
+
+  test('forum channels: the bot creates a post; THREAD_CREATE comes before the starter message, whose id is the thread id', async () => {
+    const forum = client.channels.cache.get(forumId) as ForumChannel;
+    assert.equal(forum.type, ChannelType.GuildForum);
+    assert.deepEqual(forum.availableTags.map((t) => t.name), ['bug']);
+    const order: string[] = [];
+    const onThread = (t: ThreadChannel) => order.push(`thread ${t.id}`);
+    const onMessage = (m: Message) => order.push(`message ${m.id} in ${m.channelId}`);
+    client.on(Events.ThreadCreate, onThread);
+    client.on(Events.MessageCreate, onMessage);
+    try {
+      const post = await forum.threads.create({ name: 'Release notes', message: { content: 'v2 is out' }, appliedTags: [tagId] });
+      assert.equal(post.type, ChannelType.PublicThread);
+      assert.equal(post.parentId, forumId);
+      assert.deepEqual(post.appliedTags, [tagId]);
+      const starter = fake.messages.get(post.id)!;
+      assert.equal(starter.content, 'v2 is out');
+      assert.equal(starter.channelId, post.id);
+      await until(() => order.length >= 2);
+      assert.deepEqual(order.slice(0, 2), [`thread ${post.id}`, `message ${post.id} in ${post.id}`]);
+      await assert.rejects(forum.threads.create({ name: 'no body', message: {} }), apiError(400, 50006));
+      await assert.rejects(forum.threads.create({ name: 'bad tag', message: { content: 'x' }, appliedTags: ['1'] }), apiError(400, 50035));
+      await assert.rejects(client.rest.post(Routes.channelMessages(forumId), { body: { content: 'x' } }), apiError(400, 50008));
+    } finally {
+      client.off(Events.ThreadCreate, onThread);
+      client.off(Events.MessageCreate, onMessage);
+    }
+  });
+
+  test('fake.forumPost: a user post arrives as THREAD_CREATE then MESSAGE_CREATE in a thread of the forum', async () => {
+    const order: string[] = [];
+    const onThread = (t: ThreadChannel, newly: boolean) => order.push(`thread ${t.id} ${newly}`);
+    client.on(Events.ThreadCreate, onThread);
+    try {
+      const got = nextMessage(client, (m) => m.content === 'I cannot log in since v2');
+      const onMessage = (m: Message) => order.push(`message ${m.id}`);
+      client.on(Events.MessageCreate, onMessage);
+      const { thread, message } = await fake.forumPost({ forumId, title: 'Login broken', content: 'I cannot log in since v2', appliedTags: [tagId] });
+      const m = await got;
+      client.off(Events.MessageCreate, onMessage);
+      assert.equal(thread.id, message.id);
+      assert.equal(m.id, thread.id);
+      assert.equal(m.channelId, thread.id);
+      assert.equal(m.author.id, fake.userId);
+      assert.ok(m.channel.isThread());
+      assert.equal(m.channel.parentId, forumId);
+      assert.equal(m.channel.parent?.type, ChannelType.GuildForum);
+      assert.equal(m.channel.name, 'Login broken');
+      assert.equal(m.channel.ownerId, fake.userId);
+      assert.deepEqual(order, [`thread ${thread.id} true`, `message ${thread.id}`]);
+      assert.equal((await m.channel.fetchStarterMessage())?.id, thread.id);
+      assert.deepEqual(fake.threadMembers(thread.id), [fake.userId], 'the bot is not in a post it did not join');
+    } finally {
+      client.off(Events.ThreadCreate, onThread);
+    }
+  });
+});

@@ -2107,7 +2107,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
     if (isThreadType(ch.type) && seg[2] === 'thread-members') {
       const members = threadMembers.get(ch.id)!;
       if (method === 'GET' && seg.length === 3) return { status: 200, payload: [...members.keys()].map((u) => threadMemberJson(ch.id, u)) };
-      const who = seg[3] === '@me' ? botId : seg[3];
+      const who = seg[3] === undefined ? undefined : decodeURIComponent(seg[3]) === '@me' ? botId : seg[3];
       if (seg.length === 4 && who) {
         if (method === 'GET') {
           const m = threadMemberJson(ch.id, who);
