@@ -882,3 +882,275 @@ describe('fake Discord: threads and forum channels', () => {
     }
   });
 });
+
+describe('fake Discord: roles and who a message pings', () => {
+  let fake: FakeDiscord;
+  let client: Client;
+  let channel: TextChannel;
+
+  before(async () => {
+    fake = await startFakeDiscord();
+    client = await loggedIn(makeClient(fake), fake);
+    channel = client.channels.cache.get(fake.channelId) as TextChannel;
+  });
+
+  after(async () => {
+    await client?.destroy();
+    await fake?.close();
+  });
+
+  test('members carry their roles in MESSAGE_CREATE and GET /guilds/{g}/members/{u}', async () => {
+    const guild = client.guilds.cache.get(fake.guildId)!;
+    const helpers = fake.addRole({ name: 'Helpers', mentionable: true });
+    await until(() => guild.roles.cache.has(helpers.id));
+    const bob = fake.addUser({ name: 'bob' });
+    fake.setMemberRoles(bob.id, [helpers.id]);
+    const got = nextMessage(client, (m) => m.author.id === bob.id);
+    await fake.userMessage({ channelId: fake.channelId, content: 'I can help', authorId: bob.id });
+    const m = await got;
+    assert.ok(m.member?.roles.cache.has(helpers.id));
+    assert.deepEqual(fake.messages.get(m.id)!.raw.member.roles, [helpers.id]);
+    const fetched = await guild.members.fetch({ user: bob.id, force: true });
+    assert.ok(fetched.roles.cache.has(helpers.id));
+    assert.deepEqual(fake.member(bob.id).roles, [helpers.id]);
+    assert.throws(() => fake.setMemberRoles(bob.id, ['1']), /no role/);
+  });
+
+  test('pinged() follows Discord\'s allowed_mentions rules', async () => {
+    const helpers = fake.addRole({ name: 'Responders', mentionable: true });
+    const staff = fake.addRole({ name: 'Staff' }); // not mentionable, as roles are by default
+    const bob = fake.addUser({ name: 'bob2' });
+    const alice = fake.userId;
+    const send = async (content: string, allowedMentions?: object) => {
+      const m = await channel.send(allowedMentions ? { content, allowedMentions } : { content });
+      return fake.pinged(m.id);
+    };
+    const body = `<@&${helpers.id}> <@&${staff.id}> <@${bob.id}> <@${alice}> @everyone`;
+
+    // No allowed_mentions: everything parsed; a role that is not mentionable and @everyone need Mention Everyone.
+    assert.deepEqual(await send(body), { users: [bob.id, alice], roles: [helpers.id], everyone: false, repliedUser: null });
+    // Escalation style: nobody but one role.
+    assert.deepEqual(await send(body, { parse: [], roles: [helpers.id] }), { users: [], roles: [helpers.id], everyone: false, repliedUser: null });
+    assert.deepEqual(await send(body, { parse: [] }), { users: [], roles: [], everyone: false, repliedUser: null });
+    // An explicit list only pings those also in the content.
+    assert.deepEqual((await send(`<@${bob.id}>`, { users: [bob.id, alice] })).users, [bob.id]);
+    assert.deepEqual((await send(body, { parse: ['users', 'roles'], users: [] })).roles, [helpers.id]);
+    // parse and an explicit list of the same kind are mutually exclusive.
+    await assert.rejects(channel.send({ content: body, allowedMentions: { parse: ['users'], users: [bob.id] } }), apiError(400, 50035));
+    await assert.rejects(channel.send({ content: body, allowedMentions: { parse: ['roles'], roles: [helpers.id] } }), apiError(400, 50035));
+
+    // With Mention Everyone (through a role), the bot reaches non-mentionable roles and @everyone.
+    const announcer = fake.addRole({ name: 'Announcer', permissions: ['MentionEveryone'] });
+    fake.setMemberRoles(fake.botId, [announcer.id]);
+    assert.deepEqual(await send(body, { parse: ['roles', 'everyone'] }), { users: [], roles: [helpers.id, staff.id], everyone: true, repliedUser: null });
+    fake.setMemberRoles(fake.botId, []);
+
+    // Replies ping their author unless allowed_mentions says otherwise (replied_user defaults to false then).
+    const got = nextMessage(client, (m) => m.content === 'a question');
+    await fake.userMessage({ channelId: fake.channelId, content: 'a question', authorId: bob.id });
+    const q = await got;
+    const r1 = await q.reply('an answer');
+    assert.deepEqual(fake.pinged(r1.id), { users: [bob.id], roles: [], everyone: false, repliedUser: bob.id });
+    const r2 = await q.reply({ content: 'quiet answer', allowedMentions: { parse: [] } });
+    assert.equal(fake.pinged(r2.id).repliedUser, null);
+    const r3 = await q.reply({ content: 'loud answer', allowedMentions: { parse: [], repliedUser: true } });
+    assert.equal(fake.pinged(r3.id).repliedUser, bob.id);
+
+    // Role mentions are recorded on the message; an edit notifies no one.
+    const m = await channel.send({ content: 'no pings yet', allowedMentions: { parse: [], roles: [helpers.id] } });
+    await m.edit({ content: `<@&${helpers.id}> now`, allowedMentions: { parse: [], roles: [helpers.id] } });
+    assert.deepEqual(fake.messages.get(m.id)!.raw.mention_roles, [helpers.id]);
+    assert.deepEqual(fake.pinged(m.id).roles, []);
+    // A user's message pings too.
+    const u = await fake.userMessage({ channelId: fake.channelId, content: `<@&${helpers.id}> help`, authorId: bob.id });
+    assert.deepEqual(fake.pinged(u).roles, [helpers.id]);
+  });
+});
+
+describe('fake Discord: several guilds on several shards', () => {
+  // Snowflakes whose shard, (id >> 22) % 2, is 0 and 1.
+  const guildA = String(300_000_000_000n << 22n);
+  const guildB = String(300_000_000_001n << 22n);
+  const chanA = '1100000000000000201';
+  const chanB = '1100000000000000202';
+  let fake: FakeDiscord;
+  let c0: Client;
+  let c1: Client;
+
+  function shardClient(shard: number, count: number): Client {
+    return new Client({
+      intents: [Guilds, GuildMessages, MessageContent],
+      shards: [shard],
+      shardCount: count,
+      rest: { api: fake.apiUrl, globalRequestsPerSecond: 10_000 },
+      ws: { buildIdentifyThrottler: async () => ({ waitForIdentify: async () => {} }) },
+    });
+  }
+
+  before(async () => {
+    fake = await startFakeDiscord({
+      heartbeatIntervalMs: 400,
+      recommendedShards: 2,
+      guilds: [
+        { id: guildA, name: 'Alpha', channels: [{ id: chanA, name: 'alpha-general' }] },
+        { id: guildB, name: 'Beta', channels: [{ id: chanB, name: 'beta-general' }] },
+      ],
+    });
+  });
+
+  after(async () => {
+    await c0?.destroy();
+    await c1?.destroy();
+    await fake?.close();
+  });
+
+  test('GET /gateway/bot recommends the configured shard count', async () => {
+    assert.equal(shardOf(guildA, 2), 0);
+    assert.equal(shardOf(guildB, 2), 1);
+    const res = await fetch(`${fake.apiUrl}/v10/gateway/bot`, { headers: { authorization: `Bot ${fake.token}` } });
+    const info = (await res.json()) as { shards: number; session_start_limit: { max_concurrency: number } };
+    assert.equal(info.shards, 2);
+    assert.equal(info.session_start_limit.max_concurrency, 1);
+    assert.deepEqual(fake.guildIds, [guildA, guildB]);
+    assert.equal(fake.guildId, guildA);
+    assert.equal(fake.channelId, chanA);
+  });
+
+  test('two discord.js clients with shards [0] and [1] of 2 get only their own guild and its events', async () => {
+    c0 = await loggedIn(shardClient(0, 2), fake);
+    c1 = await loggedIn(shardClient(1, 2), fake);
+    assert.deepEqual([...c0.guilds.cache.keys()], [guildA]);
+    assert.deepEqual([...c1.guilds.cache.keys()], [guildB]);
+    assert.ok(c0.channels.cache.has(chanA) && !c0.channels.cache.has(chanB));
+    assert.ok(c1.channels.cache.has(chanB) && !c1.channels.cache.has(chanA));
+
+    const seenBy0: string[] = [];
+    const on0 = (m: Message) => seenBy0.push(m.channelId);
+    c0.on(Events.MessageCreate, on0);
+    try {
+      const inB = nextMessage(c1, (m) => m.content === 'hello beta');
+      await fake.userMessage({ channelId: chanB, content: 'hello beta' });
+      await inB;
+      const inA = nextMessage(c0, (m) => m.content === 'hello alpha');
+      await fake.userMessage({ channelId: chanA, content: 'hello alpha' });
+      await inA;
+      assert.deepEqual(seenBy0, [chanA], 'shard 0 never saw guild B');
+
+      // Interactions follow the guild's shard too.
+      await c1.guilds.cache.get(guildB)!.commands.set([{ name: 'ask', description: 'Ask' }]);
+      const got = nextInteraction(c1);
+      const h = await fake.slashCommand({ name: 'ask', channelId: chanB });
+      assert.equal((await got).id, h.id);
+      await assert.rejects(fake.slashCommand({ name: 'ask', channelId: chanA }), /not registered/);
+    } finally {
+      c0.off(Events.MessageCreate, on0);
+    }
+
+    assert.deepEqual(fake.connectedShards(), [0, 1]);
+    assert.deepEqual(
+      fake.shardStats().map((s) => [s.shardId, s.shardCount, s.identifies, s.resumes, s.connected]),
+      [
+        [0, 2, 1, 0, 1],
+        [1, 2, 1, 0, 1],
+      ],
+    );
+    assert.ok(fake.sessions.identifiesTooSoon >= 1, 'two identifies within 5 s with max_concurrency 1');
+
+    // Closing one shard's connection: only that shard resumes.
+    const resumed = once(c1, Events.ShardResume);
+    fake.closeGateway(4000, 'shard 1 only', 1);
+    await resumed;
+    assert.deepEqual(fake.shardStats().map((s) => [s.shardId, s.resumes]), [
+      [0, 0],
+      [1, 1],
+    ]);
+  });
+
+  test('an invalid shard closes with 4010; another shard count is recorded, and refused when strict', async () => {
+    const identify = async (url: string, shard: unknown) => {
+      const ws = new WebSocket(`${url}/?v=10&encoding=json`);
+      await once(ws, 'message');
+      ws.send(JSON.stringify({ op: 2, d: { token: fake.token, intents: 513, properties: {}, shard } }));
+      return new Promise<number | 'ready'>((resolve) => {
+        ws.on('message', (data: Buffer) => {
+          if (JSON.parse(data.toString()).t === 'READY') {
+            ws.close();
+            resolve('ready');
+          }
+        });
+        ws.on('close', (code: number) => resolve(code));
+      });
+    };
+    assert.equal(await identify(fake.gatewayUrl, [2, 2]), 4010);
+    assert.equal(await identify(fake.gatewayUrl, [0, 0]), 4010);
+    const mismatches = fake.sessions.shardCountMismatches;
+    assert.equal(await identify(fake.gatewayUrl, [0, 3]), 'ready', 'Discord lets sessions use other shard counts');
+    assert.equal(fake.sessions.shardCountMismatches, mismatches + 1);
+
+    const strict = await startFakeDiscord({ strictShardCount: true, token: fake.token });
+    const c = await loggedIn(makeClient(strict), strict);
+    try {
+      assert.equal(await identify(strict.gatewayUrl, [0, 2]), 4010);
+      assert.equal(await identify(strict.gatewayUrl, [0, 1]), 'ready');
+    } finally {
+      await c.destroy();
+      await strict.close();
+    }
+  });
+});
+
+describe('fake Discord: application id, token and privileged intents', () => {
+  test('realisticToken: the first segment is base64 of the bot id; READY and the API give the application id', async () => {
+    const fake = await startFakeDiscord({ realisticToken: true, applicationId: '1100000000000000301' });
+    const client = makeClient(fake);
+    try {
+      const parts = fake.token.split('.');
+      assert.equal(parts.length, 3);
+      assert.equal(Buffer.from(parts[0]!, 'base64').toString(), fake.botId);
+      assert.doesNotMatch(parts[0]!, /=/);
+      await loggedIn(client, fake);
+      assert.equal(client.application?.id, '1100000000000000301');
+      assert.equal(client.user?.id, fake.botId);
+      const app = (await client.rest.get(Routes.oauth2CurrentApplication())) as { id: string; bot: { id: string } };
+      assert.equal(app.id, '1100000000000000301');
+      assert.equal(app.bot.id, fake.botId);
+      // Commands live under the application id, not the bot id.
+      await assert.rejects(client.rest.put(Routes.applicationCommands(fake.botId), { body: [] }), apiError(403, 50001));
+      await client.application!.commands.set([{ name: 'ask', description: 'Ask' }]);
+      assert.equal(fake.commands()[0]!.application_id, '1100000000000000301');
+    } finally {
+      await client.destroy();
+      await fake.close();
+    }
+    const plain = await startFakeDiscord();
+    try {
+      assert.equal(plain.applicationId, plain.botId);
+      assert.match(plain.token, /^fake-bot-token\./);
+    } finally {
+      await plain.close();
+    }
+  });
+
+  test('messageContentIntent: false → close 4014 for a client that asks for it; fine without it', async () => {
+    const fake = await startFakeDiscord({ messageContentIntent: false });
+    const asking = makeClient(fake);
+    const polite = makeClient(fake, [Guilds, GuildMessages]);
+    try {
+      const closed = once(asking, Events.ShardDisconnect) as Promise<[{ code: number }, number]>;
+      const login = asking.login(fake.token).then(
+        () => 'resolved',
+        () => 'rejected',
+      );
+      const [event] = await closed;
+      assert.equal(event.code, 4014);
+      assert.notEqual(await Promise.race([login, sleep(3000).then(() => 'pending')]), 'resolved');
+      assert.equal(fake.liveSessions(), 0);
+      await loggedIn(polite, fake);
+      assert.equal(fake.liveSessions(), 1);
+    } finally {
+      await asking.destroy();
+      await polite.destroy();
+      await fake.close();
+    }
+  });
+});
