@@ -496,8 +496,11 @@ describe('fake Discord: application commands and interactions', () => {
     const h2 = await fake.slashCommand({ name: 'ask', options: { question: 'x' } });
     const i2 = await got2;
     await assert.rejects(client.rest.post(Routes.interactionCallback(i2.id, i2.token), { body: { type: 6 }, auth: false }), apiError(400, 50035));
-    await i2.reply({ content: 'ok', withResponse: true });
+    const res = await i2.reply({ content: 'ok', withResponse: true });
     assert.deepEqual(h2.responses.map((r) => r.status), [400, 200]);
+    assert.equal(res.interaction.id, i2.id);
+    assert.equal(res.interaction.responseMessageId, h2.original()!.id);
+    assert.equal(res.resource?.message?.content, 'ok');
   });
 
   test('a follow-up right after a defer edits the loading message, as Discord does', async () => {
@@ -513,6 +516,34 @@ describe('fake Discord: application commands and interactions', () => {
     const next = await i.followUp('second');
     assert.notEqual(next.id, m.id);
     assert.equal(fake.messages.get(next.id)!.raw.message_reference.message_id, m.id);
+
+    // Follow-ups are edited and deleted by id through the same webhook; so is @original.
+    const deleted = new Promise<string[]>((resolve) => {
+      const ids: string[] = [];
+      const on = (x: Message | { id: string }) => {
+        ids.push(x.id);
+        if (ids.length === 2) {
+          client.off(Events.MessageDelete, on);
+          resolve(ids);
+        }
+      };
+      client.on(Events.MessageDelete, on);
+    });
+    await i.editReply({ message: next.id, content: 'second, edited' });
+    assert.equal(fake.messages.get(next.id)!.content, 'second, edited');
+    await i.deleteReply(next.id);
+    await i.deleteReply();
+    assert.ok(fake.messages.get(next.id)!.deleted && fake.messages.get(m.id)!.deleted);
+    assert.deepEqual(h.responses.slice(-3).map((r) => [r.kind, r.target, r.status]), [
+      ['edit', next.id, 200],
+      ['delete', next.id, 204],
+      ['delete', '@original', 204],
+    ]);
+    assert.deepEqual((await deleted).sort(), [m.id, next.id].sort());
+    await assert.rejects(i.editReply('gone'), apiError(404, 10008));
+    // A message that is not this interaction's is not reachable through its token.
+    const other = await channel.send('unrelated');
+    await assert.rejects(i.editReply({ message: other.id, content: 'hijack' }), apiError(404, 10008));
   });
 
   test('Discord time limits: no callback after the window (10062), no webhook after the token lifetime (10015)', async () => {
@@ -805,6 +836,24 @@ describe('fake Discord: threads and forum channels', () => {
     } finally {
       await again.destroy();
     }
+  });
+
+  test('thread edits follow Discord\'s rules: the creator may rename and archive, locking needs Manage Threads', async () => {
+    const m = await userQuestion('edit my thread');
+    const th = await m.startThread({ name: 'first name' });
+    await th.setName('second name');
+    assert.equal(fake.channels.get(th.id)!.name, 'second name');
+    await assert.rejects(th.setLocked(true), apiError(403, 50013));
+    const active = await client.guilds.cache.get(fake.guildId)!.channels.fetchActiveThreads();
+    assert.ok(active.threads.has(th.id));
+    await th.setArchived(true);
+    assert.equal(fake.channels.get(th.id)!.thread_metadata.archived, true);
+    assert.ok(!(await client.guilds.cache.get(fake.guildId)!.channels.fetchActiveThreads()).threads.has(th.id));
+    const archived = await text.threads.fetchArchived({ type: 'public' });
+    assert.ok(archived.threads.has(th.id));
+    await assert.rejects(th.setName('while archived'), apiError(400, 50083));
+    await th.setArchived(false);
+    assert.equal(fake.channels.get(th.id)!.thread_metadata.archived, false);
   });
 
   test('a thread without a message: a public one is announced in the parent (type 18); private is the default', async () => {

@@ -1,6 +1,7 @@
 /**
  * Fake Discord for tests: REST API v10 and gateway v10 (JSON, uncompressed) on one 127.0.0.1 port,
- * good enough for the real discord.js v14 Client to log in, receive messages, reply, edit and type.
+ * good enough for the real discord.js v14 Client to log in, receive messages, reply, edit and type,
+ * run slash commands and buttons, open threads and forum posts, and split guilds across shards.
  *
  * Wiring the real client (see discord.test.ts):
  * ```ts
@@ -21,34 +22,119 @@
  *   rateLimit {limit, windowMs} per route bucket (default 50 per 1000 ms; Discord's real edit limit
  *   is about 5 per 5000 ms per channel), dispatchOwnMessages (default true: like Discord, messages the
  *   bot creates/edits/deletes over REST also reach its gateway as MESSAGE_CREATE/UPDATE/DELETE).
+ *   More: `guilds: [{id, name, channels}]` (several guilds, instead of guildId/guildName/channels;
+ *   `guildId`/`channelId` are then the first guild's), `applicationId` (default: the bot id),
+ *   `realisticToken` (token `base64(botId).<ts>.<hmac>` like a real one), `recommendedShards` and
+ *   `maxConcurrency` (GET /gateway/bot, default 1 and 1), `strictShardCount` (close 4010 when a
+ *   session identifies with another shard count than a live one; Discord itself allows it),
+ *   `messageContentIntent` / `guildMembersIntent` / `presenceIntent: false` (asking for that
+ *   privileged intent → close 4014), `interactionCallbackWindowMs` (3000) and
+ *   `interactionTokenTtlMs` (15 min).
  * - `calls`: every REST request, in order: method, path without `/api/v10` (e.g.
  *   `/channels/123/messages`), query, parsed body (JSON, or `payload_json` of multipart + `files`),
  *   headers, `at` (performance.now() ms when received) and the `status` answered.
  * - `messages`: every message (bot's via REST, users' via `userMessage`), by id. `FakeMessage.raw` is
  *   the API JSON; `edits` lists every PATCH with its time; `allowedMentions` / `messageReference` are
- *   what the bot sent.
+ *   what the bot sent; `pings` is who Discord notified at creation; interaction responses and
+ *   follow-ups have `interactionId`, and ephemeral ones `ephemeral: true` + `visibleTo` (never
+ *   dispatched, absent from GET /channels/{id}/messages, 404 on the channel message routes).
  * - `userMessage({channelId, content, ...})` makes a user message and dispatches MESSAGE_CREATE to every
- *   session (buffered for sessions that are disconnected but resumable; replayed on RESUME).
- *   Mentions: `<@id>` tokens in content are parsed; `mentionsBot: true` adds the bot even without a
- *   token. `replyToMessageId` makes a type-19 reply with message_reference + referenced_message (and,
- *   like Discord's default "ping on reply", mentions the replied-to author unless `replyPing: false`).
+ *   session of the guild's shard (buffered for sessions that are disconnected but resumable;
+ *   replayed on RESUME). Mentions: `<@id>` tokens in content are parsed; `mentionsBot: true` adds
+ *   the bot even without a token. `replyToMessageId` makes a type-19 reply with message_reference +
+ *   referenced_message (and, like Discord's default "ping on reply", mentions the replied-to author
+ *   unless `replyPing: false`). `member.roles` carries the author's roles. Posting into an archived
+ *   thread unarchives it (THREAD_UPDATE first); into an archived locked one throws.
  * - `waitFor(pred, timeoutMs = 5000)`: first REST call (already recorded or future) matching pred.
  * - `failNext(match, spec, times = 1)`: the next `times` requests matching (method, path) get an
  *   injected error: `{status: 429, retryAfter: seconds, global?}` (Retry-After header + JSON
  *   {message, retry_after, global}; a bucket 429 also says X-RateLimit-Remaining: 0) or
  *   `{status: 400|401|403|404|500|502|503|504, code?, message?}`. Note discord.js retries 5xx up to
  *   `rest.retries` (3) times at once, and throws DiscordAPIError on 4xx.
- * - Gateway control: `closeGateway(code)` closes every live connection (4000 etc. keep the session
- *   resumable; 4004/4007/4009/4010–4014 drop it), `requestReconnect()` sends op 7,
- *   `invalidateSession(resumable)` sends op 9, `dispatch(t, d)` sends any event to every session.
- *   `sessions` counts identifies, resumes, heartbeats, invalid sessions; `frames` logs gateway
- *   traffic (op/t/s, direction, time).
- * - `addChannel(ch)`: a text channel (type 0) or a thread (type 11 with parent_id); dispatched as
- *   CHANNEL_CREATE / THREAD_CREATE to live sessions and included in later GUILD_CREATEs.
+ * - Gateway control: `closeGateway(code, reason?, shardId?)` closes live connections (of one shard
+ *   id if given; 4000 etc. keep the session resumable; 4004/4007/4009/4010–4014 drop it),
+ *   `requestReconnect()` sends op 7, `invalidateSession(resumable)` sends op 9, `dispatch(t, d)` sends
+ *   any event (to the shard of `d.guild_id`; without one, to shard 0, as Discord does). `sessions`
+ *   counts identifies, resumes, heartbeats, invalid sessions, `identifiesTooSoon` (sooner than 5 s
+ *   after another in the same `shard_id % max_concurrency` bucket) and `shardCountMismatches`;
+ *   `shardStats()` gives per [shard, count] identifies, resumes, live connections and
+ *   identifiesTooSoon; `connectedShards()` the shard ids with a live connection; `frames` logs
+ *   gateway traffic (op/t/s, direction, time). Guild `g` belongs to shard `shardOf(g, count)` =
+ *   `(g >> 22) % count`: READY lists and GUILD_CREATE is sent for that shard's guilds only, and every
+ *   guild event goes only to sessions of its shard. IDENTIFY with a bad `shard` → close 4010.
+ * - `addChannel(ch)`: a text channel (type 0), a forum (type 15: available_tags etc.) or a thread
+ *   (type 11 with parent_id, owned and joined by the default user); `guild_id` picks the guild.
+ *   Dispatched as CHANNEL_CREATE / THREAD_CREATE to the guild's shard and included in later
+ *   GUILD_CREATEs (active threads only, with the bot's thread `member` where it joined).
+ * - Members, roles, permissions: `addUser({id?, name?, bot?})`; `addRole({name, permissions?,
+ *   mentionable? (default false, as Discord), color?, guildId?})` → GUILD_ROLE_CREATE;
+ *   `setMemberRoles(userId, roleIds, guildId?)` → GUILD_MEMBER_UPDATE (to sessions with Guild
+ *   Members, or any for the bot); `member(userId)` is GET /guilds/{g}/members/{u};
+ *   `permissionsOf(userId, channelId)` computes Discord's way (@everyone + roles, owner `ownerId`
+ *   and Administrator get all, then @everyone/role/member overwrites; threads use the parent's);
+ *   `setPermissionOverwrite(channelId, {id, type, allow?, deny?})` and
+ *   `denyBotPermissions(channelId, ['CreatePublicThreads', ...])` → CHANNEL_UPDATE. Permissions take
+ *   discord.js names (`PERMISSIONS`), a bigint or a decimal string. The bot needs View Channel
+ *   (else 403 50001) and Send Messages (in threads: Send Messages in Threads) to post, Create
+ *   Public/Private Threads to start threads (403 50013).
+ * - `pinged(message)` → `{users, roles, everyone, repliedUser}`: who Discord notified when the
+ *   message was sent (edits notify no one), by its allowed_mentions rules: no field → parse
+ *   everything (interaction/webhook messages: users only) and a reply pings its author; with it,
+ *   only `parse` kinds or the explicit `users`/`roles` lists (`parse` users + a non-empty `users`
+ *   list → 400 50035), the replied-to author only with `replied_user: true`; a mention must be in
+ *   the content (or a text display); a role pings if mentionable or the author has Mention
+ *   Everyone, which @everyone/@here need. `raw.mention_roles` lists the role ids in the content.
+ * - Application commands: `PUT /applications/{app}/commands` (and `/guilds/{g}/commands`) is a bulk
+ *   overwrite (a command keeps its id while its name and type stay); POST, GET, PATCH, DELETE of one;
+ *   Discord's checks (lowercase 1–32 char names, 1–100 char descriptions, unique names, ≤ 25
+ *   options, required first → 400 50035; a wrong application id or guild → 403 50001).
+ *   `commands(guildId?)` lists them, with `default_member_permissions` as sent.
+ * - Interactions: `slashCommand({name, options?, subcommand?, channelId?, userId?, memberPermissions?,
+ *   locale?})` and `pressButton({messageId, customId, userId?, memberPermissions?})` dispatch
+ *   INTERACTION_CREATE (type 2 with data {id, name, type 1, options, resolved}, or type 3 with data
+ *   {custom_id, component_type: 2} and the `message`) carrying guild, channel, member {user, roles,
+ *   permissions string}, token, version 1, app_permissions, locale, to the guild's shard. They throw,
+ *   as Discord's client would refuse, for an unregistered command (guild first, then global), a
+ *   member lacking its default_member_permissions ("0" = admins only; `ignoreDefaultPermissions`
+ *   skips), options not matching the definition (`options` as `{name: value}`; an array is sent as
+ *   is), a missing, disabled or link button, someone else's ephemeral message. The returned
+ *   `FakeInteraction` (also in `interactions`) records every `responses` entry in order — kind
+ *   callback/followup/edit/delete, type, flags, ephemeral, content, components, embeds,
+ *   allowedMentions, target, messageId, status, code, at, afterMs — with `callback`, `original()`,
+ *   `followUps()` and `waitFor(pred?)`. Callbacks (`POST /interactions/{id}/{token}/callback`, no bot
+ *   token needed): 4 message (type 20; replying to the component's message for a button), 5 deferred
+ *   (a LOADING message), 6 deferred update and 7 update message (components only, else 400 50035),
+ *   9 modal; flags 64 = ephemeral; `with_response=true` → 200 with {interaction, resource}, else 204.
+ *   A second callback → 400 40060; one after the window → 404 10062. Webhooks (`/webhooks/{app}/
+ *   {token}`: POST follow-up, GET/PATCH/DELETE `messages/@original|{id}` of this interaction only,
+ *   else 404 10008) → 404 10015 before the callback, after a missed window or once the token is
+ *   older than its lifetime. A follow-up right after a defer edits the loading message, as Discord
+ *   documents. Messages made this way are channel messages with webhook_id/application_id,
+ *   interaction_metadata (and `interaction` on command responses), dispatched unless ephemeral.
+ * - Components: `components` of bot messages (REST, callbacks, webhooks) are stored and checked
+ *   (≤ 5 rows of 1–5 buttons or one select, label or emoji, custom_id 1–100 and unique, link buttons
+ *   with url → else 400 50035); `buttons(messageId)` → [{customId, label, emoji, style, disabled,
+ *   url, row}].
+ * - Threads: `POST /channels/{c}/messages/{m}/threads` (text or announcement channel; name 1–100,
+ *   auto_archive_duration 60/1440/4320/10080 → else 400 50035; a second one → 400 160004; a forum →
+ *   400 50024) makes a thread with the message's id owned and joined by the bot, then THREAD_CREATE
+ *   (newly_created), THREAD_MEMBERS_UPDATE and MESSAGE_UPDATE of the message (HAS_THREAD flag,
+ *   `thread`). `POST /channels/{c}/threads`: in a text channel type 12 by default or 11 (a public one
+ *   is announced by a type-18 message in the parent); in a forum a post {name, message, applied_tags}
+ *   → type-11 thread and its starter message with the thread's id, THREAD_CREATE then MESSAGE_CREATE
+ *   (unknown tags → 400 50035; posting in the forum itself → 400 50008). `forumPost({forumId, title,
+ *   content, authorId?, appliedTags?})` is the same by a user. `archiveThread(id, {locked?})` /
+ *   `unarchiveThread(id)` → THREAD_UPDATE: the bot posting in an archived thread unarchives it,
+ *   unless it is locked (400 50083; locked and active: 400 160005); editing messages there → 50083.
+ *   PATCH /channels/{thread} follows the threads topic (creator or Manage Threads renames and
+ *   archives, locking needs Manage Threads → else 403 50013). Thread members: GET/PUT/DELETE
+ *   `/channels/{t}/thread-members[/@me|/{u}]`, `threadMembers(id)`. GET
+ *   /guilds/{g}/threads/active and /channels/{c}/threads/archived/public list them.
  * - `close()`: closes sockets, timers and the server.
  *
  * Behaviour worth knowing: Authorization must be `Bot <token>` (else 401; discord.js then fails
- * login with TokenInvalid); IDENTIFY with a wrong token → close 4004. Sessions without the
+ * login with TokenInvalid), except on interaction callbacks and webhook-token routes; IDENTIFY with
+ * a wrong token → close 4004. Sessions without the
  * MessageContent intent (1 << 15) get empty content for messages that neither mention the bot nor
  * come from it; without GuildMessages (1 << 9) they get no MESSAGE_* events. Content over 2000
  * characters → 400 (50035); an empty message → 400 (50006); replying to an unknown message with
@@ -56,7 +142,9 @@
  * (`compress` query, identify `compress`) is not supported: requests for it are ignored and JSON
  * text frames are sent. GUILD_CREATE (and anything after READY) is held back ~20 ms so discord.js
  * handles READY first (it awaits more on READY than on other dispatches). Responses carry honest
- * X-RateLimit-Limit/Remaining/Reset/Reset-After/Bucket headers; 204s carry no content-type.
+ * X-RateLimit-Limit/Remaining/Reset/Reset-After/Bucket headers; 204s carry no content-type. The
+ * guild owner is `ownerId`, not the default user, so `userId` has only @everyone's permissions.
+ * Not modelled: a thread's type-21 starter message, DMs, autocomplete, modals beyond the callback.
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
