@@ -774,6 +774,7 @@ describe('fake Discord: threads and forum channels', () => {
     const reply = await got;
     assert.equal(reply.channelId, th.id);
     assert.ok(reply.channel.isThread());
+    assert.deepEqual(fake.threadMembers(th.id), [fake.botId, fake.userId], 'posting in a thread joins it');
 
     // Discord's limits.
     const m2 = await userQuestion('long name');
@@ -926,6 +927,21 @@ describe('fake Discord: threads and forum channels', () => {
       assert.deepEqual(order, [`thread ${thread.id} true`, `message ${thread.id}`]);
       assert.equal((await m.channel.fetchStarterMessage())?.id, thread.id);
       assert.deepEqual(fake.threadMembers(thread.id), [fake.userId], 'the bot is not in a post it did not join');
+      const post = m.channel as ThreadChannel;
+      await post.send('Try clearing the cache.');
+      assert.deepEqual(fake.threadMembers(thread.id), [fake.userId, fake.botId]);
+      await until(() => post.members.cache.has(fake.botId));
+      // Commands cannot run in the forum itself, nor in an archived post.
+      await client.application!.commands.set([{ name: 'ask', description: 'Ask' }]);
+      await assert.rejects(fake.slashCommand({ name: 'ask', channelId: forumId }), /is a forum/);
+      fake.archiveThread(thread.id);
+      await assert.rejects(fake.slashCommand({ name: 'ask', channelId: thread.id }), /archived/);
+      fake.unarchiveThread(thread.id);
+      const got2 = nextInteraction<ChatInputCommandInteraction>(client);
+      await fake.slashCommand({ name: 'ask', channelId: thread.id });
+      const i = await got2;
+      assert.equal(i.channelId, thread.id);
+      assert.ok(i.channel?.isThread());
     } finally {
       client.off(Events.ThreadCreate, onThread);
     }
@@ -963,6 +979,10 @@ describe('fake Discord: roles and who a message pings', () => {
     assert.ok(fetched.roles.cache.has(helpers.id));
     assert.deepEqual(fake.member(bob.id).roles, [helpers.id]);
     assert.throws(() => fake.setMemberRoles(bob.id, ['1']), /no role/);
+    // Several at once go over the gateway (op 8, user_ids).
+    const many = await guild.members.fetch({ user: [bob.id, fake.userId] });
+    assert.deepEqual([...many.keys()].sort(), [bob.id, fake.userId].sort());
+    assert.ok(many.get(bob.id)?.roles.cache.has(helpers.id));
   });
 
   test('pinged() follows Discord\'s allowed_mentions rules', async () => {

@@ -128,7 +128,8 @@
  *   unless it is locked (400 50083; locked and active: 400 160005); editing messages there → 50083.
  *   PATCH /channels/{thread} follows the threads topic (creator or Manage Threads renames and
  *   archives, locking needs Manage Threads → else 403 50013). Thread members: GET/PUT/DELETE
- *   `/channels/{t}/thread-members[/@me|/{u}]`, `threadMembers(id)`. GET
+ *   `/channels/{t}/thread-members[/@me|/{u}]`, `threadMembers(id)`; posting in a thread makes the
+ *   author a member (THREAD_MEMBERS_UPDATE for the bot, or with Guild Members). GET
  *   /guilds/{g}/threads/active and /channels/{c}/threads/archived/public list them.
  * - `close()`: closes sockets, timers and the server.
  *
@@ -144,6 +145,7 @@
  * handles READY first (it awaits more on READY than on other dispatches). Responses carry honest
  * X-RateLimit-Limit/Remaining/Reset/Reset-After/Bucket headers; 204s carry no content-type. The
  * guild owner is `ownerId`, not the default user, so `userId` has only @everyone's permissions.
+ * Request Guild Members (op 8) answers with the `user_ids` asked for (default: the bot).
  * Not modelled: a thread's type-21 starter message, DMs, autocomplete, modals beyond the callback.
  */
 import http from 'node:http';
@@ -1369,6 +1371,17 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
     return { unarchive: !!md?.archived };
   }
 
+  /** Posting in a thread makes the author a member of it, as on Discord; true if they were not. */
+  function joinOnPost(ch: FakeChannel, uid: string): boolean {
+    if (!isThreadType(ch.type)) return false;
+    let members = threadMembers.get(ch.id);
+    if (!members) threadMembers.set(ch.id, (members = new Map()));
+    if (members.has(uid)) return false;
+    members.set(uid, iso());
+    ch.member_count = members.size;
+    return true;
+  }
+
   function setArchived(th: FakeChannel, archived: boolean, locked?: boolean): void {
     const md = th.thread_metadata as JsonObject;
     md.archived = archived;
@@ -1395,6 +1408,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
       if (a && !mentions.some((u) => u.id === a.id)) mentions.push(a);
     }
     if (unarchive) setArchived(ch, false);
+    const joined = joinOnPost(ch, botId);
     const msg = makeMessage({
       channel: ch,
       author: botUser,
@@ -1420,6 +1434,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
       payload: msg.raw,
       after: () => {
         if (unarchive) void dispatchGuild(ch.guild_id, 'THREAD_UPDATE', ch, INTENT_GUILDS);
+        if (joined) announceMembers(ch, [botId], []);
         void broadcastMessageEvent('MESSAGE_CREATE', msg.raw, msg, dispatchOwn);
       },
     };
@@ -2234,8 +2249,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
       }
       if (('name' in b || 'auto_archive_duration' in b || b.archived === true) && !manage && !owner) throw missingPermissions();
       if (('locked' in b || 'rate_limit_per_user' in b) && !manage) throw missingPermissions();
-      if ('name' in b) checkThreadBody(b);
-      else checkThreadBody({ ...b, name: ch.name });
+      checkThreadBody({ name: ch.name, ...b });
       if ('name' in b) ch.name = b.name;
       if ('rate_limit_per_user' in b) ch.rate_limit_per_user = b.rate_limit_per_user;
       if ('auto_archive_duration' in b) md.auto_archive_duration = b.auto_archive_duration;
@@ -2470,12 +2484,14 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
       case Op.RequestGuildMembers: {
         if (!conn.session) return closeConn(conn, 4003, 'Not authenticated.');
         const gid = Array.isArray(d?.guild_id) ? String(d.guild_id[0]) : String(d?.guild_id ?? guildId);
+        const wanted: string[] = Array.isArray(d?.user_ids) ? d.user_ids.map(String) : typeof d?.user_ids === 'string' ? [d.user_ids] : [botId];
+        const found = wanted.filter((u) => users.has(u));
         void sessionDispatch(conn.session, 'GUILD_MEMBERS_CHUNK', {
           guild_id: gid,
-          members: [{ ...memberOf(gid, botId), user: botUser }],
+          members: found.map((u) => ({ ...memberOf(gid, u), user: users.get(u) })),
           chunk_index: 0,
           chunk_count: 1,
-          not_found: [],
+          not_found: wanted.filter((u) => !users.has(u)),
           ...(d?.nonce !== undefined ? { nonce: d.nonce } : {}),
         });
         return;
@@ -2578,6 +2594,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
         setArchived(ch, false);
         await dispatchGuild(ch.guild_id, 'THREAD_UPDATE', ch, INTENT_GUILDS);
       }
+      if (joinOnPost(ch, author.id)) announceMembers(ch, [author.id], []);
       const msg = makeMessage({
         channel: ch,
         author,
@@ -2729,6 +2746,8 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
     async slashCommand(o) {
       const ch = channels.get(o.channelId ?? firstText?.id ?? '');
       if (!ch) throw new Error(`fake discord: unknown channel ${o.channelId}`);
+      if (isForumType(ch.type)) throw new Error(`fake discord: ${ch.id} is a forum; commands run in its posts`);
+      if (isThreadType(ch.type) && ch.thread_metadata?.archived) throw new Error(`fake discord: thread ${ch.id} is archived; Discord allows no commands there`);
       const g = getGuild(ch.guild_id);
       const cmd = [...g.commands.values(), ...globalCommands.values()].find((c) => c.name === o.name && c.type === 1);
       if (!cmd) throw new Error(`fake discord: /${o.name} is not registered (globally or in guild ${g.id})`);
