@@ -5,6 +5,7 @@ import type { AuditEntry } from '../db/audit.js';
 import { getChannel } from '../db/channels.js';
 import { GLOBAL_SCOPE, getInstructions, putInstructions } from '../db/instructions.js';
 import type { Instructions } from '../db/instructions.js';
+import { hasNul } from '../db/text.js';
 import { UserError } from '../errors.js';
 import { assertSnowflake } from './validate.js';
 
@@ -47,6 +48,10 @@ export async function showInstructions(db: Db, channelId?: string): Promise<Inst
 }
 
 export function normaliseInstructions(text: string): string {
+  // Instructions are read back and edited by people: a NUL is refused, not silently dropped.
+  if (hasNul(text)) {
+    throw new UserError('the instructions contain a NUL character — is it a binary file? (nothing was changed)', 'binary_instructions');
+  }
   const content = text.replace(/\r\n/g, '\n').trim();
   if (content.length === 0) throw new UserError('instructions are empty — nothing was changed', 'empty_instructions');
   if (content.length > MAX_INSTRUCTIONS_CHARS) {

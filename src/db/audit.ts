@@ -1,5 +1,6 @@
 /** The audit log: who changed what, when, from which value to which. */
 import type { Queryable } from './backend.js';
+import { dbText } from './text.js';
 
 export interface AuditEntry {
   id: number;
@@ -26,11 +27,11 @@ export async function recordAudit(
   entry: { actor: string; action: string; target?: string | null; oldValue?: string | null; newValue?: string | null },
 ): Promise<void> {
   await db.query('insert into audit_log (actor, action, target, old_value, new_value) values ($1, $2, $3, $4, $5)', [
-    entry.actor,
+    dbText(entry.actor),
     entry.action,
-    entry.target ?? null,
-    entry.oldValue ?? null,
-    entry.newValue ?? null,
+    dbText(entry.target),
+    dbText(entry.oldValue),
+    dbText(entry.newValue),
   ]);
 }
 

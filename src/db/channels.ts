@@ -1,5 +1,6 @@
 /** The channels table: where the bot answers, and how. */
 import type { Queryable } from './backend.js';
+import { dbText } from './text.js';
 
 export type ChannelMode = 'all' | 'mention';
 export const CHANNEL_MODES: readonly ChannelMode[] = ['all', 'mention'];
@@ -33,7 +34,7 @@ export async function getChannel(db: Queryable, id: string): Promise<Channel | n
 export async function insertChannel(db: Queryable, id: string, mode: ChannelMode, actor: string): Promise<Channel> {
   const { rows } = await db.query<ChannelRow>(
     'insert into channels (id, mode, added_by) values ($1, $2, $3) returning id, mode, added_at, added_by',
-    [id, mode, actor],
+    [id, mode, dbText(actor)],
   );
   return toChannel(rows[0]!);
 }

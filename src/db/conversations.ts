@@ -1,5 +1,6 @@
 /** Conversations (one per channel, thread, or the command line) and their messages, in order. */
 import type { Queryable } from './backend.js';
+import { dbText } from './text.js';
 
 export type MessageRole = 'user' | 'assistant';
 export type MessageStatus = 'complete' | 'interrupted' | 'failed' | 'fallback';
@@ -102,7 +103,7 @@ export async function appendMessage(
   const { rows } = await db.query<{ id: string | number }>(
     `insert into messages (conversation_id, role, content, author_id, discord_message_id, status)
      values ($1, $2, $3, $4, $5, $6) returning id`,
-    [conversationId, m.role, m.content, m.authorId ?? null, m.discordMessageId ?? null, m.status ?? 'complete'],
+    [conversationId, m.role, dbText(m.content), dbText(m.authorId), dbText(m.discordMessageId), m.status ?? 'complete'],
   );
   return Number(rows[0]!.id);
 }

@@ -1,5 +1,6 @@
 /** Documents and their chunks (full text + vectors), and the lexeme statistics kept with them. */
 import type { Queryable } from './backend.js';
+import { dbText } from './text.js';
 
 export type DocumentType = 'pdf' | 'markdown' | 'text';
 
@@ -78,7 +79,7 @@ export async function insertDocument(
 ): Promise<number> {
   const { rows } = await db.query<{ id: string | number }>(
     `insert into documents (name, sha256, bytes, pages, type, embedding_model) values ($1, $2, $3, $4, $5, $6) returning id`,
-    [d.name, d.sha256, d.bytes, d.pages, d.type, d.embeddingModel],
+    [dbText(d.name), d.sha256, d.bytes, d.pages, d.type, d.embeddingModel],
   );
   return Number(rows[0]!.id);
 }
@@ -89,7 +90,7 @@ export async function updateDocument(
   id: number,
   d: { name: string; pages: number; type: DocumentType; embeddingModel: string | null },
 ): Promise<void> {
-  await db.query('update documents set name = $2, pages = $3, type = $4, embedding_model = $5 where id = $1', [id, d.name, d.pages, d.type, d.embeddingModel]);
+  await db.query('update documents set name = $2, pages = $3, type = $4, embedding_model = $5 where id = $1', [id, dbText(d.name), d.pages, d.type, d.embeddingModel]);
 }
 
 export function vectorLiteral(v: number[]): string {
@@ -150,8 +151,8 @@ export async function insertChunks(db: Queryable, documentId: number, chunks: Ne
         documentId,
         part.map((c) => c.ordinal),
         part.map((c) => c.page),
-        part.map((c) => c.section),
-        part.map((c) => c.content),
+        part.map((c) => dbText(c.section)),
+        part.map((c) => dbText(c.content)),
         part.map((c) => c.truncated),
         vectorArray(
           part.map((c) => c.embedding),

@@ -1,5 +1,6 @@
 /** Questions the knowledge base could not answer. */
 import type { Queryable } from './backend.js';
+import { dbText } from './text.js';
 
 export interface GapSummary {
   question: string;
@@ -18,9 +19,9 @@ export function normaliseQuestion(question: string): string {
 
 export async function recordGap(db: Queryable, question: string, conversationId: string | null): Promise<void> {
   await db.query('insert into kb_gaps (question, normalized, conversation_id) values ($1, $2, $3)', [
-    question,
-    normaliseQuestion(question),
-    conversationId,
+    dbText(question),
+    dbText(normaliseQuestion(question)),
+    dbText(conversationId),
   ]);
 }
 

@@ -1,5 +1,6 @@
 /** The instructions table: the global system instructions and per-channel overrides. */
 import type { Queryable } from './backend.js';
+import { dbText } from './text.js';
 
 export const GLOBAL_SCOPE = 'global';
 
@@ -43,7 +44,7 @@ export async function putInstructions(db: Queryable, scope: string, content: str
   await db.query(
     `insert into instructions (scope, content, updated_by) values ($1, $2, $3)
      on conflict (scope) do update set content = excluded.content, updated_at = now(), updated_by = excluded.updated_by`,
-    [scope, content, actor],
+    [scope, dbText(content), dbText(actor)],
   );
 }
 

@@ -7,6 +7,7 @@
  */
 import type { Db, Queryable } from '../db/backend.js';
 import { vectorLiteral } from '../db/documents.js';
+import { dbText } from '../db/text.js';
 
 export const CANDIDATES = 40;
 export const RRF_K = 60;
@@ -208,7 +209,7 @@ export async function retrieve(db: Db, question: string, options: RetrieveOption
   const k = options.k ?? 5;
   const vector = options.use === 'fulltext' ? null : (options.queryVector ?? null);
   const useText = options.use !== 'vector';
-  const { terms, total } = await queryTerms(db, question);
+  const { terms, total } = await queryTerms(db, dbText(question));
   const [fts, vec] = await Promise.all([
     useText ? fullTextSearch(db, terms, total, CANDIDATES) : Promise.resolve([]),
     vector ? vectorSearch(db, vector, CANDIDATES) : Promise.resolve([]),

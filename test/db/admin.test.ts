@@ -59,6 +59,7 @@ for (const kind of BACKENDS) {
       assert.equal((await effectiveInstructions(db, A))!.content, 'Answer in French.');
       assert.equal((await effectiveInstructions(db, '423456789012345678'))!.content, 'Be brief.');
       await assert.rejects(setInstructions(db, '   ', 'bob'), /empty/);
+      await assert.rejects(setInstructions(db, 'Be\u0000 brief.', 'bob'), (e: unknown) => e instanceof UserError && /NUL character/.test(e.message));
       await assert.rejects(setInstructions(db, 'x', 'bob', C), /not an allowed channel/);
       const history = await instructionsHistory(db, A);
       assert.equal(history.length, 1);

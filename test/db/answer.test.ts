@@ -157,6 +157,21 @@ for (const kind of BACKENDS) {
       groq.setBehavior({ kind: 'ok' });
     });
 
+    test('NUL characters (which Postgres text cannot hold) are dropped from the question, the reply and the gap', async () => {
+      const id = newConversation();
+      groq.setBehavior({ kind: 'ok', reply: '[[NOT_IN_KB]] No\u0000 idea about\u0000 comets.' });
+      const r = await (await service()).answer({ conversationId: id, channelId: null, authorId: USER, question: 'what are comets\u0000 made of?' });
+      assert.equal(r.fallback, false);
+      const stored = await recentMessages(db, id, 5);
+      assert.deepEqual(stored.map((m) => [m.role, m.content, m.status]), [
+        ['user', 'what are comets made of?', 'complete'],
+        ['assistant', 'No idea about comets.', 'complete'],
+      ]);
+      const gaps = await listGaps(db, new Date(Date.now() - 60_000));
+      assert.ok(gaps.some((g) => g.question === 'what are comets made of?'), 'the gap is recorded without the NUL');
+      groq.setBehavior({ kind: 'ok' });
+    });
+
     test('an off-topic question is answered as such (marker stripped) and recorded as a gap', async () => {
       groq.setBehavior({ kind: 'ok', reply: "[[NOT_IN_KB]] The knowledge base doesn't cover the weather, sorry." });
       const svc = await service();

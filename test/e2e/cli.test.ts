@@ -160,7 +160,12 @@ for (const kind of BACKENDS) {
       writeFileSync(bigFile, 'word '.repeat(200_000));
       const before = await query('select scope, content from instructions order by scope');
       const audit = await query('select count(*)::int as n from audit_log');
+      const dir = mkdtempSync(join(tmpdir(), 'copilot-instr-'));
+      const binary = join(dir, 'rules.bin');
+      writeFileSync(binary, Buffer.from('Be helpful.\u0000\u0001\u0002 binary tail', 'utf8'));
       const cases: [string[], string | undefined, RegExp][] = [
+        [['instructions', 'set', '--file', binary], undefined, /contain a NUL character — is it a binary file\?/],
+        [['instructions', 'set', '-'], 'Be kind.\u0000', /NUL character/],
         [['instructions', 'set', '   '], undefined, /empty/],
         [['instructions', 'set', '-'], '\n \n', /empty/],
         [['instructions', 'set', '--file', '/nonexistent/rules.md'], undefined, /cannot read --file .*no such file/],
@@ -182,6 +187,7 @@ for (const kind of BACKENDS) {
       assert.deepEqual(await query('select scope, content from instructions order by scope'), before);
       assert.deepEqual(await query('select count(*)::int as n from audit_log'), audit);
       rmSync(bigFile);
+      rmSync(dir, { recursive: true, force: true });
     });
 
     test('instructions set --file takes a file at the character limit, even of 3-byte characters', async () => {
