@@ -2,7 +2,9 @@
  * Groq chat completions through groq-sdk, streamed. groq-sdk's own retries are off
  * (maxRetries: 0: it would sleep any Retry-After in full); ours are capped: a 429 waits its
  * Retry-After while the total wait stays within ~10 s, 5xx and timeouts get 2 retries with
- * backoff, and each request has a timeout. Retries happen only before any text was shown.
+ * backoff, and each request has a timeout. Retries happen only before any text was shown, and
+ * all of it (attempts, backoff, Retry-After waits) fits in one first-token budget: past it the
+ * caller gives the retrieval-only answer instead of keeping the user waiting.
  */
 import type { Config } from '../config.js';
 import { parseRetryAfter, sleep } from '../util/retry.js';
@@ -41,13 +43,21 @@ export class ChatFailure extends Error {
   }
 }
 
+/**
+ * The first streamed token must arrive within this long of the call, retries and Retry-After
+ * waits included; otherwise the stream fails with kind 'timeout'.
+ */
+export const FIRST_TOKEN_BUDGET_MS = 10_000;
+
 export interface ChatClientOptions {
-  /** Total time 429 waits may add up to (default 10 s). */
+  /** Total time 429 waits may add up to (default 10 s; the first-token budget caps it too). */
   maxRateLimitWaitMs?: number;
   /** Retries after 5xx or timeouts (default 2). */
   serverRetries?: number;
   backoffMs?: number;
-  /** Until the first token (default 20 s). */
+  /** Until the first token, every attempt and wait included (default FIRST_TOKEN_BUDGET_MS). */
+  firstTokenBudgetMs?: number;
+  /** Until the first token of one attempt (default: the whole budget). */
   firstTokenTimeoutMs?: number;
   /** Whole answer (default 90 s). */
   totalTimeoutMs?: number;
@@ -85,9 +95,16 @@ export async function createChatClient(config: Config, options: ChatClientOption
   const maxRateWait = options.maxRateLimitWaitMs ?? 10_000;
   const serverRetries = options.serverRetries ?? 2;
   const backoff = options.backoffMs ?? 500;
-  const firstTokenTimeout = options.firstTokenTimeoutMs ?? 20_000;
+  const firstTokenBudget = options.firstTokenBudgetMs ?? FIRST_TOKEN_BUDGET_MS;
+  const firstTokenTimeout = options.firstTokenTimeoutMs ?? firstTokenBudget;
 
-  async function attempt(messages: ChatMessage[], maxTokens: number, outer: AbortSignal | undefined, onDelta?: (t: string) => void): Promise<ChatOutcome> {
+  async function attempt(
+    messages: ChatMessage[],
+    maxTokens: number,
+    outer: AbortSignal | undefined,
+    onDelta: ((t: string) => void) | undefined,
+    firstTokenTimeout: number,
+  ): Promise<ChatOutcome> {
     const controller = new AbortController();
     const abort = () => controller.abort(outer?.reason);
     outer?.addEventListener('abort', abort, { once: true });
@@ -136,23 +153,28 @@ export async function createChatClient(config: Config, options: ChatClientOption
   return {
     model: config.groqModel,
     async stream(messages, { maxTokens, signal, onDelta }) {
+      const deadline = performance.now() + firstTokenBudget;
+      const left = () => deadline - performance.now();
       let rateWaited = 0;
       let serverFailures = 0;
       for (;;) {
         try {
-          return await attempt(messages, maxTokens, signal, onDelta);
+          return await attempt(messages, maxTokens, signal, onDelta, Math.max(1, Math.min(firstTokenTimeout, left())));
         } catch (err) {
           const failure = err as ChatFailure & { retryAfterMs?: number | null };
           if (failure.partial || signal?.aborted) throw failure;
+          // A retry needs time left for its own answer after the wait.
           if (failure.kind === 'rate_limited') {
             const wait = failure.retryAfterMs ?? backoff * 2;
-            if (rateWaited + wait > maxRateWait) throw failure;
+            if (rateWaited + wait > maxRateWait || wait >= left()) throw failure;
             rateWaited += wait;
             await sleep(wait, signal);
             continue;
           }
           if ((failure.kind === 'unavailable' || failure.kind === 'timeout') && serverFailures < serverRetries) {
-            await sleep(backoff * 2 ** serverFailures, signal);
+            const wait = backoff * 2 ** serverFailures;
+            if (wait >= left()) throw failure;
+            await sleep(wait, signal);
             serverFailures++;
             continue;
           }

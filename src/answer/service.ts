@@ -12,6 +12,7 @@ import type { MessageStatus } from '../db/conversations.js';
 import { recordGap } from '../db/gaps.js';
 import { effectiveInstructions } from '../db/instructions.js';
 import { errorMessage } from '../errors.js';
+import { embedQuestion } from '../kb/embed.js';
 import type { Embedder } from '../kb/embed.js';
 import { retrieve } from '../kb/retrieve.js';
 import type { Passage as RetrievedPassage, Relevance } from '../kb/retrieve.js';
@@ -84,6 +85,8 @@ export interface AnswerDeps {
   contextTokens?: number;
   reserveForAnswer?: number;
   k?: number;
+  /** Longest wait for the question's embedding, retries included (default QUESTION_EMBED_BUDGET_MS). */
+  embedBudgetMs?: number;
 }
 
 export interface AnswerService {
@@ -115,12 +118,11 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
   const contextTokens = deps.contextTokens ?? DEFAULT_CONTEXT_TOKENS;
   const reserve = deps.reserveForAnswer ?? DEFAULT_RESERVE_FOR_ANSWER;
 
-  async function queryVector(question: string): Promise<number[] | null> {
+  async function queryVector(question: string, signal?: AbortSignal): Promise<number[] | null> {
     if (!deps.embedder) return null;
     try {
       if ((await checkQueryModel(deps.db, deps.embedder.model)) !== 'ok') return null;
-      const [v] = await deps.embedder.embed([question]);
-      return v ?? null;
+      return await embedQuestion(deps.embedder, question, { budgetMs: deps.embedBudgetMs, signal });
     } catch (err) {
       // Retrieval still works on full text alone.
       deps.log?.warn({ err: errorMessage(err) }, 'question embedding failed; full-text retrieval only');
@@ -145,7 +147,7 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
       const [instructions, history, vector] = await Promise.all([
         effectiveInstructions(deps.db, scope),
         recentMessages(deps.db, req.conversationId, deps.config.historyLimit),
-        queryVector(question),
+        queryVector(question, req.signal),
       ]);
       // The user's message is stored before anything can fail.
       await ensureConversation(deps.db, { id: req.conversationId, channelId: req.channelId, parentId: req.parentId ?? null });

@@ -2,7 +2,9 @@
  * Embeddings through @huggingface/inference feature extraction: Hugging Face Inference
  * (HF_TOKEN + EMBEDDINGS_MODEL) or a TEI-compatible endpoint (EMBEDDINGS_URL). Batched, with
  * bounded concurrency, a per-request timeout, and capped retries with backoff that honour
- * Retry-After up to a cap. Vectors come back L2-normalised at the model's own dimension.
+ * Retry-After up to a cap (ingest's patient policy). A question is embedded within a short total
+ * budget instead (embedQuestion): whoever waits for an answer gets full text alone sooner.
+ * Vectors come back L2-normalised at the model's own dimension.
  */
 import type { Config } from '../config.js';
 import { DependencyError } from '../errors.js';
@@ -29,6 +31,36 @@ export interface EmbedderOptions {
 }
 
 type FetchLike = typeof fetch;
+
+/**
+ * How long a question's embedding may take in all, retries included. Past it the question is
+ * searched by full text alone: a slow or hanging provider must not hold up an answer.
+ */
+export const QUESTION_EMBED_BUDGET_MS = 2000;
+
+/**
+ * One question's vector within `budgetMs` in all (default QUESTION_EMBED_BUDGET_MS). Throws a
+ * DependencyError when the provider fails or does not answer in time; an abort of `signal`
+ * ends the wait too.
+ */
+export async function embedQuestion(
+  embedder: Embedder,
+  text: string,
+  options: { budgetMs?: number; signal?: AbortSignal } = {},
+): Promise<number[]> {
+  const budgetMs = options.budgetMs ?? QUESTION_EMBED_BUDGET_MS;
+  const budget = AbortSignal.timeout(budgetMs);
+  const signal = options.signal ? AbortSignal.any([budget, options.signal]) : budget;
+  try {
+    const [vector] = await embedder.embed([text], { signal });
+    return vector!;
+  } catch (err) {
+    if (budget.aborted && !options.signal?.aborted) {
+      throw new DependencyError(`embeddings from ${embedder.provider} did not answer within ${budgetMs / 1000} s`, 'embeddings_timeout', { cause: err });
+    }
+    throw err;
+  }
+}
 
 /** Raw call: texts → vectors (not normalised). Replaced in unit tests of the batching logic only. */
 export type EmbedCall = (texts: string[], signal: AbortSignal, fetchImpl: FetchLike) => Promise<unknown>;

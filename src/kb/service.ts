@@ -4,6 +4,7 @@ import { chunksMissingEmbeddings, countChunks, deleteDocument, documentChunks, f
 import type { ChunkView, DocumentRow, DocumentSummary } from '../db/documents.js';
 import { setEmbeddingModel } from '../db/settings.js';
 import { DependencyError, UserError } from '../errors.js';
+import { embedQuestion } from './embed.js';
 import type { Embedder } from './embed.js';
 import { embeddingInput } from './ingest.js';
 import { checkQueryModel, ensureModel } from './model.js';
@@ -47,27 +48,37 @@ export async function removeDocuments(db: Db, refs: string[]): Promise<DocumentR
   });
 }
 
-/** Embeds the question (when a provider is configured and vectors are stored) and retrieves. */
+/**
+ * Embeds the question (when a provider is configured and vectors are stored) and retrieves. A
+ * failing or slow provider (past QUESTION_EMBED_BUDGET_MS) leaves full text alone, with a warning.
+ */
 export async function searchKnowledgeBase(
   db: Db,
   embedder: Embedder | null,
   query: string,
-  options: Omit<RetrieveOptions, 'queryVector'> = {},
-): Promise<RetrievalResult & { notice?: string }> {
+  options: Omit<RetrieveOptions, 'queryVector'> & { embedBudgetMs?: number } = {},
+): Promise<RetrievalResult & { notice?: string; warning?: string }> {
   const text = query.trim();
   if (!text) throw new UserError('the search query is empty', 'empty_query');
+  const { embedBudgetMs, ...retrieveOptions } = options;
   let queryVector: number[] | null = null;
   let notice: string | undefined;
+  let warning: string | undefined;
   if (embedder) {
     if ((await checkQueryModel(db, embedder.model)) === 'ok') {
-      [queryVector] = await embedder.embed([text]);
+      try {
+        queryVector = await embedQuestion(embedder, text, { budgetMs: embedBudgetMs });
+      } catch (err) {
+        if (!(err instanceof DependencyError)) throw err;
+        warning = `${err.message}: full-text search only`;
+      }
     } else {
       notice = 'no vectors stored yet: full-text search only (run `copilot kb embed`)';
     }
   } else if ((await countChunks(db)).embedded > 0) {
     notice = 'no embeddings provider configured (HF_TOKEN or EMBEDDINGS_URL): full-text search only';
   }
-  return { ...(await retrieve(db, text, { ...options, queryVector })), notice };
+  return { ...(await retrieve(db, text, { ...retrieveOptions, queryVector })), notice, warning };
 }
 
 export interface EmbedProgress {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { addChannels } from '../../src/admin/channels.js';
 import { setInstructions } from '../../src/admin/instructions.js';
-import { createChatClient } from '../../src/answer/groq.js';
+import { createChatClient, FIRST_TOKEN_BUDGET_MS } from '../../src/answer/groq.js';
 import { createAnswerService, INTERRUPTED_NOTE } from '../../src/answer/service.js';
 import type { AnswerService } from '../../src/answer/service.js';
 import { loadLlamaTokenizer } from '../../src/answer/tokens.js';
@@ -15,7 +15,10 @@ import { loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/backend.js';
 import { appendMessage, ensureConversation, recentMessages } from '../../src/db/conversations.js';
 import { listGaps } from '../../src/db/gaps.js';
+import { createEmbedder } from '../../src/kb/embed.js';
 import { ingestFile } from '../../src/kb/ingest.js';
+import { embedMissing } from '../../src/kb/service.js';
+import { startFakeEmbeddings } from '../fakes/embeddings.js';
 import { startFakeGroq } from '../fakes/groq.js';
 import type { ChatRequestBody, FakeGroq } from '../fakes/groq.js';
 import { BACKENDS, createTestDatabase } from '../support/db.js';
@@ -211,6 +214,52 @@ for (const kind of BACKENDS) {
       assert.match(second.text, /used up my answer budget/);
       assert.equal(groq.chatRequests().length - before, 1);
       void manualPages;
+    });
+
+    test('a hanging Groq: the retrieval-only answer once the first-token budget is spent, not a minute later', async () => {
+      // The client's own defaults: the budget under test is FIRST_TOKEN_BUDGET_MS (10 s).
+      const config = loadConfig({}, { COPILOT_HOME: t.home, GROQ_API_KEY: 'gsk_test', GROQ_BASE_URL: groq.baseURL });
+      const svc = createAnswerService({ db, config, embedder: null, chat: await createChatClient(config), counter });
+      groq.setBehavior({ kind: 'hang' });
+      try {
+        const t0 = performance.now();
+        const r = await svc.answer({ conversationId: newConversation(), channelId: null, authorId: 'h1', question: 'how are backups kept?' });
+        const ms = performance.now() - t0;
+        assert.equal(r.fallback, true);
+        assert.match(r.text, /^Generated answers are unavailable right now/);
+        assert.ok(ms < 20_000, `answered in ${ms.toFixed(0)} ms (three 20 s attempts before)`);
+        assert.ok(ms >= FIRST_TOKEN_BUDGET_MS - 1000, `waited for the budget (${ms.toFixed(0)} ms)`);
+      } finally {
+        groq.setBehavior({ kind: 'ok' });
+      }
+    });
+
+    test('a hanging embeddings server: the answer goes on with full text after the question budget, well under ingest\'s 30 s timeout', async () => {
+      const embeddings = await startFakeEmbeddings();
+      try {
+        const config = loadConfig({}, { COPILOT_HOME: t.home, GROQ_API_KEY: 'gsk_test', GROQ_BASE_URL: groq.baseURL, EMBEDDINGS_URL: embeddings.url });
+        // Ingest's policy (30 s per attempt, 4 attempts) is what the app builds; vectors are stored first.
+        const embedder = createEmbedder(config)!;
+        await embedMissing(db, embedder);
+        const warnings: string[] = [];
+        const log = { info() {}, warn: (_o: object, msg?: string) => void warnings.push(msg ?? '') };
+        const chat = await createChatClient(config, { backoffMs: 20 });
+        const svc = createAnswerService({ db, config, embedder, chat, counter, log });
+        groq.setBehavior({ kind: 'ok', reply: 'Backups are kept for fourteen days [1].' });
+        embeddings.setBehavior({ kind: 'hang' });
+        const asked = embeddings.requests.length;
+        const t0 = performance.now();
+        const r = await svc.answer({ conversationId: newConversation(), channelId: null, authorId: 'h2', question: 'how long are backups kept?' });
+        const ms = performance.now() - t0;
+        assert.ok(embeddings.requests.length > asked, 'the question was sent for embedding');
+        assert.equal(r.fallback, false);
+        assert.ok(r.passagesUsed > 0, 'full-text retrieval found passages');
+        assert.match(r.text, /^Backups are kept for fourteen days \[1\]\.\n\nSources: /);
+        assert.ok(ms < 10_000, `answered in ${ms.toFixed(0)} ms`);
+        assert.ok(warnings.includes('question embedding failed; full-text retrieval only'), warnings.join('; '));
+      } finally {
+        await embeddings.close();
+      }
     });
   });
 }

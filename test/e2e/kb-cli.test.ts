@@ -115,6 +115,22 @@ for (const kind of BACKENDS) {
       assert.deepEqual(Object.keys(s.results[0]).sort(), ['content', 'cosine', 'coverage', 'document', 'page', 'rank', 'score', 'section']);
       const table = await cli(['kb', 'search', 'licence', 'key']);
       assert.match(table.stdout, /^#\tScore\tFile\tPage\tSnippet\n1\t/);
+      // Embeddings down or hanging: full text with a warning, exit 0 — within the short question budget.
+      const refused = await cli(['--json', 'kb', 'search', 'error', 'E-4012'], { EMBEDDINGS_URL: 'http://127.0.0.1:1/embed' });
+      assert.equal(refused.code, 0, refused.stderr);
+      assert.match(refused.stderr, /^warning: embeddings from 127\.0\.0\.1:1 (failed|did not answer).*: full-text search only$/m);
+      assert.equal(JSON.parse(refused.stdout).mode, 'fulltext');
+      assert.ok(JSON.parse(refused.stdout).results.length > 0);
+      fake.setBehavior({ kind: 'hang' });
+      try {
+        const hanging = await cli(['kb', 'search', 'licence', 'key']);
+        assert.equal(hanging.code, 0, hanging.stderr);
+        assert.match(hanging.stderr, /warning: embeddings from 127\.0\.0\.1:\d+ did not answer within 2 s: full-text search only/);
+        assert.match(hanging.stdout, /^#\tScore\tFile\tPage\tSnippet\n1\t/);
+        assert.ok(hanging.ms < 15_000, `searched in ${hanging.ms.toFixed(0)} ms, not after ingest's 30 s timeout`);
+      } finally {
+        fake.setBehavior({ kind: 'ok' });
+      }
       assert.equal((await cli(['kb', 'search', 'x', '-k', '0'])).code, 2);
       const show = await cli(['kb', 'show', 'tables.pdf']);
       assert.equal(show.code, 0);

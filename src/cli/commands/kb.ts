@@ -121,6 +121,7 @@ export async function search(ctx: Context, words: string[], opts: { k?: string }
   const result = await ctx.withDb('kb search', (db) => searchKnowledgeBase(db, embedder, query, { k }));
   const { out } = ctx;
   if (result.notice) out.note(out.style.yellow(result.notice));
+  if (result.warning) out.warn(result.warning);
   out.data({
     mode: result.mode,
     relevance: result.relevance,
