@@ -3,11 +3,14 @@
  * answer with its sources and usage. Loads the effective instructions, the conversation's recent
  * messages and the top passages; fits them to a token budget; streams from Groq; falls back to
  * the retrieval-only answer when Groq is unavailable or not configured; records gaps; stores the
- * user's message first and the answer after. Knows nothing of Discord.
+ * user's message first and the answer after. A chat message is stored when it is accepted
+ * (accept: 'unanswered', in arrival order per conversation) and answered from that row, which
+ * turns 'complete' with its answer; what catching up needs is read here too. Knows nothing of
+ * Discord.
  */
 import type { Config } from '../config.js';
 import type { Db } from '../db/backend.js';
-import { appendMessage, ensureConversation, recentMessages } from '../db/conversations.js';
+import { appendAnswer, appendMessage, catchUpPoint, ensureConversation, historyBefore, recentThreads, recordIncoming, setMessageStatus } from '../db/conversations.js';
 import type { MessageStatus } from '../db/conversations.js';
 import { recordGap } from '../db/gaps.js';
 import { effectiveInstructions } from '../db/instructions.js';
@@ -39,7 +42,32 @@ export interface AnswerRequest {
   authorId: string;
   question: string;
   discordMessageId?: string | null;
+  /** The user's message as stored by accept(); answered from that row instead of storing it again. */
+  storedMessageId?: number | null;
   signal?: AbortSignal;
+}
+
+/** A chat message, stored when it is accepted (before it waits its turn). */
+export interface IncomingQuestion {
+  conversationId: string;
+  channelId: string | null;
+  parentId?: string | null;
+  authorId: string;
+  question: string;
+  discordMessageId: string;
+}
+
+export interface Accepted {
+  storedId: number;
+  /** Stored and answered before (by an earlier run): not to be answered again. */
+  answered: boolean;
+}
+
+/** Where catching up on a conversation starts: after `after` (a Discord message id), from `notBefore` on. */
+export interface CatchUpStart {
+  conversationId: string;
+  after: string | null;
+  notBefore: Date;
 }
 
 export interface SourceRef {
@@ -72,6 +100,8 @@ export interface AnswerResult {
   trimmed: { passages: number; history: number };
   relevance: Relevance | null;
   timings: AnswerTimings;
+  /** The stored answer's id (null when nothing was stored: a refused question). */
+  messageId: number | null;
 }
 
 export interface AnswerDeps {
@@ -91,6 +121,14 @@ export interface AnswerDeps {
 
 export interface AnswerService {
   answer(req: AnswerRequest, onDelta?: (text: string) => void): Promise<AnswerResult>;
+  /** Stores an accepted message at once ('unanswered'), or finds it stored already. Throws a database error. */
+  accept(q: IncomingQuestion): Promise<Accepted>;
+  /** The stored answer never reached the user (the chat refused the reply). */
+  markUndelivered(messageId: number): Promise<void>;
+  /** Where catching up on each conversation starts, looking back at most windowMs. */
+  catchUpStart(conversationId: string, windowMs: number): Promise<CatchUpStart>;
+  /** Threads under these channels with messages in the last windowMs. */
+  recentThreads(parentIds: string[], windowMs: number): Promise<string[]>;
   readonly tokenBudget: TokenBudget;
 }
 
@@ -130,14 +168,47 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
     }
   }
 
+  // Messages of one conversation are stored one after the other, in the order they were accepted.
+  const storing = new Map<string, Promise<unknown>>();
+  async function store(q: IncomingQuestion): Promise<Accepted> {
+    await ensureConversation(deps.db, { id: q.conversationId, channelId: q.channelId, parentId: q.parentId ?? null });
+    const row = await recordIncoming(deps.db, q.conversationId, { content: q.question.trim(), authorId: q.authorId, discordMessageId: q.discordMessageId });
+    return { storedId: row.id, answered: row.status !== 'unanswered' };
+  }
+
   return {
     tokenBudget,
+    accept(q) {
+      const previous = storing.get(q.conversationId) ?? Promise.resolve();
+      const mine = previous.then(() => store(q));
+      const settled = mine.catch(() => {});
+      storing.set(q.conversationId, settled);
+      void settled.then(() => {
+        if (storing.get(q.conversationId) === settled) storing.delete(q.conversationId);
+      });
+      return mine;
+    },
+    markUndelivered: (messageId) => setMessageStatus(deps.db, messageId, 'undelivered'),
+    async catchUpStart(conversationId, windowMs) {
+      const point = await catchUpPoint(deps.db, conversationId);
+      const floor = Date.now() - windowMs;
+      const notBefore = new Date(Math.max(floor, point.resetAt?.getTime() ?? floor));
+      return { conversationId, after: point.lastAnswered, notBefore };
+    },
+    recentThreads: (parentIds, windowMs) => recentThreads(deps.db, parentIds, new Date(Date.now() - windowMs)),
+
     async answer(req, onDelta) {
       const started = now();
       const question = req.question.trim();
       const limit = users.take(req.authorId);
-      const base = { sources: [], fallback: false, gap: false, interrupted: false, usage: null, passagesUsed: 0, trimmed: { passages: 0, history: 0 }, relevance: null };
+      const base = { sources: [], fallback: false, gap: false, interrupted: false, usage: null, passagesUsed: 0, trimmed: { passages: 0, history: 0 }, relevance: null, messageId: null };
       if (!limit.ok) {
+        if (req.storedMessageId) {
+          // Refused, not missed: catching up must not answer it later.
+          await setMessageStatus(deps.db, req.storedMessageId, 'limited').catch((err: unknown) =>
+            deps.log?.warn({ err: errorMessage(err) }, 'could not mark a refused question'),
+          );
+        }
         const seconds = Math.ceil(limit.retryInMs / 1000);
         const text = limit.firstRefusal ? `You're asking faster than I can answer — please wait ${seconds} s and ask again.` : '';
         return { ...base, text, answer: text, limited: 'user', timings: { prepareMs: now() - started, firstTokenMs: null, totalMs: now() - started } };
@@ -146,12 +217,22 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
       const scope = req.parentId ?? req.channelId;
       const [instructions, history, vector] = await Promise.all([
         effectiveInstructions(deps.db, scope),
-        recentMessages(deps.db, req.conversationId, deps.config.historyLimit),
+        historyBefore(deps.db, req.conversationId, deps.config.historyLimit, req.storedMessageId ?? null),
         queryVector(question, req.signal),
       ]);
-      // The user's message is stored before anything can fail.
-      await ensureConversation(deps.db, { id: req.conversationId, channelId: req.channelId, parentId: req.parentId ?? null });
-      await appendMessage(deps.db, req.conversationId, { role: 'user', content: question, authorId: req.authorId, discordMessageId: req.discordMessageId ?? null });
+      // The user's message is stored before anything can fail (when accept() has not already).
+      let questionId = req.storedMessageId ?? null;
+      if (questionId === null) {
+        await ensureConversation(deps.db, { id: req.conversationId, channelId: req.channelId, parentId: req.parentId ?? null });
+        questionId = await appendMessage(deps.db, req.conversationId, {
+          role: 'user',
+          content: question,
+          authorId: req.authorId,
+          discordMessageId: req.discordMessageId ?? null,
+          status: 'unanswered',
+        });
+      }
+      const userMessageId = questionId;
 
       const retrieval = await retrieve(deps.db, question, { k: deps.k ?? 5, queryVector: vector });
       const retrieved = retrieval.passages.map(toPromptPassage);
@@ -172,10 +253,11 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
       const finish = async (r: { answer: string; sources: SourceRef[]; fallback: boolean; gap: boolean; interrupted: boolean; status: MessageStatus; usage: AnswerResult['usage']; firstTokenMs: number | null }): Promise<AnswerResult> => {
         const sourcesLine = r.sources.length > 0 ? `Sources: ${r.sources.map((s) => s.label).join(' · ')}` : '';
         const text = [r.answer.trim(), sourcesLine].filter(Boolean).join('\n\n');
-        await appendMessage(deps.db, req.conversationId, { role: 'assistant', content: text, status: r.status });
+        const messageId = await appendAnswer(deps.db, req.conversationId, userMessageId, { content: text, status: r.status });
         if (r.gap) await recordGap(deps.db, question, req.conversationId);
         return {
           ...r,
+          messageId,
           text,
           limited: null,
           passagesUsed: fitted.passages.length,

@@ -76,7 +76,8 @@ describe('500 messages over 20 channels at once (instant fakes)', () => {
       const { rows: total } = await client.query('select count(*)::int as n from messages');
       assert.equal(total[0].n, 1000);
       for (const [c, channelId] of channels.entries()) {
-        const { rows } = await client.query('select role, content from messages where conversation_id = $1 order by id', [channelId]);
+        // In turns: each question, then its answer (questions are stored on arrival, answers later).
+        const { rows } = await client.query('select role, content from messages where conversation_id = $1 order by coalesce(answer_to, id), id', [channelId]);
         assert.deepEqual(rows.filter((r) => r.role === 'user').map((r) => r.content), sent[c], `order in channel ${c}`);
         rows.forEach((r, i) => assert.equal(r.role, i % 2 === 0 ? 'user' : 'assistant', `alternating in channel ${c}`));
         rows.forEach((r, i) => i % 2 === 1 && assert.ok(r.content.startsWith(`re: ${rows[i - 1].content}`), 'each answer follows its question'));
