@@ -3,22 +3,41 @@
  * queue and the handler, with the lifecycle `serve` drives: start (login, ready or a clear
  * error), state/ping/guilds for the status endpoint, fatal gateway closes, and a graceful stop.
  *
+ * Nothing is lost: a message the gate accepts is stored at once (before it waits its turn), and
+ * at start and after every new gateway session (READY; a RESUME replays what was missed) the bot
+ * catches up on its channels — the messages after the last answered one, of the last
+ * CATCH_UP_WINDOW_MS, at most CATCH_UP_LIMIT per channel — answering those not answered yet, in
+ * order, through the same gate and queue. A message is claimed once per process, so catching up
+ * and the live event never answer it twice; one answered by an earlier run is stored as such.
+ *
  * The messageCreate listener is the one event boundary: whatever happens in it is logged with
  * context and counted, never thrown into discord.js.
  */
 import type { Client, Message } from 'discord.js';
 import type { Logger } from 'pino';
-import type { AnswerService } from '../answer/service.js';
+import type { Accepted, AnswerService } from '../answer/service.js';
 import { DependencyError, errorMessage } from '../errors.js';
 import type { Metrics } from '../http/metrics.js';
-import { gateInput, replyTarget, sendTyping } from './discord.js';
+import { fetchMessagesAfter, gateInput, replyTarget, sendTyping } from './discord.js';
 import { gate } from './gate.js';
 import type { ChannelDirectory } from './gate.js';
 import { answerMessage } from './handler.js';
 import { ConversationQueue } from './queue.js';
+import type { QueueJob } from './queue.js';
 import { keepTyping } from './typing.js';
+import type { Typing } from './typing.js';
 
 export type { ChannelDirectory } from './gate.js';
+
+/** The allowed channels, as the gate sees them, and their ids for catching up. */
+export interface BotChannels extends ChannelDirectory {
+  ids(): string[];
+}
+
+/** Catching up looks back this far (older messages are left alone)… */
+export const CATCH_UP_WINDOW_MS = 10 * 60_000;
+/** …and reads at most this many messages per channel or thread. */
+export const CATCH_UP_LIMIT = 20;
 
 export interface BotDeps {
   token: string;
@@ -27,7 +46,7 @@ export interface BotDeps {
   /** Discord's global limit is 50; tests and benchmarks lift it. */
   restGlobalRequestsPerSecond?: number;
   answers: AnswerService;
-  channels: ChannelDirectory;
+  channels: BotChannels;
   metrics?: Metrics;
   log: Logger;
   /** Conversations answered at once (default 8). */
@@ -38,6 +57,10 @@ export interface BotDeps {
   typingIntervalMs?: number;
   /** start() gives up after this long (default 30 s). */
   readyTimeoutMs?: number;
+  /** How far back catching up looks (default CATCH_UP_WINDOW_MS). */
+  catchUpWindowMs?: number;
+  /** Messages read per channel when catching up (default CATCH_UP_LIMIT). */
+  catchUpLimit?: number;
 }
 
 export type BotState = 'connecting' | 'ready' | 'reconnecting' | 'disconnected';
@@ -45,7 +68,10 @@ export type BotState = 'connecting' | 'ready' | 'reconnecting' | 'disconnected';
 export interface Bot {
   /** Logs in; resolves when ready; rejects with a DependencyError (bad token, refused intents, timeout). */
   start(): Promise<void>;
-  /** Stops taking messages, lets in-flight answers finish within graceMs (default 8000), else interrupts them; destroys the client. */
+  /**
+   * Stops taking messages, lets in-flight answers finish within graceMs (default 8000), else
+   * interrupts them (messages still waiting stay stored as unanswered); destroys the client.
+   */
   stop(graceMs?: number): Promise<void>;
   state(): BotState;
   /** Gateway heartbeat latency in ms, or null before the first heartbeat. */
@@ -85,6 +111,11 @@ function startError(err: unknown): DependencyError {
   return new DependencyError(`cannot connect to Discord: ${errorMessage(err)}`, 'discord_unavailable', { cause: err });
 }
 
+/** The larger of two snowflakes (null counts as nothing). */
+function laterId(a: string | null, b: string): string {
+  return a !== null && BigInt(a) > BigInt(b) ? a : b;
+}
+
 function within(p: Promise<unknown>, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), ms);
@@ -97,10 +128,12 @@ function within(p: Promise<unknown>, ms: number): Promise<boolean> {
 }
 
 export async function createBot(deps: BotDeps): Promise<Bot> {
-  const { Client, Events, GatewayIntentBits, Options, Routes } = await import('discord.js');
+  const { Client, Events, GatewayIntentBits, Options, Routes, SnowflakeUtil } = await import('discord.js');
   const log = deps.log.child({ module: 'bot' });
   const editIntervalMs = deps.editIntervalMs ?? 1200;
   const typingIntervalMs = deps.typingIntervalMs ?? 8000;
+  const catchUpWindowMs = deps.catchUpWindowMs ?? CATCH_UP_WINDOW_MS;
+  const catchUpLimit = deps.catchUpLimit ?? CATCH_UP_LIMIT;
 
   const client: Client = new Client({
     intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent],
@@ -149,8 +182,11 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
   };
 
   // After stop() (or a failed start) the client's own closing events no longer move the state.
-  client.on(Events.ShardReady, () => {
-    if (!stopping) state = 'ready';
+  client.on(Events.ShardReady, (shardId) => {
+    if (stopping) return;
+    state = 'ready';
+    // A new session: what was sent while there was none is not replayed. A RESUME is.
+    void catchUp(shardId).catch((err: unknown) => log.error({ shardId, err }, 'catching up failed'));
   });
   client.on(Events.ShardResume, (shardId, replayed) => {
     if (stopping) return;
@@ -175,22 +211,62 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
   client.on(Events.Error, (err) => log.error({ err }, 'discord.js error'));
   client.on(Events.Warn, (message) => log.warn({ detail: message }, 'discord.js warning'));
 
-  function onMessage(message: Message): void {
-    if (stopping || !client.user) return;
+  /** Message ids accepted in this process (with when), so that no message is handled twice. */
+  const claimed = new Map<string, number>();
+  let prunedAt = Date.now();
+  function claim(messageId: string): boolean {
+    if (claimed.has(messageId)) return false;
+    const now = Date.now();
+    claimed.set(messageId, now);
+    // Catching up never looks further back than its window: older claims can go.
+    if (now - prunedAt > 60_000) {
+      prunedAt = now;
+      for (const [id, at] of claimed) if (now - at > 2 * catchUpWindowMs) claimed.delete(id);
+    }
+    return true;
+  }
+
+  /**
+   * The gate and, when it accepts, the job that answers the message. The message is stored at
+   * once (answered later from that row); `live` messages show typing at once, caught-up ones
+   * when their turn comes. Null: not for the bot, or already being handled.
+   */
+  function admit(message: Message, live: boolean): QueueJob | null {
+    if (stopping || !client.user) return null;
     const decision = gate(gateInput(message), client.user.id, deps.channels);
-    if (!decision.accept) return;
+    if (!decision.accept || !claim(message.id)) return null;
     const receivedAt = performance.now();
     deps.metrics?.inc('messagesSeen');
     const channelId = message.channelId;
     const context = { channelId: decision.channelId, conversationId: decision.conversationId, userId: message.author.id, messageId: message.id };
-    const typing = keepTyping(() => sendTyping(client, Routes, channelId), typingIntervalMs, (err) =>
-      log.debug({ ...context, err: errorMessage(err) }, 'typing failed'),
-    );
+    const stored: Promise<Accepted | null> = deps.answers
+      .accept({
+        conversationId: decision.conversationId,
+        channelId: decision.channelId,
+        parentId: decision.parentId,
+        authorId: message.author.id,
+        question: decision.question,
+        discordMessageId: message.id,
+      })
+      .catch((err: unknown) => {
+        // Answering will try to store it again (and say so if the database is down).
+        log.warn({ ...context, err: errorMessage(err) }, 'could not store the message on arrival');
+        return null;
+      });
+    const startTyping = (): Typing =>
+      keepTyping(() => sendTyping(client, Routes, channelId), typingIntervalMs, (err) => log.debug({ ...context, err: errorMessage(err) }, 'typing failed'));
+    let typing: Typing | null = live ? startTyping() : null;
     const controller = new AbortController();
-    queue.push(decision.conversationId, {
+    return {
       run: async () => {
         inflight.add(controller);
         try {
+          const accepted = await stored;
+          if (accepted?.answered) {
+            log.info(context, 'already answered');
+            return;
+          }
+          typing ??= startTyping();
           await answerMessage(
             {
               messageId: message.id,
@@ -199,6 +275,7 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
               channelId: decision.channelId,
               parentId: decision.parentId,
               question: decision.question,
+              storedMessageId: accepted?.storedId ?? null,
               receivedAt,
             },
             replyTarget(client, Routes, channelId, message.id),
@@ -208,14 +285,61 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
           );
         } finally {
           inflight.delete(controller);
-          typing.stop();
+          typing?.stop();
         }
       },
       cancel: () => {
-        typing.stop();
-        log.warn(context, 'message dropped at shutdown before it was answered');
+        typing?.stop();
+        log.warn(context, 'not answered before shutdown: left unanswered for the next start to catch up');
       },
+    };
+  }
+
+  function onMessage(message: Message): void {
+    const job = admit(message, true);
+    if (job) queue.push(message.channelId, job);
+  }
+
+  /**
+   * Catching up on one conversation, as a job in its queue: messages that arrive meanwhile wait
+   * behind it, and the older ones it finds are put ahead of them.
+   */
+  function catchUpJob(conversationId: string): QueueJob {
+    return {
+      run: async () => {
+        if (stopping) return;
+        const context = { channelId: conversationId };
+        let messages: Message[];
+        try {
+          const start = await deps.answers.catchUpStart(conversationId, catchUpWindowMs);
+          const after = laterId(start.after, SnowflakeUtil.generate({ timestamp: start.notBefore.getTime() }).toString());
+          messages = (await fetchMessagesAfter(client, conversationId, after, catchUpLimit)).filter((m) => m.createdTimestamp >= start.notBefore.getTime());
+        } catch (err) {
+          log.warn({ ...context, err: errorMessage(err) }, 'cannot catch up on this channel');
+          return;
+        }
+        const jobs = messages.map((m) => admit(m, false)).filter((j): j is QueueJob => j !== null);
+        queue.pushFront(conversationId, jobs);
+        log.info({ ...context, read: messages.length, toAnswer: jobs.length }, 'caught up');
+      },
+      cancel: () => {},
+    };
+  }
+
+  /** After a new session of `shardId`: each allowed channel of its guilds, and their recently active threads. */
+  async function catchUp(shardId: number): Promise<void> {
+    const channels = deps.channels.ids().filter((id) => {
+      const channel = client.channels.cache.get(id);
+      return channel !== undefined && 'guild' in channel && channel.guild.shardId === shardId;
     });
+    // The channels' jobs go in at once, ahead of anything that arrives from now on.
+    for (const id of channels) queue.push(id, catchUpJob(id));
+    const threads = await deps.answers.recentThreads(channels, catchUpWindowMs).catch((err: unknown) => {
+      log.warn({ shardId, err: errorMessage(err) }, 'cannot list recent threads to catch up on');
+      return [] as string[];
+    });
+    for (const id of threads) if (!stopping) queue.push(id, catchUpJob(id));
+    log.info({ shardId, channels: channels.length, threads: threads.length }, 'catching up');
   }
 
   client.on(Events.MessageCreate, (message) => {

@@ -1,6 +1,7 @@
 /**
- * discord.js at the edges: a Message → the gate's plain input, and replies, follow-ups, edits,
- * deletes and typing as REST calls on the client's own queue (which honours 429s per route).
+ * discord.js at the edges: a Message → the gate's plain input, reading a channel's recent
+ * messages (catching up), and replies, follow-ups, edits, deletes and typing as REST calls on
+ * the client's own queue (which honours 429s per route).
  * Replies go out as raw REST calls rather than Message#reply/edit: no Message objects are built
  * for the bot's own messages, and a channel missing from the cache does not matter.
  */
@@ -33,6 +34,17 @@ export function gateInput(message: Message): GateInput {
 }
 
 type Routes = typeof import('discord.js').Routes;
+
+/**
+ * Up to `limit` messages of a channel or thread posted after message `after`, oldest first
+ * (`GET /channels/{id}/messages?after=…&limit=…`, which Discord answers newest first).
+ */
+export async function fetchMessagesAfter(client: Client, channelId: string, after: string, limit: number): Promise<Message[]> {
+  const channel = await client.channels.fetch(channelId);
+  if (!channel?.isTextBased() || !('messages' in channel)) return [];
+  const fetched = await channel.messages.fetch({ after, limit, cache: false });
+  return [...fetched.values()].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0));
+}
 
 export function replyTarget(client: Client, routes: Routes, channelId: string, replyTo: string): ReplyTarget<PostedMessage> {
   const post = async (body: Record<string, unknown>): Promise<PostedMessage> => {

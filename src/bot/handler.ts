@@ -1,7 +1,8 @@
 /**
  * Answers one accepted message: asks the answer service, streams its text into a reply, makes
  * the final edit, counts and logs the outcome. Every failure ends here: the user gets a short,
- * true message, the error is logged with context and counted; nothing is thrown.
+ * true message, the error is logged with context and counted; nothing is thrown. A reply that
+ * Discord refused (403, 404, …) is stored as 'undelivered'.
  */
 import type { Logger } from 'pino';
 import type { AnswerResult, AnswerService } from '../answer/service.js';
@@ -26,6 +27,8 @@ export interface IncomingMessage {
   channelId: string;
   parentId: string | null;
   question: string;
+  /** The message as stored when it was accepted, or null when storing it then failed. */
+  storedMessageId: number | null;
   /** performance.now() when the message arrived. */
   receivedAt: number;
 }
@@ -87,6 +90,7 @@ export async function answerMessage<M>(
         authorId: msg.authorId,
         question: msg.question,
         discordMessageId: msg.messageId,
+        storedMessageId: msg.storedMessageId,
         signal,
       },
       (delta) => {
@@ -140,6 +144,11 @@ export async function answerMessage<M>(
 
   const text = urgent && result.interrupted ? result.text.replace(INTERRUPTED_NOTE, SHUTDOWN_NOTE) : result.text;
   const shown = await show(text);
+  if (!shown && result.messageId !== null) {
+    await ctx.answers.markUndelivered(result.messageId).catch((err: unknown) =>
+      log.warn({ ...context, err: errorMessage(err) }, 'could not mark the reply undelivered'),
+    );
+  }
   const msTotal = msTotalAt();
   const msToFirstToken = firstTokenAt === null ? null : Math.round(firstTokenAt - msg.receivedAt);
   if (shown) {
@@ -160,6 +169,7 @@ export async function answerMessage<M>(
       limited: null,
       interrupted: result.interrupted,
       shutdown: urgent,
+      delivered: shown,
       messages: reply.posted,
     },
     'answered',

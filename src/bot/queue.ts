@@ -47,6 +47,22 @@ export class ConversationQueue {
     this.pump();
   }
 
+  /**
+   * Puts jobs at the head of a conversation's queue, in the order given: they run before the jobs
+   * waiting there (catching up on older messages before newer ones that arrived meanwhile).
+   */
+  pushFront(key: string, jobs: QueueJob[]): void {
+    if (jobs.length === 0) return;
+    const waiting = this.pending.get(key);
+    if (waiting) {
+      waiting.unshift(...jobs);
+    } else {
+      this.pending.set(key, [...jobs]);
+      if (!this.active.has(key)) this.ready.push(key);
+    }
+    this.pump();
+  }
+
   /** Drops every job that has not started (their cancel() is called); returns how many. */
   cancelPending(): number {
     let n = 0;

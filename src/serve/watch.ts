@@ -11,6 +11,8 @@ import { errorMessage } from '../errors.js';
 
 export interface ConfigWatcher {
   get(channelId: string): { mode: ChannelMode } | null;
+  /** The allowed channels' ids. */
+  ids(): string[];
   readonly size: number;
   readonly version: number;
   /** Reloads now (also what the timer and NOTIFY do). */
@@ -62,6 +64,7 @@ export async function watchConfig(
       const mode = channels.get(channelId);
       return mode ? { mode } : null;
     },
+    ids: () => [...channels.keys()],
     get size() {
       return channels.size;
     },

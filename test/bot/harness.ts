@@ -115,7 +115,7 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
   }
   // What serve keeps fresh from the channels table.
   const modes = new Map((await listChannels(db)).map((c) => [c.id, { mode: c.mode }]));
-  const channels = { get: (id: string) => modes.get(id) ?? null };
+  const channels = { get: (id: string) => modes.get(id) ?? null, ids: () => [...modes.keys()] };
 
   const config = loadConfig({}, { COPILOT_HOME: t.home, GROQ_BASE_URL: groq.baseURL, ...TEST_ENV }, t.home);
   const chat = await createChatClient(config, { backoffMs: 20, maxRateLimitWaitMs: 500, firstTokenTimeoutMs: 5000 });

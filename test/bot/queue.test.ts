@@ -93,3 +93,30 @@ test('cancelPending drops what has not started and leaves running jobs alone', a
   assert.deepEqual(log, ['run a1', 'cancel a2', 'cancel b1']);
   assert.equal(q.waiting, 0);
 });
+
+test('pushFront puts jobs ahead of those waiting in a conversation, in the order given', async () => {
+  const q = new ConversationQueue({ maxConcurrent: 2 });
+  const log: string[] = [];
+  const gate = deferred();
+  const job = (name: string, wait?: Promise<void>) => ({
+    run: async () => {
+      log.push(name);
+      await wait;
+    },
+    cancel: () => log.push(`cancel ${name}`),
+  });
+  // A running job that, like catching up, finds older messages while newer ones wait behind it.
+  q.push('a', job('fetch', gate.promise));
+  q.push('a', job('live'));
+  await tick();
+  q.pushFront('a', [job('old1'), job('old2')]);
+  // Into an idle conversation, pushFront starts the jobs at once.
+  q.pushFront('b', [job('b1'), job('b2')]);
+  await tick();
+  assert.deepEqual(log, ['fetch', 'b1', 'b2']);
+  gate.resolve();
+  await q.idle();
+  assert.deepEqual(log, ['fetch', 'b1', 'b2', 'old1', 'old2', 'live']);
+  q.pushFront('c', []);
+  assert.equal(q.waiting, 0);
+});
