@@ -4,9 +4,9 @@
  * messages and the top passages; fits them to a token budget; streams from Groq; falls back to
  * the retrieval-only answer when Groq is unavailable or not configured; records gaps; stores the
  * user's message first and the answer after. A chat message is stored when it is accepted
- * (accept: 'unanswered', in arrival order per conversation) and answered from that row, which
- * turns 'complete' with its answer; what catching up needs is read here too. Knows nothing of
- * Discord.
+ * (accept: 'unanswered'; the caller keeps each conversation's arrival order) and answered from
+ * that row, which turns 'complete' with its answer; what catching up needs is read here too.
+ * Knows nothing of Discord.
  */
 import type { Config } from '../config.js';
 import type { Db } from '../db/backend.js';
@@ -121,7 +121,10 @@ export interface AnswerDeps {
 
 export interface AnswerService {
   answer(req: AnswerRequest, onDelta?: (text: string) => void): Promise<AnswerResult>;
-  /** Stores an accepted message at once ('unanswered'), or finds it stored already. Throws a database error. */
+  /**
+   * Stores an accepted message at once ('unanswered'), or finds it stored already. Throws a
+   * database error. Calls for one conversation must not overlap (their order is its order).
+   */
   accept(q: IncomingQuestion): Promise<Accepted>;
   /** The stored answer never reached the user (the chat refused the reply). */
   markUndelivered(messageId: number): Promise<void>;
@@ -168,25 +171,12 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
     }
   }
 
-  // Messages of one conversation are stored one after the other, in the order they were accepted.
-  const storing = new Map<string, Promise<unknown>>();
-  async function store(q: IncomingQuestion): Promise<Accepted> {
-    await ensureConversation(deps.db, { id: q.conversationId, channelId: q.channelId, parentId: q.parentId ?? null });
-    const row = await recordIncoming(deps.db, q.conversationId, { content: q.question.trim(), authorId: q.authorId, discordMessageId: q.discordMessageId });
-    return { storedId: row.id, answered: row.status !== 'unanswered' };
-  }
-
   return {
     tokenBudget,
-    accept(q) {
-      const previous = storing.get(q.conversationId) ?? Promise.resolve();
-      const mine = previous.then(() => store(q));
-      const settled = mine.catch(() => {});
-      storing.set(q.conversationId, settled);
-      void settled.then(() => {
-        if (storing.get(q.conversationId) === settled) storing.delete(q.conversationId);
-      });
-      return mine;
+    async accept(q) {
+      await ensureConversation(deps.db, { id: q.conversationId, channelId: q.channelId, parentId: q.parentId ?? null });
+      const row = await recordIncoming(deps.db, q.conversationId, { content: q.question.trim(), authorId: q.authorId, discordMessageId: q.discordMessageId });
+      return { storedId: row.id, answered: row.status !== 'unanswered' };
     },
     markUndelivered: (messageId) => setMessageStatus(deps.db, messageId, 'undelivered'),
     async catchUpStart(conversationId, windowMs) {

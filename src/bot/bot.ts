@@ -15,13 +15,14 @@
  */
 import type { Client, Message } from 'discord.js';
 import type { Logger } from 'pino';
-import type { Accepted, AnswerService } from '../answer/service.js';
+import type { Accepted, AnswerService, IncomingQuestion } from '../answer/service.js';
 import { DependencyError, errorMessage } from '../errors.js';
 import type { Metrics } from '../http/metrics.js';
 import { fetchMessagesAfter, gateInput, replyTarget, sendTyping } from './discord.js';
 import { gate } from './gate.js';
 import type { ChannelDirectory } from './gate.js';
 import { answerMessage } from './handler.js';
+import { SerialByKey } from './order.js';
 import { ConversationQueue } from './queue.js';
 import type { QueueJob } from './queue.js';
 import { keepTyping } from './typing.js';
@@ -182,11 +183,17 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
   };
 
   // After stop() (or a failed start) the client's own closing events no longer move the state.
+  // A new session (READY; a RESUME replays what was missed instead): what was sent while there
+  // was none is caught up on. The channels' jobs go in at READY, ahead of every message the new
+  // session delivers, and start reading once the shard has its guilds (ShardReady).
+  client.on(Events.Raw, (packet: { t?: string | null }, shardId: number) => {
+    if (packet.t === 'READY' && !stopping) beginCatchUp(shardId);
+  });
   client.on(Events.ShardReady, (shardId) => {
     if (stopping) return;
     state = 'ready';
-    // A new session: what was sent while there was none is not replayed. A RESUME is.
-    void catchUp(shardId).catch((err: unknown) => log.error({ shardId, err }, 'catching up failed'));
+    releaseCatchUp(shardId);
+    void catchUpThreads(shardId);
   });
   client.on(Events.ShardResume, (shardId, replayed) => {
     if (stopping) return;
@@ -226,12 +233,16 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
     return true;
   }
 
+  /** Each conversation's messages are stored in the order they arrived (catching up holds its place). */
+  const storeOrder = new SerialByKey();
+  const storeLive = (q: IncomingQuestion) => storeOrder.run(q.conversationId, () => deps.answers.accept(q));
+
   /**
    * The gate and, when it accepts, the job that answers the message. The message is stored at
-   * once (answered later from that row); `live` messages show typing at once, caught-up ones
-   * when their turn comes. Null: not for the bot, or already being handled.
+   * once through `store` (and answered later from that row); `live` messages show typing at
+   * once, caught-up ones when their turn comes. Null: not for the bot, or already being handled.
    */
-  function admit(message: Message, live: boolean): QueueJob | null {
+  function admit(message: Message, live: boolean, store: (q: IncomingQuestion) => Promise<Accepted>): QueueJob | null {
     if (stopping || !client.user) return null;
     const decision = gate(gateInput(message), client.user.id, deps.channels);
     if (!decision.accept || !claim(message.id)) return null;
@@ -239,16 +250,14 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
     deps.metrics?.inc('messagesSeen');
     const channelId = message.channelId;
     const context = { channelId: decision.channelId, conversationId: decision.conversationId, userId: message.author.id, messageId: message.id };
-    const stored: Promise<Accepted | null> = deps.answers
-      .accept({
-        conversationId: decision.conversationId,
-        channelId: decision.channelId,
-        parentId: decision.parentId,
-        authorId: message.author.id,
-        question: decision.question,
-        discordMessageId: message.id,
-      })
-      .catch((err: unknown) => {
+    const stored: Promise<Accepted | null> = store({
+      conversationId: decision.conversationId,
+      channelId: decision.channelId,
+      parentId: decision.parentId,
+      authorId: message.author.id,
+      question: decision.question,
+      discordMessageId: message.id,
+    }).catch((err: unknown) => {
         // Answering will try to store it again (and say so if the database is down).
         log.warn({ ...context, err: errorMessage(err) }, 'could not store the message on arrival');
         return null;
@@ -296,50 +305,91 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
   }
 
   function onMessage(message: Message): void {
-    const job = admit(message, true);
+    const job = admit(message, true, storeLive);
     if (job) queue.push(message.channelId, job);
   }
 
+  /** Per shard: lets the catch-up jobs of the session that just began read (its guilds are in). */
+  const catchUpGates = new Map<number, () => void>();
+
+  function releaseCatchUp(shardId: number): void {
+    catchUpGates.get(shardId)?.();
+    catchUpGates.delete(shardId);
+  }
+
+  function beginCatchUp(shardId: number): void {
+    releaseCatchUp(shardId); // an earlier session that never got ready: its jobs go now
+    let open!: () => void;
+    const ready = new Promise<void>((resolve) => (open = resolve));
+    // discord.js reports ShardReady at the latest after its guild timeout (15 s).
+    const timer = setTimeout(open, 30_000);
+    timer.unref();
+    catchUpGates.set(shardId, () => {
+      clearTimeout(timer);
+      open();
+    });
+    const channels = deps.channels.ids();
+    for (const id of channels) catchUp(id, { shardId, ready });
+    log.info({ shardId, channels: channels.length }, 'new gateway session: catching up');
+  }
+
+  /** Threads under this shard's allowed channels that were active lately (known from the database). */
+  async function catchUpThreads(shardId: number): Promise<void> {
+    const parents = deps.channels.ids().filter((id) => onShard(id, shardId));
+    const threads = await deps.answers.recentThreads(parents, catchUpWindowMs).catch((err: unknown) => {
+      log.warn({ shardId, err: errorMessage(err) }, 'cannot list recent threads to catch up on');
+      return [] as string[];
+    });
+    for (const id of threads) if (!stopping && !deps.channels.get(id)) catchUp(id, null);
+  }
+
+  function onShard(channelId: string, shardId: number): boolean {
+    const channel = client.channels.cache.get(channelId);
+    return channel !== undefined && 'guild' in channel && channel.guild.shardId === shardId;
+  }
+
   /**
-   * Catching up on one conversation, as a job in its queue: messages that arrive meanwhile wait
-   * behind it, and the older ones it finds are put ahead of them.
+   * Catching up on one conversation. It holds two places at once, so that what it finds comes
+   * before what arrives meanwhile: in the conversation's store order (filled as soon as the
+   * channel is read) and in its queue (a job that puts the found messages' jobs ahead of those
+   * waiting). `session`: an allowed channel reads once its shard is ready, and only if it
+   * belongs to that shard.
    */
-  function catchUpJob(conversationId: string): QueueJob {
-    return {
-      run: async () => {
-        if (stopping) return;
+  function catchUp(conversationId: string, session: { shardId: number; ready: Promise<void> } | null): void {
+    const fill = storeOrder.reserve(conversationId);
+    const found = (async (): Promise<QueueJob[]> => {
+      const toStore: { q: IncomingQuestion; resolve: (a: Accepted) => void; reject: (err: unknown) => void }[] = [];
+      try {
+        if (session) {
+          await session.ready;
+          if (!onShard(conversationId, session.shardId)) return [];
+        }
+        if (stopping) return [];
         const context = { channelId: conversationId };
         let messages: Message[];
         try {
           const start = await deps.answers.catchUpStart(conversationId, catchUpWindowMs);
-          const after = laterId(start.after, SnowflakeUtil.generate({ timestamp: start.notBefore.getTime() }).toString());
-          messages = (await fetchMessagesAfter(client, conversationId, after, catchUpLimit)).filter((m) => m.createdTimestamp >= start.notBefore.getTime());
+          const notBefore = start.notBefore.getTime();
+          const after = laterId(start.after, SnowflakeUtil.generate({ timestamp: notBefore }).toString());
+          messages = (await fetchMessagesAfter(client, conversationId, after, catchUpLimit)).filter((m) => m.createdTimestamp >= notBefore);
         } catch (err) {
           log.warn({ ...context, err: errorMessage(err) }, 'cannot catch up on this channel');
-          return;
+          return [];
         }
-        const jobs = messages.map((m) => admit(m, false)).filter((j): j is QueueJob => j !== null);
-        queue.pushFront(conversationId, jobs);
+        const store = (q: IncomingQuestion) => new Promise<Accepted>((resolve, reject) => toStore.push({ q, resolve, reject }));
+        const jobs = messages.map((m) => admit(m, false, store)).filter((j): j is QueueJob => j !== null);
         log.info({ ...context, read: messages.length, toAnswer: jobs.length }, 'caught up');
-      },
+        return jobs;
+      } finally {
+        fill(async () => {
+          for (const s of toStore) await deps.answers.accept(s.q).then(s.resolve, s.reject);
+        });
+      }
+    })();
+    queue.push(conversationId, {
+      run: async () => queue.pushFront(conversationId, await found),
       cancel: () => {},
-    };
-  }
-
-  /** After a new session of `shardId`: each allowed channel of its guilds, and their recently active threads. */
-  async function catchUp(shardId: number): Promise<void> {
-    const channels = deps.channels.ids().filter((id) => {
-      const channel = client.channels.cache.get(id);
-      return channel !== undefined && 'guild' in channel && channel.guild.shardId === shardId;
     });
-    // The channels' jobs go in at once, ahead of anything that arrives from now on.
-    for (const id of channels) queue.push(id, catchUpJob(id));
-    const threads = await deps.answers.recentThreads(channels, catchUpWindowMs).catch((err: unknown) => {
-      log.warn({ shardId, err: errorMessage(err) }, 'cannot list recent threads to catch up on');
-      return [] as string[];
-    });
-    for (const id of threads) if (!stopping) queue.push(id, catchUpJob(id));
-    log.info({ shardId, channels: channels.length, threads: threads.length }, 'catching up');
   }
 
   client.on(Events.MessageCreate, (message) => {
@@ -384,6 +434,7 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
     stop(graceMs = 8000) {
       stopPromise ??= (async () => {
         stopping = true;
+        for (const shardId of [...catchUpGates.keys()]) releaseCatchUp(shardId);
         const drained = await within(queue.idle(), graceMs);
         if (!drained) {
           const dropped = queue.cancelPending();
