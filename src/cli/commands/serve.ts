@@ -29,5 +29,8 @@ export async function serve(ctx: Context, opts: { port?: string; host?: string }
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    // Everything is closed now; a library must not keep the process alive after that
+    // (@discordjs/ws reconnects a shard destroyed while it was waiting to reconnect).
+    setTimeout(() => process.exit(), 1000).unref();
   }
 }
