@@ -258,10 +258,10 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
       question: decision.question,
       discordMessageId: message.id,
     }).catch((err: unknown) => {
-        // Answering will try to store it again (and say so if the database is down).
-        log.warn({ ...context, err: errorMessage(err) }, 'could not store the message on arrival');
-        return null;
-      });
+      // Answering will try to store it again (and say so if the database is down).
+      log.warn({ ...context, err: errorMessage(err) }, 'could not store the message on arrival');
+      return null;
+    });
     const startTyping = (): Typing =>
       keepTyping(() => sendTyping(client, Routes, channelId), typingIntervalMs, (err) => log.debug({ ...context, err: errorMessage(err) }, 'typing failed'));
     let typing: Typing | null = live ? startTyping() : null;
