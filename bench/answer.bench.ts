@@ -33,7 +33,15 @@ const groq = await startFakeGroq({ apiKey: 'gsk_bench' });
 groq.setBehavior({ kind: 'ok', reply: 'Answer [1].' });
 const config = loadConfig(
   { databaseUrl: url.toString() },
-  { COPILOT_HOME: home, GROQ_API_KEY: 'gsk_bench', GROQ_BASE_URL: groq.baseURL, EMBEDDINGS_URL: 'http://127.0.0.1:9/unused', EMBEDDINGS_MODEL: 'bench/fake', COPILOT_USER_RATE_PER_MINUTE: '10000', GROQ_TOKENS_PER_MINUTE: '10000000' },
+  {
+    COPILOT_HOME: home,
+    GROQ_API_KEY: 'gsk_bench',
+    GROQ_BASE_URL: groq.baseURL,
+    EMBEDDINGS_URL: 'http://127.0.0.1:9/unused',
+    EMBEDDINGS_MODEL: 'bench/fake',
+    COPILOT_USER_RATE_PER_MINUTE: '10000',
+    GROQ_TOKENS_PER_MINUTE: '10000000',
+  },
 );
 const db = await openDatabase(config, { command: 'bench', poolSize: 8 });
 
@@ -46,7 +54,14 @@ for (let d = 0; d < 10; d++) {
     return { ordinal: i, page: 1 + (i % 50), section: null, content, truncated: false, embedding: fakeEmbed(content, 384) };
   });
   await db.transaction(async (tx) => {
-    const id = await insertDocument(tx, { name: `manual-${d}.pdf`, sha256: `s${d}`, bytes: 1, pages: 50, type: 'pdf', embeddingModel: 'bench/fake' });
+    const id = await insertDocument(tx, {
+      name: `manual-${d}.pdf`,
+      sha256: `s${d}`,
+      bytes: 1,
+      pages: 50,
+      type: 'pdf',
+      embeddingModel: 'bench/fake',
+    });
     await insertChunks(tx, id, chunks);
     await updateLexemeStats(tx, id, 1);
   });
@@ -62,7 +77,8 @@ const answers = createAnswerService({ db, config, embedder, chat, counter });
 
 const channel = '123456789012345678';
 await ensureConversation(db, { id: channel, channelId: channel });
-for (let i = 0; i < 10; i++) await appendMessage(db, channel, { role: i % 2 ? 'assistant' : 'user', content: `earlier message ${i} about exports and backups` });
+for (let i = 0; i < 10; i++)
+  await appendMessage(db, channel, { role: i % 2 ? 'assistant' : 'user', content: `earlier message ${i} about exports and backups` });
 
 const questions = [
   'hey is there a way to make the export keep my old settings??',
@@ -72,7 +88,8 @@ const questions = [
   'why does excel chop my rows after a million',
   'how often are backups made and how many are kept',
 ];
-for (let i = 0; i < 20; i++) await answers.answer({ conversationId: channel, channelId: channel, authorId: 'warm', question: questions[i % questions.length]! });
+for (let i = 0; i < 20; i++)
+  await answers.answer({ conversationId: channel, channelId: channel, authorId: 'warm', question: questions[i % questions.length]! });
 
 const prepare: number[] = [];
 const toRequest: number[] = [];
@@ -80,15 +97,29 @@ const RUNS = 300;
 for (let i = 0; i < RUNS; i++) {
   const sentBefore = groq.chatRequests().length;
   const startedAt = Date.now();
-  const r = await answers.answer({ conversationId: channel, channelId: channel, authorId: `u${i % 50}`, question: `${questions[i % questions.length]} (${i})` });
+  const r = await answers.answer({
+    conversationId: channel,
+    channelId: channel,
+    authorId: `u${i % 50}`,
+    question: `${questions[i % questions.length]} (${i})`,
+  });
   prepare.push(r.timings.prepareMs);
   const req = groq.chatRequests()[sentBefore];
   if (req) toRequest.push(req.receivedAt - startedAt);
 }
-printTable(`Question → Groq request (10k chunks, native Postgres, ${RUNS} questions with 10 messages of history)`, ['measure', 'p50 ms', 'p95 ms', 'target'], [
-  ['prepared (config, history, embedding, retrieval, prompt, tokens)', percentile(prepare, 50), percentile(prepare, 95), 'p50 ≤ 15, p95 ≤ 40'],
-  ['request received by the fake Groq (ms clock)', percentile(toRequest, 50), percentile(toRequest, 95), ''],
-]);
+printTable(
+  `Question → Groq request (10k chunks, native Postgres, ${RUNS} questions with 10 messages of history)`,
+  ['measure', 'p50 ms', 'p95 ms', 'target'],
+  [
+    [
+      'prepared (config, history, embedding, retrieval, prompt, tokens)',
+      percentile(prepare, 50),
+      percentile(prepare, 95),
+      'p50 ≤ 15, p95 ≤ 40',
+    ],
+    ['request received by the fake Groq (ms clock)', percentile(toRequest, 50), percentile(toRequest, 95), ''],
+  ],
+);
 
 await db.close();
 await groq.close();

@@ -31,7 +31,11 @@ const fake = await startFakeEmbeddings();
 const config = loadConfig({ home }, { COPILOT_HOME: home, EMBEDDINGS_URL: fake.url });
 const db = await openDatabase(config, { command: 'bench' });
 const embedder = createEmbedder(config)!;
-const docs: [string, () => Promise<Buffer>][] = [['manual.pdf', longManual], ['tables.pdf', tablesDoc], ['twocolumn.pdf', twoColumnDoc]];
+const docs: [string, () => Promise<Buffer>][] = [
+  ['manual.pdf', longManual],
+  ['tables.pdf', tablesDoc],
+  ['twocolumn.pdf', twoColumnDoc],
+];
 for (const [name, make] of docs) {
   writeFileSync(join(home, name), await make());
   await ingestFile({ db, embedder, maxFileBytes: 100e6 }, join(home, name));
@@ -64,7 +68,11 @@ for (const file of ['conversations.jsonl', 'controls.jsonl'] as EvalFile[]) {
     rows.push([file, name, `${((100 * hits) / lines.length).toFixed(1)}%`, `${hits}/${lines.length}`, mrr.toFixed(3)]);
   }
 }
-printTable(`Conversational retrieval baselines (hybrid, fake bag-of-words embeddings, k = ${K})`, ['set', 'query', `hit@${K}`, 'of', 'MRR'], rows);
+printTable(
+  `Conversational retrieval baselines (hybrid, fake bag-of-words embeddings, k = ${K})`,
+  ['set', 'query', `hit@${K}`, 'of', 'MRR'],
+  rows,
+);
 
 await db.close();
 await fake.close();

@@ -16,7 +16,11 @@ import { percentile, printTable } from './support.js';
 const TTFT_MS = 20;
 const TOTAL = Number(process.env.BENCH_MESSAGES ?? 10_000);
 const t = await createTestDatabase('postgres');
-const discord = await startFakeDiscord({ token: 'bench-token', rateLimit: { limit: 1_000_000, windowMs: 1000 }, dispatchOwnMessages: false });
+const discord = await startFakeDiscord({
+  token: 'bench-token',
+  rateLimit: { limit: 1_000_000, windowMs: 1000 },
+  dispatchOwnMessages: false,
+});
 const groq = await startFakeGroq({ apiKey: 'gsk_bench' });
 groq.setBehavior({ kind: 'ok', reply: 'Short answer from the fake.', ttftMs: TTFT_MS });
 const channels = Array.from({ length: 50 }, (_, i) => discord.addChannel({ name: `c${i}`, type: 0 }).id);
@@ -65,7 +69,9 @@ for (let i = 0; i < 200; i++) {
   await waitReplies(i + 1);
   const calls = discord.calls.slice(before);
   const typingCall = calls.find((c) => c.path === `/channels/${channelId}/typing`);
-  const reply = calls.find((c) => c.method === 'POST' && (c.body as { message_reference?: { message_id: string } })?.message_reference?.message_id === m.id);
+  const reply = calls.find(
+    (c) => c.method === 'POST' && (c.body as { message_reference?: { message_id: string } })?.message_reference?.message_id === m.id,
+  );
   if (typingCall) typing.push(typingCall.at - sent);
   if (reply) firstReply.push(reply.at - sent);
 }
@@ -78,7 +84,11 @@ while (done < TOTAL) {
   const wave = Math.min(1000, TOTAL - done);
   for (let i = 0; i < wave; i++) {
     const n = done + i;
-    void discord.userMessage({ channelId: channels[n % channels.length]!, content: `load question ${n}`, authorId: String(700000000000000000n + BigInt(n % 5000)) });
+    void discord.userMessage({
+      channelId: channels[n % channels.length]!,
+      content: `load question ${n}`,
+      authorId: String(700000000000000000n + BigInt(n % 5000)),
+    });
   }
   done += wave;
   await waitReplies(done);
@@ -89,16 +99,22 @@ const rate = (TOTAL - 200) / seconds;
 await sleep(3000);
 const afterRss = rssMb();
 
-printTable(`copilot serve with instant fakes (Groq TTFT ${TTFT_MS} ms), native Postgres, NODE_OPTIONS="${shipped}"`, ['measure', 'value', 'target'], [
-  ['MESSAGE_CREATE → typing POST, p50 ms', percentile(typing, 50), '≤ 5'],
-  ['MESSAGE_CREATE → typing POST, p95 ms', percentile(typing, 95), ''],
-  ['MESSAGE_CREATE → first reply POST, p50 ms', percentile(firstReply, 50), `≤ ${TTFT_MS + 30}`],
-  ['MESSAGE_CREATE → first reply POST, p95 ms', percentile(firstReply, 95), ''],
-  [`throughput over ${channels.length} channels, messages/s (${TOTAL - 200} messages)`, rate, '≥ 50'],
-  ['idle RSS after start, MB', idleRss, '≤ 150'],
-  [`RSS after ${TOTAL} messages (3 s idle), MB`, afterRss, 'flat'],
-]);
-console.log(`RSS / JS heap used by messages handled: ${rssAt.map(([n, mb, heap]) => `${n}: ${mb.toFixed(0)}/${heap.toFixed(0)} MB`).join(' · ')}`);
+printTable(
+  `copilot serve with instant fakes (Groq TTFT ${TTFT_MS} ms), native Postgres, NODE_OPTIONS="${shipped}"`,
+  ['measure', 'value', 'target'],
+  [
+    ['MESSAGE_CREATE → typing POST, p50 ms', percentile(typing, 50), '≤ 5'],
+    ['MESSAGE_CREATE → typing POST, p95 ms', percentile(typing, 95), ''],
+    ['MESSAGE_CREATE → first reply POST, p50 ms', percentile(firstReply, 50), `≤ ${TTFT_MS + 30}`],
+    ['MESSAGE_CREATE → first reply POST, p95 ms', percentile(firstReply, 95), ''],
+    [`throughput over ${channels.length} channels, messages/s (${TOTAL - 200} messages)`, rate, '≥ 50'],
+    ['idle RSS after start, MB', idleRss, '≤ 150'],
+    [`RSS after ${TOTAL} messages (3 s idle), MB`, afterRss, 'flat'],
+  ],
+);
+console.log(
+  `RSS / JS heap used by messages handled: ${rssAt.map(([n, mb, heap]) => `${n}: ${mb.toFixed(0)}/${heap.toFixed(0)} MB`).join(' · ')}`,
+);
 
 const stopped = await serve.stop();
 console.log(`serve stopped with code ${stopped.code} in ${stopped.ms.toFixed(0)} ms`);

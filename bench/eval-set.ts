@@ -39,7 +39,10 @@ const none = (question: string): EvalQuestion => ({ question, answerable: false 
 export const EVAL_QUESTIONS: EvalQuestion[] = [
   // --- manual.pdf (Acme Exporter 4 Administrator Guide, 50 pages) ---
   // p9: Remember last used settings
-  manual(9, 'hey, every time i start a new export it forgets my semicolon + date format and i have to pick them again... can it just reuse what i had last time??'),
+  manual(
+    9,
+    'hey, every time i start a new export it forgets my semicolon + date format and i have to pick them again... can it just reuse what i had last time??',
+  ),
   // p3: error 1603
   manual(3, 'windows installer keeps bailing out with 1603, anyone know whats up'),
   // p4: Linux on ARM is not supported
@@ -71,7 +74,10 @@ export const EVAL_QUESTIONS: EvalQuestion[] = [
   // p33: PAC file not supported
   manual(33, 'does it support proxy auto config / pac scripts or do i have to type the proxy in'),
   // p34: tls.ca_file for the company root certificate
-  manual(34, 'our firewall intercepts https with our own company root cert and now uploads fail with cert errors, how do i make it trust that'),
+  manual(
+    34,
+    'our firewall intercepts https with our own company root cert and now uploads fail with cert errors, how do i make it trust that',
+  ),
   // p36 / p41: queries cancelled after 300 seconds, raise Query timeout
   manual(36, 'my big report query always gets killed after exactly 5 minutes, where do i bump that', [41]),
   // p41: E-1004 although the password is right: database requires encrypted connections

@@ -80,7 +80,12 @@ async function quality(): Promise<void> {
     for (const use of modes) {
       const r = await retrieve(db, q.question, { k: 5, queryVector: vector, use });
       if (use === 'hybrid') {
-        signals.push({ answerable: q.answerable, relevance: r.relevance.score, cosine: r.relevance.topCosine ?? 0, coverage: r.relevance.coverage });
+        signals.push({
+          answerable: q.answerable,
+          relevance: r.relevance.score,
+          cosine: r.relevance.topCosine ?? 0,
+          coverage: r.relevance.coverage,
+        });
       }
       if (!q.answerable) continue;
       const pages = [q.page!, ...(q.alsoPages ?? [])];
@@ -89,20 +94,52 @@ async function quality(): Promise<void> {
       else if (use === 'hybrid') misses.push(`${q.document} p.${q.page}: ${q.question}`);
     }
   }
-  printTable(`Retrieval quality: ${EVAL_QUESTIONS.length} questions (${answerable.length} answerable) over 3 documents`, ['retrieval', 'hit@5', 'of'], [
-    ['full text alone', `${((100 * hits.fulltext!) / answerable.length).toFixed(1)}%`, `${hits.fulltext}/${answerable.length}`],
-    ['vectors alone', `${((100 * hits.vector!) / answerable.length).toFixed(1)}%`, `${hits.vector}/${answerable.length}`],
-    ['hybrid (RRF)', `${((100 * hits.hybrid!) / answerable.length).toFixed(1)}%`, `${hits.hybrid}/${answerable.length}`],
-  ]);
+  printTable(
+    `Retrieval quality: ${EVAL_QUESTIONS.length} questions (${answerable.length} answerable) over 3 documents`,
+    ['retrieval', 'hit@5', 'of'],
+    [
+      ['full text alone', `${((100 * hits.fulltext!) / answerable.length).toFixed(1)}%`, `${hits.fulltext}/${answerable.length}`],
+      ['vectors alone', `${((100 * hits.vector!) / answerable.length).toFixed(1)}%`, `${hits.vector}/${answerable.length}`],
+      ['hybrid (RRF)', `${((100 * hits.hybrid!) / answerable.length).toFixed(1)}%`, `${hits.hybrid}/${answerable.length}`],
+    ],
+  );
   const pos = signals.filter((s) => s.answerable);
   const neg = signals.filter((s) => !s.answerable);
-  const accuracy = signals.filter((s) => (s.relevance >= RELEVANCE_THRESHOLD) === s.answerable).length / signals.length;
+  const accuracy = signals.filter((s) => s.relevance >= RELEVANCE_THRESHOLD === s.answerable).length / signals.length;
   const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
-  printTable('Answerable vs unanswerable separation (ROC AUC: 1 = perfect, 0.5 = chance)', ['signal', 'AUC', 'answerable range', 'unanswerable range'], [
-    ['top cosine alone', auc(pos.map((s) => s.cosine), neg.map((s) => s.cosine)).toFixed(3), range(pos.map((s) => s.cosine)), range(neg.map((s) => s.cosine))],
-    ['rare-lexeme coverage alone', auc(pos.map((s) => s.coverage), neg.map((s) => s.coverage)).toFixed(3), range(pos.map((s) => s.coverage)), range(neg.map((s) => s.coverage))],
-    ['combined relevance', auc(pos.map((s) => s.relevance), neg.map((s) => s.relevance)).toFixed(3), range(pos.map((s) => s.relevance)), range(neg.map((s) => s.relevance))],
-  ]);
+  printTable(
+    'Answerable vs unanswerable separation (ROC AUC: 1 = perfect, 0.5 = chance)',
+    ['signal', 'AUC', 'answerable range', 'unanswerable range'],
+    [
+      [
+        'top cosine alone',
+        auc(
+          pos.map((s) => s.cosine),
+          neg.map((s) => s.cosine),
+        ).toFixed(3),
+        range(pos.map((s) => s.cosine)),
+        range(neg.map((s) => s.cosine)),
+      ],
+      [
+        'rare-lexeme coverage alone',
+        auc(
+          pos.map((s) => s.coverage),
+          neg.map((s) => s.coverage),
+        ).toFixed(3),
+        range(pos.map((s) => s.coverage)),
+        range(neg.map((s) => s.coverage)),
+      ],
+      [
+        'combined relevance',
+        auc(
+          pos.map((s) => s.relevance),
+          neg.map((s) => s.relevance),
+        ).toFixed(3),
+        range(pos.map((s) => s.relevance)),
+        range(neg.map((s) => s.relevance)),
+      ],
+    ],
+  );
   const recallA = pos.filter((s) => s.relevance >= RELEVANCE_THRESHOLD).length / pos.length;
   const rejectU = neg.filter((s) => s.relevance < RELEVANCE_THRESHOLD).length / neg.length;
   console.log(
@@ -130,7 +167,7 @@ const VOCAB = Array.from({ length: 30_000 }, (_, i) => {
   return s;
 });
 let seed = 42;
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 const zipfWord = () => VOCAB[Math.min(VOCAB.length - 1, Math.floor(Math.exp(rand() * Math.log(VOCAB.length))) - 1)]!;
 const TOPICS = Array.from({ length: 3000 }, () => Array.from({ length: 25 }, () => VOCAB[Math.floor(rand() * VOCAB.length)]!));
 // Dense vectors like a sentence model's: a topic centroid plus the chunk's own deviation; a
@@ -153,7 +190,10 @@ function syntheticChunk(): { text: string; vector: number[] } {
 function questionFor(chunk: { text: string; vector: number[] }): { text: string; vector: number[] } {
   const words = chunk.text.split(' ');
   const picked = Array.from({ length: 5 }, () => words[Math.floor(rand() * words.length)]!);
-  return { text: [...picked, zipfWord(), zipfWord()].join(' '), vector: unit(chunk.vector.map((c) => c + gauss() * (0.5 / Math.sqrt(DIM)))) };
+  return {
+    text: [...picked, zipfWord(), zipfWord()].join(' '),
+    vector: unit(chunk.vector.map((c) => c + gauss() * (0.5 / Math.sqrt(DIM)))),
+  };
 }
 
 async function loadSynthetic(db: Db, chunks: number): Promise<void> {
@@ -166,7 +206,14 @@ async function loadSynthetic(db: Db, chunks: number): Promise<void> {
       return { ordinal: i, page: 1 + Math.floor(i / 3), section: null, content: chunk.text, truncated: false, embedding: chunk.vector };
     });
     await db.transaction(async (tx) => {
-      const id = await insertDocument(tx, { name: `doc-${d}.pdf`, sha256: `s${d}`, bytes: 1, pages: Math.ceil(perDoc / 3), type: 'pdf', embeddingModel: 'fake' });
+      const id = await insertDocument(tx, {
+        name: `doc-${d}.pdf`,
+        sha256: `s${d}`,
+        bytes: 1,
+        pages: Math.ceil(perDoc / 3),
+        type: 'pdf',
+        embeddingModel: 'fake',
+      });
       await insertChunks(tx, id, rows);
       await updateLexemeStats(tx, id, 1);
     });
@@ -196,7 +243,9 @@ async function speed(label: string, db: Db, queries: number): Promise<(string | 
     const approx = await db.transaction(async (tx) => {
       await tx.query(`select set_config('hnsw.ef_search', $1, true)`, [String(EF_SEARCH)]);
       await tx.query(`select set_config('hnsw.iterative_scan', 'relaxed_order', true)`);
-      return (await tx.query<{ id: string }>('select id from chunks where embedding is not null order by embedding <=> $1::vector limit 10', [v])).rows;
+      return (
+        await tx.query<{ id: string }>('select id from chunks where embedding is not null order by embedding <=> $1::vector limit 10', [v])
+      ).rows;
     });
     const exact = await db.transaction(async (tx) => {
       await tx.query("select set_config('enable_indexscan', 'off', true)");
@@ -233,4 +282,8 @@ const rows: (string | number)[][] = [];
   await db.close();
   rmSync(home, { recursive: true, force: true });
 }
-printTable(`Search latency (query embedding excluded; ef_search ${EF_SEARCH}; targets native: p50 ≤ 10 ms, p95 ≤ 25 ms, recall@10 ≥ 0.95)`, ['database', 'queries', 'p50 ms', 'p95 ms', 'recall@10'], rows);
+printTable(
+  `Search latency (query embedding excluded; ef_search ${EF_SEARCH}; targets native: p50 ≤ 10 ms, p95 ≤ 25 ms, recall@10 ≥ 0.95)`,
+  ['database', 'queries', 'p50 ms', 'p95 ms', 'recall@10'],
+  rows,
+);

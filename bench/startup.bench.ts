@@ -46,10 +46,14 @@ await admin.end();
 rmSync(home, { recursive: true, force: true });
 
 const overhead = median(help) - median(bare);
-printTable(`CLI start-up (${RUNS} runs each, ms)`, ['command', 'p50', 'p90', 'target', 'met'], [
-  ['node -e 0', median(bare), percentile(bare, 90), '', ''],
-  ['copilot --help', median(help), percentile(help, 90), '', ''],
-  ['--help − bare node', overhead, '', '≤ 100', overhead <= 100 ? 'yes' : 'NO'],
-  ['channels list (native Postgres)', median(listPg), percentile(listPg, 90), '≤ 350', median(listPg) <= 350 ? 'yes' : 'NO'],
-  ['channels list (embedded PGlite)', median(listEmb), percentile(listEmb, 90), 'report', ''],
-]);
+printTable(
+  `CLI start-up (${RUNS} runs each, ms)`,
+  ['command', 'p50', 'p90', 'target', 'met'],
+  [
+    ['node -e 0', median(bare), percentile(bare, 90), '', ''],
+    ['copilot --help', median(help), percentile(help, 90), '', ''],
+    ['--help − bare node', overhead, '', '≤ 100', overhead <= 100 ? 'yes' : 'NO'],
+    ['channels list (native Postgres)', median(listPg), percentile(listPg, 90), '≤ 350', median(listPg) <= 350 ? 'yes' : 'NO'],
+    ['channels list (embedded PGlite)', median(listEmb), percentile(listEmb, 90), 'report', ''],
+  ],
+);

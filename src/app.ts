@@ -31,11 +31,7 @@ export interface AppOptions extends OpenOptions {
 
 export async function createApp(config: Config, options: AppOptions): Promise<App> {
   const cleanups: (() => Promise<void> | void)[] = [];
-  const [db, counter, chat] = await Promise.all([
-    openDatabase(config, options),
-    loadLlamaTokenizer(),
-    createChatClient(config),
-  ]);
+  const [db, counter, chat] = await Promise.all([openDatabase(config, options), loadLlamaTokenizer(), createChatClient(config)]);
   cleanups.push(() => db.close());
   const embedder = createEmbedder(config);
   const answers = createAnswerService({ db, config, embedder, chat, counter, log: options.log });

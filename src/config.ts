@@ -119,11 +119,7 @@ export function readProfile(home: string): Partial<Record<ProfileKey, string>> {
   }
 }
 
-export function loadConfig(
-  overrides: ConfigOverrides = {},
-  env: Env = process.env,
-  cwd: string = process.cwd(),
-): Config {
+export function loadConfig(overrides: ConfigOverrides = {}, env: Env = process.env, cwd: string = process.cwd()): Config {
   const merged = readDotEnv(cwd, env);
   const home = resolveHome(merged, overrides);
   const badHome = homeProblem(home, overrides);

@@ -15,7 +15,9 @@ function redactDeep(value: unknown, secrets: string[], depth = 0): unknown {
 
 export async function createLogger(config: Config, destination?: NodeJS.WritableStream): Promise<Logger> {
   const { default: pino } = await import('pino');
-  const secrets = [config.discordToken, config.groqApiKey, config.hfToken, config.statusToken, config.databaseUrl].filter((s): s is string => Boolean(s));
+  const secrets = [config.discordToken, config.groqApiKey, config.hfToken, config.statusToken, config.databaseUrl].filter(
+    (s): s is string => Boolean(s),
+  );
   return pino(
     {
       level: config.logLevel,

@@ -85,7 +85,8 @@ export function configCheck(config: Config): CheckResult {
 export async function embeddingsCheck(config: Config): Promise<CheckResult> {
   const { createEmbedder } = await import('../kb/embed.js');
   const embedder = createEmbedder(config, { attempts: 1, timeoutMs: 10_000 });
-  if (!embedder) return { name: 'embeddings', ok: true, skipped: true, detail: 'not configured (HF_TOKEN or EMBEDDINGS_URL): full-text retrieval only' };
+  if (!embedder)
+    return { name: 'embeddings', ok: true, skipped: true, detail: 'not configured (HF_TOKEN or EMBEDDINGS_URL): full-text retrieval only' };
   try {
     const [v] = await embedder.embed(['copilot doctor probe']);
     return { name: 'embeddings', ok: true, detail: `${embedder.provider}: ${embedder.model}, ${v!.length} dimensions` };
@@ -115,11 +116,16 @@ export async function discordCheck(config: Config): Promise<CheckResult> {
       headers: { authorization: `Bot ${config.discordToken}` },
       signal: AbortSignal.timeout(10_000),
     });
-    if (response.status === 401) return { name: 'discord', ok: false, detail: 'Discord refused DISCORD_TOKEN (401) — reset the bot token in the Developer Portal' };
+    if (response.status === 401)
+      return { name: 'discord', ok: false, detail: 'Discord refused DISCORD_TOKEN (401) — reset the bot token in the Developer Portal' };
     if (!response.ok) return { name: 'discord', ok: false, detail: `Discord answered HTTP ${response.status}` };
     const me = (await response.json()) as { username?: string; id?: string };
     return { name: 'discord', ok: true, detail: `token valid for bot ${me.username ?? '?'} (${me.id ?? '?'})` };
   } catch (err) {
-    return { name: 'discord', ok: false, detail: `Discord unreachable: ${(err as Error).name === 'TimeoutError' ? 'timed out' : errorMessage(err)}` };
+    return {
+      name: 'discord',
+      ok: false,
+      detail: `Discord unreachable: ${(err as Error).name === 'TimeoutError' ? 'timed out' : errorMessage(err)}`,
+    };
   }
 }

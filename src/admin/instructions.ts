@@ -25,10 +25,7 @@ async function scopeFor(db: Db, channelId: string | undefined, forWrite: boolean
   if (channelId === undefined) return GLOBAL_SCOPE;
   const id = assertSnowflake(channelId);
   if (forWrite && !(await getChannel(db, id))) {
-    throw new UserError(
-      `channel ${id} is not an allowed channel — add it first with \`copilot channels add ${id}\``,
-      'unknown_channel',
-    );
+    throw new UserError(`channel ${id} is not an allowed channel — add it first with \`copilot channels add ${id}\``, 'unknown_channel');
   }
   return id;
 }

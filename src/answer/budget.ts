@@ -103,8 +103,7 @@ export function fitToBudget(input: PromptInput, opts: BudgetOptions): BudgetResu
 
   const passages = input.passages.filter((_, i) => keptP[i]);
   const history = input.history.slice(firstH);
-  const promptTokens =
-    (passages.length > 0 ? fixedWith + passages.reduce((a, p, i) => a + passageCost(p, i + 1), 0) : fixedWithout) + sumH;
+  const promptTokens = (passages.length > 0 ? fixedWith + passages.reduce((a, p, i) => a + passageCost(p, i + 1), 0) : fixedWithout) + sumH;
 
   return {
     messages: buildMessages({ instructions: input.instructions, passages, history, question: input.question }),

@@ -24,7 +24,10 @@ export interface ChatOutcome {
 export interface ChatClient {
   readonly model: string;
   /** Streams the answer; deltas go to onDelta. Throws ChatFailure (with any partial text). */
-  stream(messages: ChatMessage[], options: { maxTokens: number; signal?: AbortSignal; onDelta?: (text: string) => void }): Promise<ChatOutcome>;
+  stream(
+    messages: ChatMessage[],
+    options: { maxTokens: number; signal?: AbortSignal; onDelta?: (text: string) => void },
+  ): Promise<ChatOutcome>;
   /** For doctor: the key works and the model exists. */
   check(): Promise<string>;
 }
@@ -82,7 +85,6 @@ function retryAfterMs(err: ApiErrorLike): number | null {
   return parseRetryAfter(header(err, 'retry-after'));
 }
 
-
 export async function createChatClient(config: Config, options: ChatClientOptions = {}): Promise<ChatClient | null> {
   if (!config.groqApiKey) return null;
   const { default: Groq } = await import('groq-sdk');
@@ -126,7 +128,13 @@ export async function createChatClient(config: Config, options: ChatClientOption
           onDelta?.(delta);
         }
         if (choice?.finish_reason) finishReason = choice.finish_reason;
-        const u = (chunk as { x_groq?: { usage?: { prompt_tokens: number; completion_tokens: number } }; usage?: { prompt_tokens: number; completion_tokens: number } | null }).x_groq?.usage ?? (chunk as { usage?: { prompt_tokens: number; completion_tokens: number } | null }).usage;
+        const u =
+          (
+            chunk as {
+              x_groq?: { usage?: { prompt_tokens: number; completion_tokens: number } };
+              usage?: { prompt_tokens: number; completion_tokens: number } | null;
+            }
+          ).x_groq?.usage ?? (chunk as { usage?: { prompt_tokens: number; completion_tokens: number } | null }).usage;
         if (u) usage = { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens };
       }
       if (finishReason === null) throw new ChatFailure('the answer stream ended early', 'interrupted', text);
@@ -138,10 +146,14 @@ export async function createChatClient(config: Config, options: ChatClientOption
       if (outer?.aborted) throw new ChatFailure('the answer was cancelled', 'interrupted', text, { cause: err });
       const e = err as ApiErrorLike;
       if (text) throw new ChatFailure(`the answer stream was cut: ${e.message ?? err}`, 'interrupted', text, { cause: err });
-      if (e.status === 429) throw Object.assign(new ChatFailure('Groq rate limit', 'rate_limited', '', { cause: err }), { retryAfterMs: retryAfterMs(e) });
-      if (e.status === 401 || e.status === 403) throw new ChatFailure('Groq refused the API key (check GROQ_API_KEY)', 'auth', '', { cause: err });
-      if (e.status === 404) throw new ChatFailure(`Groq does not know the model ${config.groqModel} (check GROQ_MODEL)`, 'bad_request', '', { cause: err });
-      if (e.status && e.status >= 400 && e.status < 500) throw new ChatFailure(`Groq rejected the request (HTTP ${e.status})`, 'bad_request', '', { cause: err });
+      if (e.status === 429)
+        throw Object.assign(new ChatFailure('Groq rate limit', 'rate_limited', '', { cause: err }), { retryAfterMs: retryAfterMs(e) });
+      if (e.status === 401 || e.status === 403)
+        throw new ChatFailure('Groq refused the API key (check GROQ_API_KEY)', 'auth', '', { cause: err });
+      if (e.status === 404)
+        throw new ChatFailure(`Groq does not know the model ${config.groqModel} (check GROQ_MODEL)`, 'bad_request', '', { cause: err });
+      if (e.status && e.status >= 400 && e.status < 500)
+        throw new ChatFailure(`Groq rejected the request (HTTP ${e.status})`, 'bad_request', '', { cause: err });
       if (e.name === 'APIConnectionTimeoutError') throw new ChatFailure('Groq timed out', 'timeout', '', { cause: err });
       throw new ChatFailure(`Groq is unavailable${e.status ? ` (HTTP ${e.status})` : ''}`, 'unavailable', '', { cause: err });
     } finally {
@@ -188,9 +200,13 @@ export async function createChatClient(config: Config, options: ChatClientOption
         return model.id;
       } catch (err) {
         const e = err as ApiErrorLike;
-        if (e.status === 401 || e.status === 403) throw new ChatFailure('Groq refused the API key (check GROQ_API_KEY)', 'auth', '', { cause: err });
-        if (e.status === 404) throw new ChatFailure(`Groq has no model ${config.groqModel} (check GROQ_MODEL)`, 'bad_request', '', { cause: err });
-        throw new ChatFailure(`Groq is unreachable: ${e.status ? `HTTP ${e.status}` : (e.message ?? String(err))}`, 'unavailable', '', { cause: err });
+        if (e.status === 401 || e.status === 403)
+          throw new ChatFailure('Groq refused the API key (check GROQ_API_KEY)', 'auth', '', { cause: err });
+        if (e.status === 404)
+          throw new ChatFailure(`Groq has no model ${config.groqModel} (check GROQ_MODEL)`, 'bad_request', '', { cause: err });
+        throw new ChatFailure(`Groq is unreachable: ${e.status ? `HTTP ${e.status}` : (e.message ?? String(err))}`, 'unavailable', '', {
+          cause: err,
+        });
       }
     },
   };

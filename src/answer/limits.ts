@@ -44,7 +44,8 @@ export class UserRateLimiter {
     const now = this.now();
     this.sweep(now);
     let state = this.users.get(userId);
-    if (state) this.users.delete(userId); // re-inserted below: Map order = least recently seen first
+    if (state)
+      this.users.delete(userId); // re-inserted below: Map order = least recently seen first
     else {
       while (this.users.size >= this.maxUsers) this.users.delete(this.users.keys().next().value as string);
       state = { times: [], refused: false };

@@ -10,7 +10,16 @@
  */
 import type { Config } from '../config.js';
 import type { Db } from '../db/backend.js';
-import { appendAnswer, appendMessage, catchUpPoint, ensureConversation, historyBefore, recentThreads, recordIncoming, setMessageStatus } from '../db/conversations.js';
+import {
+  appendAnswer,
+  appendMessage,
+  catchUpPoint,
+  ensureConversation,
+  historyBefore,
+  recentThreads,
+  recordIncoming,
+  setMessageStatus,
+} from '../db/conversations.js';
 import type { MessageStatus } from '../db/conversations.js';
 import { recordGap } from '../db/gaps.js';
 import { effectiveInstructions } from '../db/instructions.js';
@@ -29,8 +38,7 @@ import { citedIndexes, formatSources, MarkerStripper, sourceLabel } from './prom
 import type { Passage } from './prompt.js';
 import type { TokenCounter } from './tokens.js';
 
-export const DEFAULT_INSTRUCTIONS =
-  'You are a helpful assistant for this Discord community. Answer accurately and concisely.';
+export const DEFAULT_INSTRUCTIONS = 'You are a helpful assistant for this Discord community. Answer accurately and concisely.';
 export const INTERRUPTED_NOTE = '_(answer interrupted)_';
 
 export interface AnswerRequest {
@@ -175,7 +183,11 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
     tokenBudget,
     async accept(q) {
       await ensureConversation(deps.db, { id: q.conversationId, channelId: q.channelId, parentId: q.parentId ?? null });
-      const row = await recordIncoming(deps.db, q.conversationId, { content: q.question.trim(), authorId: q.authorId, discordMessageId: q.discordMessageId });
+      const row = await recordIncoming(deps.db, q.conversationId, {
+        content: q.question.trim(),
+        authorId: q.authorId,
+        discordMessageId: q.discordMessageId,
+      });
       return { storedId: row.id, answered: row.status !== 'unanswered' };
     },
     markUndelivered: (messageId) => setMessageStatus(deps.db, messageId, 'undelivered'),
@@ -191,7 +203,17 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
       const started = now();
       const question = req.question.trim();
       const limit = users.take(req.authorId);
-      const base = { sources: [], fallback: false, gap: false, interrupted: false, usage: null, passagesUsed: 0, trimmed: { passages: 0, history: 0 }, relevance: null, messageId: null };
+      const base = {
+        sources: [],
+        fallback: false,
+        gap: false,
+        interrupted: false,
+        usage: null,
+        passagesUsed: 0,
+        trimmed: { passages: 0, history: 0 },
+        relevance: null,
+        messageId: null,
+      };
       if (!limit.ok) {
         if (req.storedMessageId) {
           // Refused, not missed: catching up must not answer it later.
@@ -201,7 +223,13 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
         }
         const seconds = Math.ceil(limit.retryInMs / 1000);
         const text = limit.firstRefusal ? `You're asking faster than I can answer — please wait ${seconds} s and ask again.` : '';
-        return { ...base, text, answer: text, limited: 'user', timings: { prepareMs: now() - started, firstTokenMs: null, totalMs: now() - started } };
+        return {
+          ...base,
+          text,
+          answer: text,
+          limited: 'user',
+          timings: { prepareMs: now() - started, firstTokenMs: null, totalMs: now() - started },
+        };
       }
 
       const scope = req.parentId ?? req.channelId;
@@ -236,11 +264,23 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
         { counter: deps.counter, contextTokens, reserveForAnswer: reserve, minPassages: 0 },
       );
       if (fitted.trimmed.passages > 0 || fitted.trimmed.history > 0) {
-        deps.log?.info({ conversationId: req.conversationId, trimmed: fitted.trimmed, promptTokens: fitted.promptTokens }, 'prompt trimmed to the token budget');
+        deps.log?.info(
+          { conversationId: req.conversationId, trimmed: fitted.trimmed, promptTokens: fitted.promptTokens },
+          'prompt trimmed to the token budget',
+        );
       }
       const prepareMs = now() - started;
 
-      const finish = async (r: { answer: string; sources: SourceRef[]; fallback: boolean; gap: boolean; interrupted: boolean; status: MessageStatus; usage: AnswerResult['usage']; firstTokenMs: number | null }): Promise<AnswerResult> => {
+      const finish = async (r: {
+        answer: string;
+        sources: SourceRef[];
+        fallback: boolean;
+        gap: boolean;
+        interrupted: boolean;
+        status: MessageStatus;
+        usage: AnswerResult['usage'];
+        firstTokenMs: number | null;
+      }): Promise<AnswerResult> => {
         const sourcesLine = r.sources.length > 0 ? `Sources: ${r.sources.map((s) => s.label).join(' · ')}` : '';
         const text = [r.answer.trim(), sourcesLine].filter(Boolean).join('\n\n');
         const messageId = await appendAnswer(deps.db, req.conversationId, userMessageId, { content: text, status: r.status });
@@ -258,7 +298,16 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
       };
       const useFallback = (lead: string) => {
         const answer = fallbackAnswer(retrieved, lead);
-        return finish({ answer, sources: refs(retrieved.slice(0, 3)), fallback: true, gap: retrieved.length === 0, interrupted: false, status: 'fallback', usage: null, firstTokenMs: null });
+        return finish({
+          answer,
+          sources: refs(retrieved.slice(0, 3)),
+          fallback: true,
+          gap: retrieved.length === 0,
+          interrupted: false,
+          status: 'fallback',
+          usage: null,
+          firstTokenMs: null,
+        });
       };
 
       if (!deps.chat) return useFallback(FALLBACK_NOT_CONFIGURED);
@@ -290,7 +339,16 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
         const uncited = cited.length === 0 && (!retrieval.relevance.answerable || fitted.passages.length === 0);
         const gap = isQuestion(question) && (stripper.marked || uncited);
         const sources = stripper.marked || uncited ? [] : refs(fitted.passages, cited.length > 0 ? cited : [1, 2, 3]);
-        return finish({ answer: answer || '…', sources, fallback: false, gap, interrupted: false, status: 'complete', usage: outcome.usage, firstTokenMs });
+        return finish({
+          answer: answer || '…',
+          sources,
+          fallback: false,
+          gap,
+          interrupted: false,
+          status: 'complete',
+          usage: outcome.usage,
+          firstTokenMs,
+        });
       } catch (err) {
         const failure = err instanceof ChatFailure ? err : new ChatFailure(errorMessage(err), 'unavailable', '', { cause: err });
         if (failure.partial) {
@@ -311,7 +369,10 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
           });
         }
         tokenBudget.refund(estimate);
-        deps.log?.warn({ conversationId: req.conversationId, kind: failure.kind, err: failure.message }, 'Groq unavailable; retrieval-only answer');
+        deps.log?.warn(
+          { conversationId: req.conversationId, kind: failure.kind, err: failure.message },
+          'Groq unavailable; retrieval-only answer',
+        );
         return useFallback(FALLBACK_UNAVAILABLE);
       }
     },
@@ -325,7 +386,10 @@ function stripMarkerText(text: string): string {
 
 /** Greetings and thanks are not knowledge-base questions: never recorded as gaps. */
 export function isQuestion(text: string): boolean {
-  const t = text.toLowerCase().replace(/<@!?\d+>/g, '').trim();
+  const t = text
+    .toLowerCase()
+    .replace(/<@!?\d+>/g, '')
+    .trim();
   if (t.length < 8) return false;
   return !/^(hi|hey|hello|yo|thanks|thank you|thx|ty|ok|okay|cool|nice|great|lol|good (morning|night|evening))\b[\s!.?]*$/.test(t);
 }

@@ -106,7 +106,9 @@ function startError(err: unknown): DependencyError {
   if (err instanceof DependencyError) return err;
   const code = (err as { code?: unknown }).code;
   if (code === 'TokenInvalid' || (err as { status?: unknown }).status === 401) {
-    return new DependencyError('Discord rejected the bot token (401 Unauthorized): check DISCORD_TOKEN', 'discord_token_invalid', { cause: err });
+    return new DependencyError('Discord rejected the bot token (401 Unauthorized): check DISCORD_TOKEN', 'discord_token_invalid', {
+      cause: err,
+    });
   }
   if (code === 'DisallowedIntents') return new DependencyError(gatewayCloseError(4014).message, 'discord_intents', { cause: err });
   return new DependencyError(`cannot connect to Discord: ${errorMessage(err)}`, 'discord_unavailable', { cause: err });
@@ -249,7 +251,12 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
     const receivedAt = performance.now();
     deps.metrics?.inc('messagesSeen');
     const channelId = message.channelId;
-    const context = { channelId: decision.channelId, conversationId: decision.conversationId, userId: message.author.id, messageId: message.id };
+    const context = {
+      channelId: decision.channelId,
+      conversationId: decision.conversationId,
+      userId: message.author.id,
+      messageId: message.id,
+    };
     const stored: Promise<Accepted | null> = store({
       conversationId: decision.conversationId,
       channelId: decision.channelId,
@@ -263,7 +270,11 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
       return null;
     });
     const startTyping = (): Typing =>
-      keepTyping(() => sendTyping(client, Routes, channelId), typingIntervalMs, (err) => log.debug({ ...context, err: errorMessage(err) }, 'typing failed'));
+      keepTyping(
+        () => sendTyping(client, Routes, channelId),
+        typingIntervalMs,
+        (err) => log.debug({ ...context, err: errorMessage(err) }, 'typing failed'),
+      );
     let typing: Typing | null = live ? startTyping() : null;
     const controller = new AbortController();
     return {

@@ -53,7 +53,11 @@ export function replyTarget(client: Client, routes: Routes, channelId: string, r
   };
   return {
     reply: (content) =>
-      post({ content, allowed_mentions: NO_MENTIONS, message_reference: { message_id: replyTo, channel_id: channelId, fail_if_not_exists: false } }),
+      post({
+        content,
+        allowed_mentions: NO_MENTIONS,
+        message_reference: { message_id: replyTo, channel_id: channelId, fail_if_not_exists: false },
+      }),
     send: (content) => post({ content, allowed_mentions: NO_MENTIONS }),
     async edit(message, content) {
       await client.rest.patch(routes.channelMessage(channelId, message.id), { body: { content, allowed_mentions: NO_MENTIONS } });

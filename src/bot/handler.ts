@@ -145,9 +145,9 @@ export async function answerMessage<M>(
   const text = urgent && result.interrupted ? result.text.replace(INTERRUPTED_NOTE, SHUTDOWN_NOTE) : result.text;
   const shown = await show(text);
   if (!shown && result.messageId !== null) {
-    await ctx.answers.markUndelivered(result.messageId).catch((err: unknown) =>
-      log.warn({ ...context, err: errorMessage(err) }, 'could not mark the reply undelivered'),
-    );
+    await ctx.answers
+      .markUndelivered(result.messageId)
+      .catch((err: unknown) => log.warn({ ...context, err: errorMessage(err) }, 'could not mark the reply undelivered'));
   }
   const msTotal = msTotalAt();
   const msToFirstToken = firstTokenAt === null ? null : Math.round(firstTokenAt - msg.receivedAt);

@@ -89,7 +89,10 @@ export class StreamingReply<M> {
 
   /** The text currently shown, joined ('' before anything is posted). */
   get shown(): string {
-    return this.parts.filter((p) => !p.removed).map((p) => p.shown).join('');
+    return this.parts
+      .filter((p) => !p.removed)
+      .map((p) => p.shown)
+      .join('');
   }
 
   /** New draft text (the whole answer so far). Ignored after finish(). */

@@ -78,8 +78,7 @@ export function splitMessage(text: string, limit = 2000): string[] {
     return lo;
   };
   // A fence is carried across parts only if reopening and closing it leave room for content.
-  const carry = (f: Fence | null): Fence | null =>
-    f && reopenLine(f).length + closeLine(f).length <= limit / 2 ? f : null;
+  const carry = (f: Fence | null): Fence | null => (f && reopenLine(f).length + closeLine(f).length <= limit / 2 ? f : null);
   const fenceAt = (p: number): Fence | null => carry(lines[lineAt(p)]!.before);
   const closeLen = (f: Fence | null): number => (f ? closeLine(f).length : 0);
 

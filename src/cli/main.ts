@@ -12,8 +12,12 @@ interface CommanderLikeError {
 }
 
 function isCommanderError(err: unknown): err is CommanderLikeError {
-  return typeof err === 'object' && err !== null && typeof (err as CommanderLikeError).code === 'string' &&
-    (err as CommanderLikeError).code.startsWith('commander.');
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    typeof (err as CommanderLikeError).code === 'string' &&
+    (err as CommanderLikeError).code.startsWith('commander.')
+  );
 }
 
 export function exitCodeFor(err: unknown): number {
@@ -27,7 +31,13 @@ export function exitCodeFor(err: unknown): number {
 function describe(err: unknown): { code: string; message: string } {
   if (isCommanderError(err)) {
     // commander puts its suggestion on a second line: "unknown command 'x'\n(Did you mean y?)".
-    return { code: 'usage', message: err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim() };
+    return {
+      code: 'usage',
+      message: err.message
+        .replace(/^error: /, '')
+        .replace(/\s*\n\s*/g, ' ')
+        .trim(),
+    };
   }
   if (err instanceof UserError || err instanceof DependencyError) return { code: err.code, message: err.message };
   const message = err instanceof Error ? err.message : String(err);

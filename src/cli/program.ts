@@ -100,7 +100,9 @@ Configuration comes from the environment and .env (see .env.example); \`copilot 
     .command('add')
     .description('allow channels (or change their mode)')
     .argument('<id...>', 'channel IDs (Discord snowflakes)')
-    .addOption(new Option('--mode <mode>', 'answer every message, or only when mentioned or replied to').choices(['all', 'mention']).default('all'))
+    .addOption(
+      new Option('--mode <mode>', 'answer every message, or only when mentioned or replied to').choices(['all', 'mention']).default('all'),
+    )
     .action(run(async () => (await import('./commands/channels.js')).add));
   channels
     .command('remove')
@@ -114,7 +116,9 @@ Configuration comes from the environment and .env (see .env.example); \`copilot 
     .argument('<file...>', 'files to ingest')
     .option('--replace', 'replace a document of the same name whose content changed')
     .action(run(async () => (await import('./commands/kb.js')).ingest));
-  kb.command('list').description('list documents').action(run(async () => (await import('./commands/kb.js')).list));
+  kb.command('list')
+    .description('list documents')
+    .action(run(async () => (await import('./commands/kb.js')).list));
   kb.command('show')
     .description('a document and its first chunks')
     .argument('<doc>', 'document id or name')
@@ -138,7 +142,10 @@ Configuration comes from the environment and .env (see .env.example); \`copilot 
     .action(run(async () => (await import('./commands/kb.js')).gaps));
 
   const convo = program.command('convo').description('conversation memory per channel or thread');
-  convo.command('list').description('list conversations').action(run(async () => (await import('./commands/convo.js')).list));
+  convo
+    .command('list')
+    .description('list conversations')
+    .action(run(async () => (await import('./commands/convo.js')).list));
   convo
     .command('show')
     .description("a conversation's recent messages")
@@ -153,8 +160,12 @@ Configuration comes from the environment and .env (see .env.example); \`copilot 
     .action(run(async () => (await import('./commands/convo.js')).reset));
 
   const db = program.command('db').description('the database');
-  db.command('migrate').description('apply pending migrations').action(run(async () => (await import('./commands/db.js')).migrateCommand));
-  db.command('status').description('backend, pgvector, applied and pending migrations').action(run(async () => (await import('./commands/db.js')).status));
+  db.command('migrate')
+    .description('apply pending migrations')
+    .action(run(async () => (await import('./commands/db.js')).migrateCommand));
+  db.command('status')
+    .description('backend, pgvector, applied and pending migrations')
+    .action(run(async () => (await import('./commands/db.js')).status));
 
   program
     .command('doctor')
@@ -178,7 +189,10 @@ Configuration comes from the environment and .env (see .env.example); \`copilot 
     .argument('<key>', 'profile key')
     .description('remove a value')
     .action(run(async () => (await import('./commands/config.js')).unset));
-  config.command('list').description('all values and where each setting comes from').action(run(async () => (await import('./commands/config.js')).list));
+  config
+    .command('list')
+    .description('all values and where each setting comes from')
+    .action(run(async () => (await import('./commands/config.js')).list));
 
   return program;
 }

@@ -90,7 +90,13 @@ export async function updateDocument(
   id: number,
   d: { name: string; pages: number; type: DocumentType; embeddingModel: string | null },
 ): Promise<void> {
-  await db.query('update documents set name = $2, pages = $3, type = $4, embedding_model = $5 where id = $1', [id, dbText(d.name), d.pages, d.type, d.embeddingModel]);
+  await db.query('update documents set name = $2, pages = $3, type = $4, embedding_model = $5 where id = $1', [
+    id,
+    dbText(d.name),
+    d.pages,
+    d.type,
+    d.embeddingModel,
+  ]);
 }
 
 export function vectorLiteral(v: number[]): string {
@@ -138,7 +144,13 @@ function vectorArray(vectors: (number[] | null)[], encoding: VectorEncoding): Bu
 }
 
 /** Inserts chunks in multi-row batches (one statement per batch). */
-export async function insertChunks(db: Queryable, documentId: number, chunks: NewChunk[], encoding = TEXT_VECTORS, batch = 500): Promise<void> {
+export async function insertChunks(
+  db: Queryable,
+  documentId: number,
+  chunks: NewChunk[],
+  encoding = TEXT_VECTORS,
+  batch = 500,
+): Promise<void> {
   for (let i = 0; i < chunks.length; i += batch) {
     const part = chunks.slice(i, i + batch);
     await db.query(
@@ -212,7 +224,11 @@ export async function documentChunks(db: Queryable, documentId: number, limit: n
 }
 
 /** Chunks without a vector, oldest first. */
-export async function chunksMissingEmbeddings(db: Queryable, limit: number, afterId = 0): Promise<{ id: number; content: string; section: string | null }[]> {
+export async function chunksMissingEmbeddings(
+  db: Queryable,
+  limit: number,
+  afterId = 0,
+): Promise<{ id: number; content: string; section: string | null }[]> {
   const { rows } = await db.query<{ id: string | number; content: string; section: string | null }>(
     'select id, content, section from chunks where embedding is null and id > $2 order by id limit $1',
     [limit, afterId],

@@ -36,18 +36,13 @@ export async function openEmbedded(home: string, lock: HeldLock): Promise<Db & {
   const dataDir = join(home, DATA_DIR);
   let db: PGlite;
   try {
-    const [{ PGlite }, { vector }] = await Promise.all([
-      import('@electric-sql/pglite'),
-      import('@electric-sql/pglite-pgvector'),
-    ]);
+    const [{ PGlite }, { vector }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-pgvector')]);
     db = await PGlite.create(dataDir, { extensions: { vector } });
   } catch (err) {
     lock.release();
-    throw new DependencyError(
-      `cannot open the embedded database in ${dataDir}: ${(err as Error).message ?? err}`,
-      'embedded_open_failed',
-      { cause: err },
-    );
+    throw new DependencyError(`cannot open the embedded database in ${dataDir}: ${(err as Error).message ?? err}`, 'embedded_open_failed', {
+      cause: err,
+    });
   }
   const base = wrap(db as unknown as PgliteLike);
   let closed = false;
@@ -93,7 +88,13 @@ export async function openSharedEmbedded(
   let server: SharedServer;
   try {
     const { shareEmbedded } = await import('./share.js');
-    server = await shareEmbedded(owner.pglite, { password: secret, host: '127.0.0.1', port: 0, maxConnections: 64, onWarning: options.onWarning });
+    server = await shareEmbedded(owner.pglite, {
+      password: secret,
+      host: '127.0.0.1',
+      port: 0,
+      maxConnections: 64,
+      onWarning: options.onWarning,
+    });
   } catch (err) {
     await owner.close();
     throw new DependencyError(`cannot share the embedded database: ${(err as Error).message}`, 'embedded_share_failed', { cause: err });

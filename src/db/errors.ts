@@ -51,7 +51,9 @@ export function databaseError(err: unknown, description: string): Error {
       return new DependencyError(`the database at ${description} ended this session: ${message}`, 'database_unavailable', { cause: err });
     case '57P01':
     case '57P03':
-      return new DependencyError(`the database at ${description} is shutting down or starting: ${message}`, 'database_unavailable', { cause: err });
+      return new DependencyError(`the database at ${description} is shutting down or starting: ${message}`, 'database_unavailable', {
+        cause: err,
+      });
   }
   if (/timeout expired|Connection terminated|not queryable/i.test(message)) {
     return new DependencyError(`the database at ${description} did not answer: ${message}`, 'database_unreachable', {

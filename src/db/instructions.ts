@@ -26,10 +26,9 @@ const toInstructions = (r: InstructionsRow): Instructions => ({
 });
 
 export async function getInstructions(db: Queryable, scope: string): Promise<Instructions | null> {
-  const { rows } = await db.query<InstructionsRow>(
-    'select scope, content, updated_at, updated_by from instructions where scope = $1',
-    [scope],
-  );
+  const { rows } = await db.query<InstructionsRow>('select scope, content, updated_at, updated_by from instructions where scope = $1', [
+    scope,
+  ]);
   return rows[0] ? toInstructions(rows[0]) : null;
 }
 

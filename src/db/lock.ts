@@ -170,11 +170,7 @@ function takeOverStale(path: string, seen: LockInfo | 'unreadable'): void {
   }
 }
 
-export async function acquireLock(
-  home: string,
-  command: string,
-  options: { waitMs?: number } = {},
-): Promise<LockResult> {
+export async function acquireLock(home: string, command: string, options: { waitMs?: number } = {}): Promise<LockResult> {
   ensureHome(home);
   const path = resolve(home, LOCK_FILE);
   const deadline = Date.now() + (options.waitMs ?? 0);
@@ -226,4 +222,3 @@ function heldLock(path: string, info: LockInfo): HeldLock {
   process.on('exit', onExit);
   return lock;
 }
-

@@ -101,7 +101,11 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
         }
         const cause = lost as Error | null;
         if (cause && !(err instanceof UserError)) {
-          throw new DependencyError(`the connection to the database at ${options.description} was lost: ${cause.message}`, 'database_unreachable', { cause });
+          throw new DependencyError(
+            `the connection to the database at ${options.description} was lost: ${cause.message}`,
+            'database_unreachable',
+            { cause },
+          );
         }
         throw err;
       } finally {

@@ -59,7 +59,10 @@ export interface ServeLock {
 /** Who holds the lock, for the message: the serve process and its host, else the backend's pid. */
 async function describeHolder(client: Client, key: ServeLockKey): Promise<string> {
   try {
-    const { rows } = await client.query<{ pid: number; application_name: string | null; client_addr: string | null }>(HOLDER, [key.bot, key.shard]);
+    const { rows } = await client.query<{ pid: number; application_name: string | null; client_addr: string | null }>(HOLDER, [
+      key.bot,
+      key.shard,
+    ]);
     const row = rows[0];
     if (!row) return 'another process';
     const serve = /^copilot serve host=(\S+) pid=(\d+)$/.exec(row.application_name ?? '');

@@ -181,8 +181,14 @@ class Session {
         conn.holdTimer ??= setTimeout(() => {
           conn.holdTimer = null;
           if (this.owner !== conn || conn.pending.length > 0 || conn.closed) return;
-          this.warn({ idleMs: this.holdIdleMs, inTransaction: conn.scanner.status !== 'I' }, 'a client held the embedded database idle for too long; disconnected it');
-          conn.fail('25P03', `terminating connection: idle for ${Math.round(this.holdIdleMs / 1000)} s while holding the shared embedded database`);
+          this.warn(
+            { idleMs: this.holdIdleMs, inTransaction: conn.scanner.status !== 'I' },
+            'a client held the embedded database idle for too long; disconnected it',
+          );
+          conn.fail(
+            '25P03',
+            `terminating connection: idle for ${Math.round(this.holdIdleMs / 1000)} s while holding the shared embedded database`,
+          );
           this.request(conn);
         }, this.holdIdleMs);
         conn.holdTimer.unref();

@@ -153,13 +153,20 @@ export function authenticationCleartextPassword(): Buffer {
 
 /** An ErrorResponse with severity, SQLSTATE and message (e.g. FATAL 28P01). */
 export function errorResponse(severity: 'ERROR' | 'FATAL', code: string, text: string): Buffer {
-  return message('E', Buffer.concat([
-    Buffer.from('S'), cstring(severity),
-    Buffer.from('V'), cstring(severity),
-    Buffer.from('C'), cstring(code),
-    Buffer.from('M'), cstring(text),
-    Buffer.from([0]),
-  ]));
+  return message(
+    'E',
+    Buffer.concat([
+      Buffer.from('S'),
+      cstring(severity),
+      Buffer.from('V'),
+      cstring(severity),
+      Buffer.from('C'),
+      cstring(code),
+      Buffer.from('M'),
+      cstring(text),
+      Buffer.from([0]),
+    ]),
+  );
 }
 
 /** A simple Query message. */

@@ -89,10 +89,13 @@ const SECRET_PATTERNS: Array<[RegExp, string | ((match: string, ...groups: strin
   // last '@' of the authority, as URL parsers read it (a raw '@' in a password is still hidden).
   [/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/?#]*:)[^\s/?#]*@/gi, `$1${REDACTED}@`],
   // key=value / key: value passwords (libpq strings, query parameters, JSON-ish text).
-  [/(\b(?:password|passwd|pwd|secret|api[_-]?key|token)\b["']?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&;,"'}]+)/gi, (_m: string, key: string, value: string) => {
-    const q = value[0] === '"' || value[0] === "'" ? value[0] : '';
-    return `${key}${q}${REDACTED}${q}`;
-  }],
+  [
+    /(\b(?:password|passwd|pwd|secret|api[_-]?key|token)\b["']?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&;,"'}]+)/gi,
+    (_m: string, key: string, value: string) => {
+      const q = value[0] === '"' || value[0] === "'" ? value[0] : '';
+      return `${key}${q}${REDACTED}${q}`;
+    },
+  ],
   // Authorization headers.
   [/\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/]{8,}=*/g, `$1 ${REDACTED}`],
   [/\b(Bot)\s+[\w-]{20,}\.[\w-]{4,}\.[\w-]{20,}/g, `$1 ${REDACTED}`],
@@ -180,7 +183,9 @@ async function settle<T>(call: () => Promise<T>): Promise<Outcome<T>> {
  */
 export function bearerMatches(header: string | undefined, token: string): boolean {
   const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? '');
-  const given = createHash('sha256').update(m ? m[1]! : '').digest();
+  const given = createHash('sha256')
+    .update(m ? m[1]! : '')
+    .digest();
   const expected = createHash('sha256').update(token).digest();
   return timingSafeEqual(given, expected) && m !== null;
 }
@@ -264,8 +269,7 @@ export async function startStatusServer(o: StatusServerOptions): Promise<StatusS
     const configValue: ConfigStatus | null = config.ok
       ? {
           allowedChannels: num(config.value.allowedChannels),
-          instructionsUpdatedAt:
-            typeof config.value.instructionsUpdatedAt === 'string' ? config.value.instructionsUpdatedAt : null,
+          instructionsUpdatedAt: typeof config.value.instructionsUpdatedAt === 'string' ? config.value.instructionsUpdatedAt : null,
         }
       : null;
     return {
@@ -283,7 +287,8 @@ export async function startStatusServer(o: StatusServerOptions): Promise<StatusS
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // Request bodies are never read: if one was sent, do not keep the connection for another request.
-    const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') ||
+    const hasBody =
+      (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') ||
       req.headers['transfer-encoding'] !== undefined;
     if (hasBody) res.shouldKeepAlive = false;
 
@@ -293,7 +298,13 @@ export async function startStatusServer(o: StatusServerOptions): Promise<StatusS
     }
     const path = (req.url ?? '/').split('?', 1)[0];
     if (o.token && (path === '/status' || path === '/metrics') && !bearerMatches(req.headers.authorization, o.token)) {
-      sendJson(req, res, 401, { error: 'unauthorized: send Authorization: Bearer <STATUS_TOKEN>' }, { 'www-authenticate': 'Bearer realm="copilot"' });
+      sendJson(
+        req,
+        res,
+        401,
+        { error: 'unauthorized: send Authorization: Bearer <STATUS_TOKEN>' },
+        { 'www-authenticate': 'Bearer realm="copilot"' },
+      );
       return;
     }
     switch (path) {

@@ -82,7 +82,11 @@ function boundariesOf(text: string): Boundary[] {
     else {
       const before = text.slice(Math.max(0, m.index - 4), m.index).replace(/[)"'’”\]»]+$/, '');
       const next = text[at]!;
-      if (/[.!?…]$/.test(before) && !/\p{Ll}/u.test(next) && !/\b(?:e\.g|i\.e|etc|vs|cf)\.$/i.test(text.slice(Math.max(0, m.index - 5), m.index)))
+      if (
+        /[.!?…]$/.test(before) &&
+        !/\p{Ll}/u.test(next) &&
+        !/\b(?:e\.g|i\.e|etc|vs|cf)\.$/i.test(text.slice(Math.max(0, m.index - 5), m.index))
+      )
         strength = SENTENCE;
       else if (/[;:]$/.test(before) || / [|–—]$/.test(text.slice(m.index - 2, m.index))) strength = CLAUSE;
       else if (before.endsWith(',')) strength = CLAUSE - 0.5;

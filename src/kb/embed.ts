@@ -56,7 +56,9 @@ export async function embedQuestion(
     return vector!;
   } catch (err) {
     if (budget.aborted && !options.signal?.aborted) {
-      throw new DependencyError(`embeddings from ${embedder.provider} did not answer within ${budgetMs / 1000} s`, 'embeddings_timeout', { cause: err });
+      throw new DependencyError(`embeddings from ${embedder.provider} did not answer within ${budgetMs / 1000} s`, 'embeddings_timeout', {
+        cause: err,
+      });
     }
     throw err;
   }
@@ -69,7 +71,8 @@ export function normalise(vector: number[]): number[] {
   let sum = 0;
   for (const v of vector) sum += v * v;
   const norm = Math.sqrt(sum);
-  if (!Number.isFinite(norm) || norm === 0) throw new DependencyError('the embeddings provider returned a zero vector', 'embeddings_bad_output');
+  if (!Number.isFinite(norm) || norm === 0)
+    throw new DependencyError('the embeddings provider returned a zero vector', 'embeddings_bad_output');
   return vector.map((v) => v / norm);
 }
 
@@ -95,7 +98,8 @@ export function parseBatch(output: unknown, expected: number): number[][] {
   }
   const vectors = output.map((o) => normalise(toVector(o)));
   const dim = vectors[0]!.length;
-  if (vectors.some((v) => v.length !== dim)) throw new DependencyError('the embeddings provider returned vectors of different sizes', 'embeddings_bad_output');
+  if (vectors.some((v) => v.length !== dim))
+    throw new DependencyError('the embeddings provider returned vectors of different sizes', 'embeddings_bad_output');
   return vectors;
 }
 
@@ -108,7 +112,6 @@ function statusOf(err: unknown): number | undefined {
   const e = err as { httpResponse?: { status?: number }; status?: number };
   return e?.httpResponse?.status ?? e?.status;
 }
-
 
 export function createEmbedder(config: Config, options: EmbedderOptions = {}, call?: EmbedCall): Embedder | null {
   if (!config.embeddingsUrl && !config.hfToken) return null;
@@ -151,7 +154,8 @@ export function createEmbedder(config: Config, options: EmbedderOptions = {}, ca
         if (outer?.aborted) throw outer.reason;
         lastError = err;
         const status = statusOf(err) ?? seen.status;
-        const retryable = status === undefined || status === 429 || status === 408 || status >= 500 || (err as Error)?.name === 'TimeoutError';
+        const retryable =
+          status === undefined || status === 429 || status === 408 || status >= 500 || (err as Error)?.name === 'TimeoutError';
         if (!retryable || attempt === attempts || err instanceof DependencyError) break;
         const wait = status === 429 && seen.retryAfterMs !== undefined ? seen.retryAfterMs : backoff * 2 ** (attempt - 1);
         await sleep(Math.min(maxWait, wait), outer);
@@ -205,7 +209,11 @@ function describeFailure(err: unknown, provider: string, attempts: number): Erro
             : (err as Error)?.name === 'TimeoutError'
               ? 'timed out'
               : ((err as Error)?.message ?? String(err));
-  return new DependencyError(`embeddings from ${provider} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${what}`, 'embeddings_failed', {
-    cause: err,
-  });
+  return new DependencyError(
+    `embeddings from ${provider} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${what}`,
+    'embeddings_failed',
+    {
+      cause: err,
+    },
+  );
 }

@@ -190,7 +190,10 @@ export function joinParagraph(p: ParagraphLines, compounds: ReadonlySet<string>)
     }
     out += line + (p.hardBreakAfter[i] ? '\n' : ' ');
   }
-  return out.replace(/[ \t]+/g, ' ').replace(/ ?\n ?/g, '\n').trim();
+  return out
+    .replace(/[ \t]+/g, ' ')
+    .replace(/ ?\n ?/g, '\n')
+    .trim();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -201,7 +204,10 @@ const TEXT_UNIT_TARGET = 4000;
 function blocksOf(text: string): ParagraphLines[] {
   const blocks: ParagraphLines[] = [];
   for (const raw of text.split(/\n[ \t\u00a0]*\n/)) {
-    const lines = raw.split('\n').map(cleanLine).filter((l) => l.length > 0);
+    const lines = raw
+      .split('\n')
+      .map(cleanLine)
+      .filter((l) => l.length > 0);
     if (lines.length === 0) continue;
     blocks.push({ lines, hardBreakAfter: lines.map((_, i) => isHardBreak(lines, i)) });
   }
@@ -253,9 +259,7 @@ const ESCAPE_BASE = 0xe000; // private use area: escaped characters survive the 
 
 /** Strips inline Markdown noise: link targets, images, emphasis markers, inline code ticks, tags. */
 export function stripInlineMarkdown(line: string): string {
-  let s = line.replace(/\\([\\`*_{}[\]()#+\-.!|>~<])/g, (_, c: string) =>
-    String.fromCharCode(ESCAPE_BASE + ESCAPABLE.indexOf(c)),
-  );
+  let s = line.replace(/\\([\\`*_{}[\]()#+\-.!|>~<])/g, (_, c: string) => String.fromCharCode(ESCAPE_BASE + ESCAPABLE.indexOf(c)));
   s = s
     .replace(/(`+)(.+?)\1/g, (_, __, code: string) => code.trim())
     .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
@@ -274,7 +278,11 @@ export function stripInlineMarkdown(line: string): string {
 function markdownTableRow(line: string): string | null {
   const t = line.trim();
   if (!t.startsWith('|') || t.length < 2) return null;
-  const cells = t.replace(/^\|/, '').replace(/\|$/, '').split(/(?<!\\)\|/).map((c) => c.trim());
+  const cells = t
+    .replace(/^\|/, '')
+    .replace(/\|$/, '')
+    .split(/(?<!\\)\|/)
+    .map((c) => c.trim());
   return cells.join(' | ');
 }
 

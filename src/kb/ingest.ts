@@ -7,7 +7,15 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Db, Queryable } from '../db/backend.js';
-import { deleteDocument, findDocument, insertChunks, insertDocument, updateDocument, updateLexemeStats, vectorEncoding } from '../db/documents.js';
+import {
+  deleteDocument,
+  findDocument,
+  insertChunks,
+  insertDocument,
+  updateDocument,
+  updateLexemeStats,
+  vectorEncoding,
+} from '../db/documents.js';
 import type { NewChunk, VectorEncoding } from '../db/documents.js';
 import { getEmbeddingSettings } from '../db/settings.js';
 import { UserError } from '../errors.js';
@@ -61,22 +69,25 @@ async function readChecked(path: string, maxBytes: number): Promise<Buffer> {
     info = await stat(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(`${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`, 'unreadable_file', { cause: err });
+    throw new UserError(
+      `${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`,
+      'unreadable_file',
+      { cause: err },
+    );
   }
   if (info.isDirectory()) throw new UserError(`${path}: is a directory — give the files inside it`, 'is_directory');
   if (!info.isFile()) throw new UserError(`${path}: not a regular file`, 'not_a_file');
   if (info.size === 0) throw new UserError(`${path}: empty file`, 'empty_file');
   if (info.size > maxBytes) {
     const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
-    throw new UserError(
-      `${path}: ${mb(info.size)} MB is over the ${mb(maxBytes)} MB limit (COPILOT_MAX_FILE_MB)`,
-      'file_too_large',
-    );
+    throw new UserError(`${path}: ${mb(info.size)} MB is over the ${mb(maxBytes)} MB limit (COPILOT_MAX_FILE_MB)`, 'file_too_large');
   }
   try {
     return await readFile(path);
   } catch (err) {
-    throw new UserError(`${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 'unreadable_file', { cause: err });
+    throw new UserError(`${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 'unreadable_file', {
+      cause: err,
+    });
   }
 }
 
@@ -107,10 +118,7 @@ export async function ingestFile(deps: IngestDeps, path: string, options: { repl
   }
   const previous = await findDocument(deps.db, { name });
   if (previous && !options.replace) {
-    throw new UserError(
-      `${path}: a different version of "${name}" is already ingested — add --replace to replace it`,
-      'name_exists',
-    );
+    throw new UserError(`${path}: a different version of "${name}" is already ingested — add --replace to replace it`, 'name_exists');
   }
 
   const { extractText } = await import('./extract.js');
@@ -168,7 +176,9 @@ export async function ingestFile(deps: IngestDeps, path: string, options: { repl
       const reused = inputs.length - inputs.filter((t) => !known.has(t)).length;
       deps.onProgress?.({ file: path, phase: 'embed', done: reused, total: inputs.length });
       const fresh = missing.length
-        ? await deps.embedder.embed(missing, { onProgress: (done) => deps.onProgress?.({ file: path, phase: 'embed', done: reused + done, total: inputs.length }) })
+        ? await deps.embedder.embed(missing, {
+            onProgress: (done) => deps.onProgress?.({ file: path, phase: 'embed', done: reused + done, total: inputs.length }),
+          })
         : [];
       missing.forEach((t, i) => known.set(t, fresh[i]!));
       vectors = inputs.map((t) => known.get(t)!);
@@ -292,7 +302,7 @@ class ChunkStream {
   /** Moves chunks whose vectors are back to the write queue. */
   collect(): void {
     if (this.abandoned) return;
-    for (let i = 0; i < this.waiting.length; ) {
+    for (let i = 0; i < this.waiting.length;) {
       const c = this.waiting[i]!;
       const vector = this.options.dimension === null ? null : this.options.vectorFor(embeddingInput(c.section, c.content));
       if (this.options.dimension !== null && !vector) {

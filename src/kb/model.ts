@@ -8,7 +8,9 @@ import { getEmbeddingSettings, setEmbeddingModel } from '../db/settings.js';
 import { UserError } from '../errors.js';
 
 export async function storedVectorCount(db: Queryable): Promise<number> {
-  const { rows } = await db.query<{ n: string | number }>('select count(*) as n from (select 1 from chunks where embedding is not null limit 1) s');
+  const { rows } = await db.query<{ n: string | number }>(
+    'select count(*) as n from (select 1 from chunks where embedding is not null limit 1) s',
+  );
   return Number(rows[0]!.n);
 }
 

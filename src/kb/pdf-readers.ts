@@ -188,26 +188,30 @@ export async function readPdfPages(
     usable.forEach((reader, shard) => {
       if (settled) return; // a thread that had stopped ended the job already
       // every thread gets its own copy: pdf.js takes ownership of the bytes it is given
-      reader.start(id, { fileName, bytes: new Uint8Array(bytes), shard, of: usable.length, outline: shard === 0 }, {
-        onReply: (reply) => {
-          if (settled) return;
-          if (reply.type === 'open') {
-            total = reply.total;
-            if (reply.sections) sections = reply.sections;
-          } else if (reply.type === 'page') waiting.set(reply.page, reply.paragraphs);
-          else if (reply.type === 'done') finished.add(reader);
-          else if (reply.type === 'error') {
+      reader.start(
+        id,
+        { fileName, bytes: new Uint8Array(bytes), shard, of: usable.length, outline: shard === 0 },
+        {
+          onReply: (reply) => {
+            if (settled) return;
+            if (reply.type === 'open') {
+              total = reply.total;
+              if (reply.sections) sections = reply.sections;
+            } else if (reply.type === 'page') waiting.set(reply.page, reply.paragraphs);
+            else if (reply.type === 'done') finished.add(reader);
+            else if (reply.type === 'error') {
+              finished.add(reader);
+              return end(reply.code ? new UserError(reply.message, reply.code) : new Error(reply.message));
+            }
+            deliver();
+          },
+          onStop: (err) => {
             finished.add(reader);
-            return end(reply.code ? new UserError(reply.message, reply.code) : new Error(reply.message));
-          }
-          deliver();
+            // not the file's fault as far as we know (e.g. out of memory): an internal error, exit 1
+            end(new Error(`${fileName}: reading stopped before the end (${err.message})`, { cause: err }));
+          },
         },
-        onStop: (err) => {
-          finished.add(reader);
-          // not the file's fault as far as we know (e.g. out of memory): an internal error, exit 1
-          end(new Error(`${fileName}: reading stopped before the end (${err.message})`, { cause: err }));
-        },
-      });
+      );
     });
   });
 }

@@ -135,7 +135,12 @@ export async function readPdf(fileName: string, bytes: Uint8Array, opts: ReadPdf
 /** Whether any of the first pages draws text at all (to tell whitespace-only text from a scan). */
 export async function pdfDrawsText(fileName: string, bytes: Uint8Array): Promise<boolean> {
   const pdfjs = await loadPdfJs();
-  const show = new Set<number>([pdfjs.OPS.showText, pdfjs.OPS.showSpacedText, pdfjs.OPS.nextLineShowText, pdfjs.OPS.nextLineSetSpacingShowText]);
+  const show = new Set<number>([
+    pdfjs.OPS.showText,
+    pdfjs.OPS.showSpacedText,
+    pdfjs.OPS.nextLineShowText,
+    pdfjs.OPS.nextLineSetSpacingShowText,
+  ]);
   try {
     return await withDocument(fileName, bytes, async (doc) => {
       for (let n = 1; n <= Math.min(doc.numPages, 3); n++) {
@@ -171,9 +176,13 @@ async function withDocument<T>(fileName: string, bytes: Uint8Array, use: (doc: P
     } catch (err) {
       const name = (err as { name?: string } | null)?.name;
       if (name === 'PasswordException') {
-        throw new UserError(`${fileName}: password protected — remove the password (e.g. qpdf --decrypt) and ingest the copy`, 'pdf_encrypted', {
-          cause: err,
-        });
+        throw new UserError(
+          `${fileName}: password protected — remove the password (e.g. qpdf --decrypt) and ingest the copy`,
+          'pdf_encrypted',
+          {
+            cause: err,
+          },
+        );
       }
       throw damaged(fileName, err);
     }

@@ -75,11 +75,77 @@ export const RELEVANCE_THRESHOLD = 0.2;
  * rare in manuals, so rarity weighting would otherwise favour any passage that happens to hold them.
  */
 export const FILLER_LEXEMES = new Set([
-  'hey', 'hi', 'hello', 'hiya', 'yo', 'pleas', 'pls', 'plz', 'thank', 'thx', 'ty', 'anyon', 'someon', 'somebodi', 'anybodi',
-  'know', 'want', 'need', 'make', 'way', 'get', 'got', 'go', 'tri', 'wonder', 'like', 'thing', 'stuff', 'guy', 'folk',
-  'possibl', 'abl', 'help', 'question', 'realli', 'actual', 'basic', 'just', 'also', 'still', 'ok', 'okay', 'lol', 'idk',
-  'tbh', 'btw', 'sure', 'anyway', 'kind', 'sort', 'mean', 'think', 'tell', 'explain', 'ask', 'said', 'say', 'seem',
-  'happen', 'figur', 'doe', 'someth', 'anyth', 'everyth', 'noth', 'again', 'redo', 'etc', 'via', 'maybe', 'mayb',
+  'hey',
+  'hi',
+  'hello',
+  'hiya',
+  'yo',
+  'pleas',
+  'pls',
+  'plz',
+  'thank',
+  'thx',
+  'ty',
+  'anyon',
+  'someon',
+  'somebodi',
+  'anybodi',
+  'know',
+  'want',
+  'need',
+  'make',
+  'way',
+  'get',
+  'got',
+  'go',
+  'tri',
+  'wonder',
+  'like',
+  'thing',
+  'stuff',
+  'guy',
+  'folk',
+  'possibl',
+  'abl',
+  'help',
+  'question',
+  'realli',
+  'actual',
+  'basic',
+  'just',
+  'also',
+  'still',
+  'ok',
+  'okay',
+  'lol',
+  'idk',
+  'tbh',
+  'btw',
+  'sure',
+  'anyway',
+  'kind',
+  'sort',
+  'mean',
+  'think',
+  'tell',
+  'explain',
+  'ask',
+  'said',
+  'say',
+  'seem',
+  'happen',
+  'figur',
+  'doe',
+  'someth',
+  'anyth',
+  'everyth',
+  'noth',
+  'again',
+  'redo',
+  'etc',
+  'via',
+  'maybe',
+  'mayb',
 ]);
 
 interface Term {
@@ -114,9 +180,7 @@ const versionCache = new WeakMap<object, Promise<string | null>>();
 function vectorVersion(db: Db): Promise<string | null> {
   let v = versionCache.get(db);
   if (!v) {
-    v = db
-      .query<{ v: string }>("select extversion as v from pg_extension where extname = 'vector'")
-      .then((r) => r.rows[0]?.v ?? null);
+    v = db.query<{ v: string }>("select extversion as v from pg_extension where extname = 'vector'").then((r) => r.rows[0]?.v ?? null);
     versionCache.set(db, v);
   }
   return v;
@@ -232,7 +296,14 @@ export async function retrieve(db: Db, question: string, options: RetrieveOption
     e.score += 1 / (RRF_K + i + 1);
   });
   const top = [...fused.entries()].sort((a, b) => b[1].score - a[1].score || a[0] - b[0]).slice(0, k);
-  const rows = top.length > 0 ? await details(db, top.map(([id]) => id), terms) : new Map();
+  const rows =
+    top.length > 0
+      ? await details(
+          db,
+          top.map(([id]) => id),
+          terms,
+        )
+      : new Map();
   const totalIdf = terms.reduce((s, t) => s + t.idf, 0);
   const passages: Passage[] = top.flatMap(([id, e]) => {
     const r = rows.get(id);

@@ -1,6 +1,14 @@
 /** Knowledge-base operations behind `copilot kb`: list, show, remove, search, embed. */
 import type { Db } from '../db/backend.js';
-import { chunksMissingEmbeddings, countChunks, deleteDocument, documentChunks, findDocument, listDocuments, setEmbeddings } from '../db/documents.js';
+import {
+  chunksMissingEmbeddings,
+  countChunks,
+  deleteDocument,
+  documentChunks,
+  findDocument,
+  listDocuments,
+  setEmbeddings,
+} from '../db/documents.js';
 import type { ChunkView, DocumentRow, DocumentSummary } from '../db/documents.js';
 import { setEmbeddingModel } from '../db/settings.js';
 import { DependencyError, UserError } from '../errors.js';
@@ -117,10 +125,17 @@ export async function embedMissing(
     if (missing.length === 0) break;
     const vectors = await embedder.embed(missing.map((c) => embeddingInput(c.section, c.content)));
     if (vectors[0]!.length !== dimension) {
-      throw new DependencyError(`the embeddings provider changed dimension mid-way (${dimension} → ${vectors[0]!.length})`, 'embeddings_bad_output');
+      throw new DependencyError(
+        `the embeddings provider changed dimension mid-way (${dimension} → ${vectors[0]!.length})`,
+        'embeddings_bad_output',
+      );
     }
     await db.transaction(async (tx) => {
-      await setEmbeddings(tx, missing.map((c) => c.id), vectors);
+      await setEmbeddings(
+        tx,
+        missing.map((c) => c.id),
+        vectors,
+      );
       await tx.query(
         `update documents d set embedding_model = $1
          where d.id in (select document_id from chunks where id = any($2::bigint[]))

@@ -48,7 +48,7 @@ function statusSource(app: App, bot: Bot, watcher: ConfigWatcher, metrics: Metri
       return { ...counts, model: counts.embedded > 0 ? settings.model : null };
     },
     async config() {
-      const { rows } = await app.db.query<{ at: Date | string | null }>("select max(updated_at) as at from instructions");
+      const { rows } = await app.db.query<{ at: Date | string | null }>('select max(updated_at) as at from instructions');
       return { allowedChannels: watcher.size, instructionsUpdatedAt: rows[0]?.at ? new Date(rows[0].at).toISOString() : null };
     },
   };
@@ -57,7 +57,10 @@ function statusSource(app: App, bot: Bot, watcher: ConfigWatcher, metrics: Metri
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, log } = options;
   if (!config.discordToken) {
-    throw new UserError('DISCORD_TOKEN: not set — `copilot serve` needs the bot token (Discord Developer Portal → Bot → Reset Token)', 'bad_config');
+    throw new UserError(
+      'DISCORD_TOKEN: not set — `copilot serve` needs the bot token (Discord Developer Portal → Bot → Reset Token)',
+      'bad_config',
+    );
   }
   const cleanups: { name: string; fn: () => Promise<void> }[] = [];
   const closeAll = async () => {
@@ -73,14 +76,22 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const { createApp } = await import('../app.js');
     const app = await createApp(config, { command: 'serve', share: true, poolSize: 8, log: log.child({ module: 'answer' }) });
     cleanups.push({ name: 'database', fn: () => app.close() });
-    log.info({ backend: app.db.kind, database: app.db.description, groq: Boolean(app.chat), embeddings: app.embedder?.model ?? null }, 'database ready');
+    log.info(
+      { backend: app.db.kind, database: app.db.description, groq: Boolean(app.chat), embeddings: app.embedder?.model ?? null },
+      'database ready',
+    );
 
     // One serve per bot: on the embedded database the home's lock already says so.
     let lockLostEarly: Error | null = null;
     let lockLost = (err: Error) => void (lockLostEarly = err);
     if (config.databaseUrl) {
       const { acquireServeLock } = await import('../db/serve-lock.js');
-      const serveLock = await acquireServeLock({ url: config.databaseUrl, description: app.db.description, token: config.discordToken, log: log.child({ module: 'serve-lock' }) });
+      const serveLock = await acquireServeLock({
+        url: config.databaseUrl,
+        description: app.db.description,
+        token: config.discordToken,
+        log: log.child({ module: 'serve-lock' }),
+      });
       cleanups.push({ name: 'serve lock', fn: () => serveLock.close() });
       serveLock.onFatal((err) => lockLost(err));
     }
@@ -105,11 +116,19 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const { startStatusServer } = await import('../http/status.js');
     let status;
     try {
-      status = await startStatusServer({ port: options.port, host: options.host, source: statusSource(app, bot, watcher, metrics), token: config.statusToken, log: log.child({ module: 'http' }) });
+      status = await startStatusServer({
+        port: options.port,
+        host: options.host,
+        source: statusSource(app, bot, watcher, metrics),
+        token: config.statusToken,
+        log: log.child({ module: 'http' }),
+      });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       throw new DependencyError(
-        code === 'EADDRINUSE' ? `the status port ${options.port} on ${options.host} is in use — set PORT or --port` : `cannot start the status endpoint: ${errorMessage(err)}`,
+        code === 'EADDRINUSE'
+          ? `the status port ${options.port} on ${options.host} is in use — set PORT or --port`
+          : `cannot start the status endpoint: ${errorMessage(err)}`,
         'port_unavailable',
         { cause: err },
       );
@@ -131,10 +150,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       (stopping ??= (async () => {
         log.info({ reason }, 'shutting down');
         // A hung close must not keep the process alive past the platform's kill timeout.
-        const backstop = setTimeout(() => {
-          log.error({}, 'shutdown took too long; exiting');
-          process.exit(failure ? 1 : 0);
-        }, (options.graceMs ?? 8000) + 4000);
+        const backstop = setTimeout(
+          () => {
+            log.error({}, 'shutdown took too long; exiting');
+            process.exit(failure ? 1 : 0);
+          },
+          (options.graceMs ?? 8000) + 4000,
+        );
         backstop.unref();
         await closeAll();
         clearTimeout(backstop);

@@ -30,7 +30,9 @@ export async function watchConfig(
   let loading: Promise<void> | null = null;
 
   async function currentVersion(): Promise<number> {
-    const { rows } = await db.query<{ v: string | number }>('select last_value + (case when is_called then 1 else 0 end) as v from config_version');
+    const { rows } = await db.query<{ v: string | number }>(
+      'select last_value + (case when is_called then 1 else 0 end) as v from config_version',
+    );
     return Number(rows[0]!.v);
   }
 

@@ -39,7 +39,11 @@ describe('bot on postgres', () => {
   const latency = { typing: [] as number[], firstPost: [] as number[] };
 
   /** Sends a user message and records it. */
-  async function ask(channelId: string, content: string, extra: { authorId?: string; replyToMessageId?: string; replyPing?: boolean } = {}): Promise<FakeMessage> {
+  async function ask(
+    channelId: string,
+    content: string,
+    extra: { authorId?: string; replyToMessageId?: string; replyPing?: boolean } = {},
+  ): Promise<FakeMessage> {
     questions.push(content);
     return h.fake.userMessage({ channelId, content, authorId: extra.authorId ?? h.newUser(), ...extra });
   }
@@ -119,13 +123,19 @@ describe('bot on postgres', () => {
     assert.match(reply.content, /^Turn on Remember last used settings under Preferences > Exports \[1\]\.\n\nSources: manual\.pdf p\.\d+$/);
     assert.equal(reply.raw.type, 19);
     const stored = await recentMessages(h.db, ALL, 10);
-    assert.deepEqual(stored.map((m) => [m.role, m.content, m.authorId, m.discordMessageId]), [
-      ['user', QUESTION, user, q.id],
-      ['assistant', reply.content, null, null],
-    ]);
+    assert.deepEqual(
+      stored.map((m) => [m.role, m.content, m.authorId, m.discordMessageId]),
+      [
+        ['user', QUESTION, user, q.id],
+        ['assistant', reply.content, null, null],
+      ],
+    );
     const typing = h.fake.calls.filter((c) => c.method === 'POST' && c.path === `/channels/${ALL}/typing`);
     assert.equal(typing.length, 1);
-    assert.ok(typing[0]!.at < h.fake.calls.find((c) => c.method === 'POST' && c.body?.message_reference?.message_id === q.id)!.at, 'typing before the reply');
+    assert.ok(
+      typing[0]!.at < h.fake.calls.find((c) => c.method === 'POST' && c.body?.message_reference?.message_id === q.id)!.at,
+      'typing before the reply',
+    );
     measure(q);
     // One info line per handled message, with the numbers and without the content.
     assert.equal(line.level, 30);
@@ -148,7 +158,10 @@ describe('bot on postgres', () => {
     // Events are handled in order: once the control message is answered, the other one was seen.
     const control = await ask(ALL, 'and is that per user?');
     await h.answered(control.id);
-    assert.deepEqual(h.fake.calls.filter((c) => c.path.startsWith(`/channels/${OTHER}`)), []);
+    assert.deepEqual(
+      h.fake.calls.filter((c) => c.path.startsWith(`/channels/${OTHER}`)),
+      [],
+    );
     assert.equal(h.groq.chatRequests().length, groqBefore + 1);
   });
 
@@ -199,7 +212,13 @@ describe('bot on postgres', () => {
     await h.fake.userMessage({ channelId: ALL, content: 'webhook says hi', extra: { webhook_id: '1200000000000000010' } });
     await h.fake.userMessage({ channelId: ALL, content: '', type: 7 }); // member joined
     await h.fake.userMessage({ channelId: ALL, content: QUESTION, type: 6 }); // pinned message notice
-    await h.fake.userMessage({ channelId: ALL, content: '', extra: { attachments: [{ id: '1200000000000000011', filename: 'a.png', size: 1, url: 'http://x/a.png', proxy_url: 'http://x/a.png' }] } });
+    await h.fake.userMessage({
+      channelId: ALL,
+      content: '',
+      extra: {
+        attachments: [{ id: '1200000000000000011', filename: 'a.png', size: 1, url: 'http://x/a.png', proxy_url: 'http://x/a.png' }],
+      },
+    });
     await h.fake.userMessage({ channelId: ALL, content: `<@${h.fake.botId}>` });
     const control = await ask(ALL, 'control question after the ignored ones');
     await h.answered(control.id);
@@ -209,7 +228,11 @@ describe('bot on postgres', () => {
   });
 
   test('streaming: the reply is posted with the first text and edited at most once per ~1.2 s; the final edit is the full text with sources', async () => {
-    const answer = Array.from({ length: 12 }, (_, i) => `Step ${i + 1}: open Preferences > Exports and check the remembered setting number ${i + 1}.`).join(' ') + ' [1]';
+    const answer =
+      Array.from(
+        { length: 12 },
+        (_, i) => `Step ${i + 1}: open Preferences > Exports and check the remembered setting number ${i + 1}.`,
+      ).join(' ') + ' [1]';
     h.groq.setBehavior({ kind: 'ok', reply: answer, chunkSize: 12, delayMs: 40, ttftMs: 100 });
     const q = await ask(STREAM, QUESTION);
     const line = await h.answered(q.id, 20_000);
@@ -260,7 +283,12 @@ describe('bot on postgres', () => {
 
   test('model output never pings: allowed_mentions has parse [] and no replied user on the POST and every PATCH', async () => {
     const target = h.fake.userId;
-    h.groq.setBehavior({ kind: 'ok', reply: `@everyone @here <@${target}> <@&1300000000000000001> look at this [1]`, chunkSize: 6, delayMs: 150 });
+    h.groq.setBehavior({
+      kind: 'ok',
+      reply: `@everyone @here <@${target}> <@&1300000000000000001> look at this [1]`,
+      chunkSize: 6,
+      delayMs: 150,
+    });
     const q = await ask(PINGS, 'who should I ask?');
     await h.answered(q.id, 20_000);
     const writes = h.messageCalls(PINGS).filter((c) => c.method === 'POST' || c.method === 'PATCH');
@@ -279,12 +307,15 @@ describe('bot on postgres', () => {
     await h.answered(second.id);
     await Promise.all(others.map((o) => h.answered(o.id)));
     const stored = await recentMessages(h.db, QUEUE, 10);
-    assert.deepEqual(stored.map((m) => [m.role, withoutSources(m.content)]), [
-      ['user', 'first question about exports'],
-      ['assistant', 'Answer to: first question about exports'],
-      ['user', 'second question about exports'],
-      ['assistant', 'Answer to: second question about exports'],
-    ]);
+    assert.deepEqual(
+      stored.map((m) => [m.role, withoutSources(m.content)]),
+      [
+        ['user', 'first question about exports'],
+        ['assistant', 'Answer to: first question about exports'],
+        ['user', 'second question about exports'],
+        ['assistant', 'Answer to: second question about exports'],
+      ],
+    );
     // The second answer saw the first exchange as history.
     const req = h.groq.chatRequests().find((r) => lastUserMessage(r.body) === 'second question about exports')!;
     const history = req.body!.messages!.slice(1, -1).map((m) => withoutSources(String(m.content)));
@@ -293,7 +324,10 @@ describe('bot on postgres', () => {
     // The CONCURRENT channel is one conversation too: its three answers came one after another,
     // while QUEUE's ran at the same time (two conversations, two slots).
     const conc = await recentMessages(h.db, CONCURRENT, 10);
-    assert.deepEqual(conc.filter((m) => m.role === 'user').map((m) => m.content), ['parallel question 1', 'parallel question 2', 'parallel question 3']);
+    assert.deepEqual(
+      conc.filter((m) => m.role === 'user').map((m) => m.content),
+      ['parallel question 1', 'parallel question 2', 'parallel question 3'],
+    );
     assert.ok(performance.now() - t0 < 3 * 300 + 1500, 'QUEUE and CONCURRENT were answered concurrently');
   });
 
@@ -331,7 +365,7 @@ describe('bot on postgres', () => {
   });
 
   test('a REST 429 on the reply and on an edit: waited out, retried once each, the reply completes', async () => {
-    const answer = 'The proxy settings are under Preferences > Network, with a PAC file or a fixed host [1]. ' .repeat(3).trim();
+    const answer = 'The proxy settings are under Preferences > Network, with a PAC file or a fixed host [1]. '.repeat(3).trim();
     h.groq.setBehavior({ kind: 'ok', reply: answer, chunkSize: 10, delayMs: 40 });
     const post = `/channels/${RATE}/messages`;
     h.fake.failNext((m, p) => m === 'POST' && p === post, { status: 429, retryAfter: 0.4 });
@@ -340,9 +374,16 @@ describe('bot on postgres', () => {
     await h.answered(q.id, 20_000);
     const calls = h.messageCalls(RATE);
     const limited = calls.filter((c) => c.status === 429);
-    assert.deepEqual(limited.map((c) => c.method), ['POST', 'PATCH'], 'one 429 each, no storm');
+    assert.deepEqual(
+      limited.map((c) => c.method),
+      ['POST', 'PATCH'],
+      'one 429 each, no storm',
+    );
     const posts = calls.filter((c) => c.method === 'POST');
-    assert.deepEqual(posts.map((c) => c.status), [429, 200]);
+    assert.deepEqual(
+      posts.map((c) => c.status),
+      [429, 200],
+    );
     assert.ok(posts[1]!.at - posts[0]!.at >= 390, 'Retry-After honoured');
     const patches = calls.filter((c) => c.method === 'PATCH');
     const i = patches.findIndex((c) => c.status === 429);
@@ -381,10 +422,13 @@ describe('bot on postgres', () => {
     for (let i = 1; i <= 7; i++) sent.push(await ask(LIMITED, `question number ${i} about exports`, { authorId: user }));
     await h.waitLog((l) => l.messageId === sent[6]!.id);
     const refused = h.logs.filter((l) => l.msg === 'question refused by the rate limit' && l.channelId === LIMITED);
-    assert.deepEqual(refused.map((l) => [l.messageId, l.notified]), [
-      [sent[5]!.id, true],
-      [sent[6]!.id, false],
-    ]);
+    assert.deepEqual(
+      refused.map((l) => [l.messageId, l.notified]),
+      [
+        [sent[5]!.id, true],
+        [sent[6]!.id, false],
+      ],
+    );
     assert.match(replyTo(sent[5]!)!.content, /^You're asking faster than I can answer — please wait \d+ s and ask again\.$/);
     assert.equal(replyTo(sent[6]!), undefined);
     assert.equal(h.botMessages(LIMITED).length, 6);

@@ -52,7 +52,12 @@ for (const kind of BACKENDS) {
     });
 
     test('messages queued behind a streaming answer are stored at once, as unanswered, then answered in order', async () => {
-      h.groq.setBehavior({ kind: 'ok', reply: replyFromLastUser((q) => `Answer to ${q}: ${'word '.repeat(30)}`), chunkSize: 8, delayMs: 40 });
+      h.groq.setBehavior({
+        kind: 'ok',
+        reply: replyFromLastUser((q) => `Answer to ${q}: ${'word '.repeat(30)}`),
+        chunkSize: 8,
+        delayMs: 40,
+      });
       const first = await ask(QUEUED, 'first');
       await h.fake.waitFor((c) => c.method === 'POST' && c.body?.message_reference?.message_id === first.id);
       const queued = [await ask(QUEUED, 'second'), await ask(QUEUED, 'third'), await ask(QUEUED, 'fourth')];
@@ -69,8 +74,17 @@ for (const kind of BACKENDS) {
       assert.equal(repliesTo(queued[0]!).length, 0, 'not answered yet');
       for (const q of queued) await h.answered(q.id, 20_000);
       const final = await recentMessages(h.db, QUEUED, 10);
-      assert.deepEqual(final.map((m) => [m.role, m.status]), Array.from({ length: 4 }, () => [['user', 'complete'], ['assistant', 'complete']]).flat());
-      assert.deepEqual(final.filter((m) => m.role === 'user').map((m) => m.content), ['first', 'second', 'third', 'fourth']);
+      assert.deepEqual(
+        final.map((m) => [m.role, m.status]),
+        Array.from({ length: 4 }, () => [
+          ['user', 'complete'],
+          ['assistant', 'complete'],
+        ]).flat(),
+      );
+      assert.deepEqual(
+        final.filter((m) => m.role === 'user').map((m) => m.content),
+        ['first', 'second', 'third', 'fourth'],
+      );
       assert.match(final[7]!.content, /^Answer to fourth:/);
       const at = queued.map((q) => repliesTo(q)[0]!.at);
       assert.ok(at[0]! < at[1]! && at[1]! < at[2]!, 'answered in order');
@@ -78,7 +92,10 @@ for (const kind of BACKENDS) {
 
     test('a reply Discord refuses (403, then 404) is stored as undelivered', async () => {
       h.groq.setBehavior({ kind: 'ok', reply: 'You cannot see this.' });
-      for (const spec of [{ status: 403 as const, code: 50013 }, { status: 404 as const, code: 10003 }]) {
+      for (const spec of [
+        { status: 403 as const, code: 50013 },
+        { status: 404 as const, code: 10003 },
+      ]) {
         h.fake.failNext((m, p) => m === 'POST' && p === `/channels/${REFUSED}/messages`, spec);
         const q = await ask(REFUSED, `refused with ${spec.status}`);
         const line = await h.answered(q.id);
@@ -86,12 +103,15 @@ for (const kind of BACKENDS) {
         assert.equal(repliesTo(q).length, 0);
       }
       const shown = await showConversation(h.db, REFUSED);
-      assert.deepEqual(shown.map((m) => [m.role, m.status]), [
-        ['user', 'complete'],
-        ['assistant', 'undelivered'],
-        ['user', 'complete'],
-        ['assistant', 'undelivered'],
-      ]);
+      assert.deepEqual(
+        shown.map((m) => [m.role, m.status]),
+        [
+          ['user', 'complete'],
+          ['assistant', 'undelivered'],
+          ['user', 'complete'],
+          ['assistant', 'undelivered'],
+        ],
+      );
       assert.ok(h.logs.some((l) => l.msg === 'could not post the reply' && l.channelId === REFUSED));
     });
 
@@ -103,7 +123,13 @@ for (const kind of BACKENDS) {
       assert.match(reply!.content, /^You asked: what is\u0000? a null byte\?/);
       assert.doesNotMatch(reply!.content, /something went wrong/i);
       const stored = await recentMessages(h.db, NUL, 5);
-      assert.deepEqual(stored.map((m) => [m.role, m.status]), [['user', 'complete'], ['assistant', 'complete']]);
+      assert.deepEqual(
+        stored.map((m) => [m.role, m.status]),
+        [
+          ['user', 'complete'],
+          ['assistant', 'complete'],
+        ],
+      );
       assert.equal(stored[0]!.content, 'what is a null byte?');
       assert.ok(!stored[1]!.content.includes('\u0000'), 'the reply is stored without it too');
     });
@@ -124,10 +150,16 @@ for (const kind of BACKENDS) {
         assert.ok(repliesTo(missed[0]!)[0]!.at < repliesTo(missed[1]!)[0]!.at, 'in order');
       }
       const channel = await recentMessages(h.db, GAP, 10);
-      assert.deepEqual(channel.filter((m) => m.role === 'user').map((m) => m.content), ['missed one', 'missed two', 'missed one', 'missed two']);
+      assert.deepEqual(
+        channel.filter((m) => m.role === 'user').map((m) => m.content),
+        ['missed one', 'missed two', 'missed one', 'missed two'],
+      );
       assert.ok(channel.every((m) => m.status === 'complete'));
       const thread = await recentMessages(h.db, THREAD, 10);
-      assert.deepEqual(thread.filter((m) => m.role === 'user').map((m) => m.content), ['a thread question', 'missed in the thread', 'missed in the thread']);
+      assert.deepEqual(
+        thread.filter((m) => m.role === 'user').map((m) => m.content),
+        ['a thread question', 'missed in the thread', 'missed in the thread'],
+      );
       assert.equal(h.bot.state(), 'ready');
     });
 
@@ -152,10 +184,18 @@ for (const kind of BACKENDS) {
       await sleep(500);
       for (const m of sent) assert.equal(repliesTo(m).length, 1, `one reply to "${m.content}"`);
       const stored = await recentMessages(h.db, RACE, 100);
-      assert.deepEqual(stored.filter((m) => m.role === 'user').map((m) => m.content), sent.map((m) => m.content), 'each stored once, in order');
+      assert.deepEqual(
+        stored.filter((m) => m.role === 'user').map((m) => m.content),
+        sent.map((m) => m.content),
+        'each stored once, in order',
+      );
       assert.ok(stored.every((m) => m.status === 'complete'));
       const replyAt = sent.map((m) => repliesTo(m)[0]!.at);
-      assert.deepEqual([...replyAt].sort((a, b) => a - b), replyAt, 'answered in the order sent');
+      assert.deepEqual(
+        [...replyAt].sort((a, b) => a - b),
+        replyAt,
+        'answered in the order sent',
+      );
     });
   });
 }

@@ -52,7 +52,8 @@ test('channels that are not listed, direct messages, bots, webhooks and the bot 
 });
 
 test('system messages are ignored; default and reply messages are not', () => {
-  for (const type of [6, 7, 8, 18, 21]) assert.deepEqual(gate(msg({ type }), BOT, channels), { accept: false, reason: 'system' }, `type ${type}`);
+  for (const type of [6, 7, 8, 18, 21])
+    assert.deepEqual(gate(msg({ type }), BOT, channels), { accept: false, reason: 'system' }, `type ${type}`);
   assert.equal(gate(msg({ type: 19 }), BOT, channels).accept, true);
 });
 

@@ -97,7 +97,10 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
     cleanups.push(() => proxy!.close());
     url.hostname = '127.0.0.1';
     url.port = String(proxy.port);
-    db = await openDatabase(loadConfig({}, { COPILOT_HOME: t.home, DATABASE_URL: url.toString() }, t.home), { command: 'serve', poolSize: 4 });
+    db = await openDatabase(loadConfig({}, { COPILOT_HOME: t.home, DATABASE_URL: url.toString() }, t.home), {
+      command: 'serve',
+      poolSize: 4,
+    });
   } else {
     db = await t.open('serve');
   }
@@ -110,7 +113,9 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
     await ingestFile({ db, embedder: null, maxFileBytes: 50e6 }, join(dir, 'manual.pdf'));
   }
   for (const mode of ['all', 'mention'] as const) {
-    const ids = Object.entries(o.allowed).filter(([, m]) => m === mode).map(([id]) => id);
+    const ids = Object.entries(o.allowed)
+      .filter(([, m]) => m === mode)
+      .map(([id]) => id);
     if (ids.length > 0) await addChannels(db, ids, mode, 'test');
   }
   // What serve keeps fresh from the channels table.
@@ -164,7 +169,14 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
       };
       const timer = setTimeout(() => {
         logWaiters.delete(waiter);
-        reject(new Error(`no matching log line within ${timeoutMs} ms (last: ${logs.slice(-3).map((l) => l.msg).join('; ')})`));
+        reject(
+          new Error(
+            `no matching log line within ${timeoutMs} ms (last: ${logs
+              .slice(-3)
+              .map((l) => l.msg)
+              .join('; ')})`,
+          ),
+        );
       }, timeoutMs);
       logWaiters.add(waiter);
     });

@@ -21,7 +21,12 @@ describe('bot lifecycle on postgres', () => {
   before(async () => {
     h = await startHarness({
       kind: 'postgres',
-      discord: { channels: [{ id: GENERAL, name: 'general' }, { id: SECOND, name: 'second' }] },
+      discord: {
+        channels: [
+          { id: GENERAL, name: 'general' },
+          { id: SECOND, name: 'second' },
+        ],
+      },
       allowed: { [GENERAL]: 'all', [SECOND]: 'all' },
     });
   });
@@ -62,7 +67,10 @@ describe('bot lifecycle on postgres', () => {
     // Nothing is answered after stop.
     const late = await h.fake.userMessage({ channelId: SECOND, content: 'anyone there?', authorId: h.newUser() });
     await new Promise((r) => setTimeout(r, 300));
-    assert.equal([...h.fake.messages.values()].find((m) => m.fromBot && m.messageReference?.message_id === late.id), undefined);
+    assert.equal(
+      [...h.fake.messages.values()].find((m) => m.fromBot && m.messageReference?.message_id === late.id),
+      undefined,
+    );
     // Not left behind for the next test's bot to catch up on.
     h.fake.messages.get(late.id)!.deleted = true;
   });
@@ -90,13 +98,23 @@ describe('bot lifecycle on postgres', () => {
     const lastEdit = reply.edits.at(-1)!;
     assert.ok(lastEdit.at > post.at);
     const stored = await recentMessages(h.db, GENERAL, 10);
-    assert.deepEqual(stored.map((m) => [m.role, m.status, m.discordMessageId]), [
-      ['user', 'complete', q.id],
-      ['assistant', 'interrupted', null],
-      ['user', 'unanswered', queued.id],
-    ]);
-    assert.equal([...h.fake.messages.values()].find((m) => m.fromBot && m.messageReference?.message_id === queued.id), undefined);
-    assert.ok(h.logs.some((l) => l.msg === 'not answered before shutdown: left unanswered for the next start to catch up' && l.messageId === queued.id));
+    assert.deepEqual(
+      stored.map((m) => [m.role, m.status, m.discordMessageId]),
+      [
+        ['user', 'complete', q.id],
+        ['assistant', 'interrupted', null],
+        ['user', 'unanswered', queued.id],
+      ],
+    );
+    assert.equal(
+      [...h.fake.messages.values()].find((m) => m.fromBot && m.messageReference?.message_id === queued.id),
+      undefined,
+    );
+    assert.ok(
+      h.logs.some(
+        (l) => l.msg === 'not answered before shutdown: left unanswered for the next start to catch up' && l.messageId === queued.id,
+      ),
+    );
     assert.ok(h.logs.some((l) => l.msg === 'grace period over: interrupting answers' && l.interrupted === 1 && l.dropped === 1));
   });
 

@@ -83,7 +83,13 @@ test('cancelPending drops what has not started and leaves running jobs alone', a
   const q = new ConversationQueue({ maxConcurrent: 1 });
   const d = deferred();
   const log: string[] = [];
-  q.push('a', { run: async () => { log.push('run a1'); await d.promise; }, cancel: () => log.push('cancel a1') });
+  q.push('a', {
+    run: async () => {
+      log.push('run a1');
+      await d.promise;
+    },
+    cancel: () => log.push('cancel a1'),
+  });
   q.push('a', { run: async () => void log.push('run a2'), cancel: () => log.push('cancel a2') });
   q.push('b', { run: async () => void log.push('run b1'), cancel: () => log.push('cancel b1') });
   await tick();

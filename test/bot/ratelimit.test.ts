@@ -28,7 +28,8 @@ describe('bot under Discord-like rate limits (postgres)', () => {
   });
 
   test('two long streamed answers (several messages each) in one channel: no 429 at all, both complete', async () => {
-    const paragraph = (n: number) => `Paragraph ${n}: ${'the export designer keeps every profile setting in one place '.repeat(12).trim()}.`;
+    const paragraph = (n: number) =>
+      `Paragraph ${n}: ${'the export designer keeps every profile setting in one place '.repeat(12).trim()}.`;
     const answer = Array.from({ length: 6 }, (_, i) => paragraph(i + 1)).join('\n\n') + ' [1]';
     assert.ok(answer.length > 4000);
     h.groq.setBehavior({ kind: 'ok', reply: answer, chunkSize: 60, delayMs: 40 });
@@ -38,7 +39,10 @@ describe('bot under Discord-like rate limits (postgres)', () => {
     await h.answered(a.id, 60_000);
     await h.answered(b.id, 60_000);
     const calls = h.fake.calls.filter((c) => c.path.startsWith(`/channels/${CHANNEL}/`));
-    assert.deepEqual(calls.filter((c) => c.status === 429).map((c) => `${c.method} ${c.path}`), []);
+    assert.deepEqual(
+      calls.filter((c) => c.status === 429).map((c) => `${c.method} ${c.path}`),
+      [],
+    );
     // The limit was reached: some writes had to wait for the bucket to reset.
     const patches = calls.filter((c) => c.method === 'PATCH');
     assert.ok(patches.length > 3, `${patches.length} PATCHes`);

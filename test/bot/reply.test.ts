@@ -99,14 +99,24 @@ test('past the limit: parts are posted in order, unchanged parts are not edited,
   await sleep(5);
   reply.update(`${para(1)}\n\n${para(2)}\n\n${para(3)}`);
   await sleep(200);
-  assert.deepEqual(ops.map((o) => [o.op, o.id]), [['reply', 1], ['send', 2], ['send', 3]]);
+  assert.deepEqual(
+    ops.map((o) => [o.op, o.id]),
+    [
+      ['reply', 1],
+      ['send', 2],
+      ['send', 3],
+    ],
+  );
   // The final text is shorter than the draft: part 3 goes away, part 1 is left alone.
   const last = `${'y'.repeat(50)} end`;
   await reply.finish(`${para(1)}\n\n${last}`);
-  assert.deepEqual(ops.slice(3).map((o) => [o.op, o.id, o.content]), [
-    ['edit', 2, last],
-    ['remove', 3, undefined],
-  ]);
+  assert.deepEqual(
+    ops.slice(3).map((o) => [o.op, o.id, o.content]),
+    [
+      ['edit', 2, last],
+      ['remove', 3, undefined],
+    ],
+  );
   for (const o of ops) assert.ok(!o.content || o.content.length <= 100);
 });
 
@@ -119,7 +129,10 @@ test('a reply deleted by someone (10008) is left alone; a failed post rejects fi
   await sleep(20);
   reply.update('second');
   await reply.finish('third');
-  assert.deepEqual(ops.map((o) => o.op), ['reply']);
+  assert.deepEqual(
+    ops.map((o) => o.op),
+    ['reply'],
+  );
   assert.equal(errors.length, 1, 'one failed edit, then no more attempts');
 
   const denied = Object.assign(new Error('Missing Permissions'), { code: 50013 });
@@ -137,7 +150,10 @@ test('urgent finish skips the throttle wait', async () => {
   const t0 = performance.now();
   await reply.finish('partial … (interrupted)', { urgent: true });
   assert.ok(performance.now() - t0 < 100);
-  assert.deepEqual(ops.map((o) => o.content), ['partial', 'partial … (interrupted)']);
+  assert.deepEqual(
+    ops.map((o) => o.content),
+    ['partial', 'partial … (interrupted)'],
+  );
 });
 
 test('an answer complete before its first draft edit was due is shown at once, not after the interval', async () => {
@@ -148,8 +164,11 @@ test('an answer complete before its first draft edit was due is shown at once, n
   reply.update('The answer is');
   await reply.finish('The answer is 42.\n\nSources: a.pdf p.1');
   assert.ok(performance.now() - t0 < 100, `${performance.now() - t0} ms`);
-  assert.deepEqual(ops.map((o) => [o.op, o.content]), [
-    ['reply', 'The'],
-    ['edit', 'The answer is 42.\n\nSources: a.pdf p.1'],
-  ]);
+  assert.deepEqual(
+    ops.map((o) => [o.op, o.content]),
+    [
+      ['reply', 'The'],
+      ['edit', 'The answer is 42.\n\nSources: a.pdf p.1'],
+    ],
+  );
 });

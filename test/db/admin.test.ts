@@ -36,40 +36,61 @@ for (const kind of BACKENDS) {
       assert.deepEqual(again, [{ id: A, result: 'mode_changed', mode: 'mention', previousMode: 'all' }]);
       assert.equal((await addChannels(db, [A], 'mention', 'alice'))[0]!.result, 'unchanged');
       const list = await listChannels(db);
-      assert.deepEqual(list.map((c) => [c.id, c.mode, c.addedBy]), [[A, 'mention', 'alice'], [B, 'all', 'alice']]);
-      await assert.rejects(removeChannels(db, [B, C], 'alice'), (e: unknown) => e instanceof UserError && /323456789012345678/.test(e.message));
+      assert.deepEqual(
+        list.map((c) => [c.id, c.mode, c.addedBy]),
+        [
+          [A, 'mention', 'alice'],
+          [B, 'all', 'alice'],
+        ],
+      );
+      await assert.rejects(
+        removeChannels(db, [B, C], 'alice'),
+        (e: unknown) => e instanceof UserError && /323456789012345678/.test(e.message),
+      );
       assert.equal((await listChannels(db)).length, 2, 'a failed remove removes nothing');
       await removeChannels(db, [B], 'alice');
-      assert.deepEqual((await listChannels(db)).map((c) => c.id), [A]);
+      assert.deepEqual(
+        (await listChannels(db)).map((c) => c.id),
+        [A],
+      );
       await assert.rejects(addChannels(db, ['12345'], 'all', 'alice'), UserError);
       const { rows } = await db.query<{ action: string }>("select action from audit_log where action like 'channels.%' order by id");
-      assert.deepEqual(rows.map((r) => r.action), ['channels.add', 'channels.add', 'channels.mode', 'channels.remove']);
+      assert.deepEqual(
+        rows.map((r) => r.action),
+        ['channels.add', 'channels.add', 'channels.mode', 'channels.remove'],
+      );
     });
 
     test('instructions: global, per-channel override, audit history, bad input', async () => {
       assert.equal((await showInstructions(db)).source, 'none');
       await setInstructions(db, '  Be brief.  ', 'alice');
-      assert.deepEqual(
-        (({ content, source }) => ({ content, source }))(await showInstructions(db)),
-        { content: 'Be brief.', source: 'global' },
-      );
+      assert.deepEqual((({ content, source }) => ({ content, source }))(await showInstructions(db)), {
+        content: 'Be brief.',
+        source: 'global',
+      });
       assert.equal((await setInstructions(db, 'Be brief.', 'bob')).changed, false);
       await setInstructions(db, 'Answer in French.', 'bob', A);
       assert.equal((await showInstructions(db, A)).source, 'channel');
       assert.equal((await effectiveInstructions(db, A))!.content, 'Answer in French.');
       assert.equal((await effectiveInstructions(db, '423456789012345678'))!.content, 'Be brief.');
       await assert.rejects(setInstructions(db, '   ', 'bob'), /empty/);
-      await assert.rejects(setInstructions(db, 'Be\u0000 brief.', 'bob'), (e: unknown) => e instanceof UserError && /NUL character/.test(e.message));
+      await assert.rejects(
+        setInstructions(db, 'Be\u0000 brief.', 'bob'),
+        (e: unknown) => e instanceof UserError && /NUL character/.test(e.message),
+      );
       await assert.rejects(setInstructions(db, 'x', 'bob', C), /not an allowed channel/);
       const history = await instructionsHistory(db, A);
       assert.equal(history.length, 1);
       assert.deepEqual([history[0]!.actor, history[0]!.oldValue, history[0]!.newValue], ['bob', null, 'Answer in French.']);
       await setInstructions(db, 'Be very brief.', 'carol');
       const global = await instructionsHistory(db);
-      assert.deepEqual(global.map((e) => [e.actor, e.oldValue, e.newValue]), [
-        ['carol', 'Be brief.', 'Be very brief.'],
-        ['alice', null, 'Be brief.'],
-      ]);
+      assert.deepEqual(
+        global.map((e) => [e.actor, e.oldValue, e.newValue]),
+        [
+          ['carol', 'Be brief.', 'Be very brief.'],
+          ['alice', null, 'Be brief.'],
+        ],
+      );
     });
 
     test('conversations: list, show in order, reset', async () => {
@@ -78,8 +99,14 @@ for (const kind of BACKENDS) {
         await appendMessage(db, A, { role: i % 2 ? 'assistant' : 'user', content: `m${i}`, authorId: i % 2 ? null : '99' });
       }
       const list = await listConversations(db);
-      assert.deepEqual(list.map((c) => [c.id, c.messages]), [[A, 5]]);
-      assert.deepEqual((await showConversation(db, A, 3)).map((m) => m.content), ['m2', 'm3', 'm4']);
+      assert.deepEqual(
+        list.map((c) => [c.id, c.messages]),
+        [[A, 5]],
+      );
+      assert.deepEqual(
+        (await showConversation(db, A, 3)).map((m) => m.content),
+        ['m2', 'm3', 'm4'],
+      );
       await assert.rejects(showConversation(db, B), /no conversation/);
       await assert.rejects(showConversation(db, 'nope'), UserError);
       assert.deepEqual(await resetConversation(db, A, 'alice'), { id: A, deleted: 5 });

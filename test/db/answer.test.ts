@@ -38,7 +38,10 @@ for (const kind of BACKENDS) {
     let dir: string;
     let conv = 0;
 
-    async function service(env: Record<string, string> = {}, extra: { contextTokens?: number; reserveForAnswer?: number } = {}): Promise<AnswerService> {
+    async function service(
+      env: Record<string, string> = {},
+      extra: { contextTokens?: number; reserveForAnswer?: number } = {},
+    ): Promise<AnswerService> {
       const config = loadConfig({}, { COPILOT_HOME: t.home, GROQ_API_KEY: 'gsk_test', GROQ_BASE_URL: groq.baseURL, ...env });
       const chat = await createChatClient(config, { backoffMs: 20, maxRateLimitWaitMs: 500, firstTokenTimeoutMs: 2000 });
       return createAnswerService({ db, config, embedder: null, chat, counter, ...extra });
@@ -70,7 +73,9 @@ for (const kind of BACKENDS) {
       await appendMessage(db, CHANNEL, { role: 'user', content: 'earlier question', authorId: USER });
       await appendMessage(db, CHANNEL, { role: 'assistant', content: 'earlier answer' });
       const deltas: string[] = [];
-      const r = await (await service()).answer(
+      const r = await (
+        await service()
+      ).answer(
         { conversationId: CHANNEL, channelId: CHANNEL, authorId: USER, question: 'how do i keep my export settings between exports?' },
         (d) => deltas.push(d),
       );
@@ -79,11 +84,14 @@ for (const kind of BACKENDS) {
       const system = systemOf(body);
       assert.ok(system.startsWith('Answer in the style of a pirate.'), 'the channel override comes first');
       assert.match(system, /\[1\] manual\.pdf p\.\d+\n/);
-      assert.deepEqual(messages.slice(1).map((m) => [m.role, m.content]), [
-        ['user', 'earlier question'],
-        ['assistant', 'earlier answer'],
-        ['user', 'how do i keep my export settings between exports?'],
-      ]);
+      assert.deepEqual(
+        messages.slice(1).map((m) => [m.role, m.content]),
+        [
+          ['user', 'earlier question'],
+          ['assistant', 'earlier answer'],
+          ['user', 'how do i keep my export settings between exports?'],
+        ],
+      );
       assert.equal(body.model, 'llama-3.3-70b-versatile');
       assert.equal(body.stream, true);
       const firstSource = /\[1\] (manual\.pdf p\.\d+)/.exec(system)![1]!;
@@ -92,22 +100,28 @@ for (const kind of BACKENDS) {
       assert.ok(deltas.length > 1, 'streamed in pieces');
       assert.deepEqual([r.fallback, r.gap, r.interrupted], [false, false, false]);
       const stored = await recentMessages(db, CHANNEL, 10);
-      assert.deepEqual(stored.slice(-2).map((m) => [m.role, m.content, m.status]), [
-        ['user', 'how do i keep my export settings between exports?', 'complete'],
-        ['assistant', r.text, 'complete'],
-      ]);
+      assert.deepEqual(
+        stored.slice(-2).map((m) => [m.role, m.content, m.status]),
+        [
+          ['user', 'how do i keep my export settings between exports?', 'complete'],
+          ['assistant', r.text, 'complete'],
+        ],
+      );
       assert.equal(stored.at(-2)!.authorId, USER);
     });
 
     test('a tiny budget trims passages first, then the oldest history; never the instructions or the question', async () => {
       const id = newConversation();
       await ensureConversation(db, { id });
-      for (let i = 0; i < 6; i++) await appendMessage(db, id, { role: i % 2 ? 'assistant' : 'user', content: `history message number ${i} `.repeat(20) });
+      for (let i = 0; i < 6; i++)
+        await appendMessage(db, id, { role: i % 2 ? 'assistant' : 'user', content: `history message number ${i} `.repeat(20) });
       groq.setBehavior({ kind: 'ok', reply: 'ok' });
       const question = 'what does error E-2305 mean when uploading over sftp?';
       const full = await (await service()).answer({ conversationId: id, channelId: null, authorId: USER, question });
       assert.equal(full.trimmed.passages + full.trimmed.history, 0);
-      const tiny = await (await service({}, { contextTokens: 1100, reserveForAnswer: 300 })).answer({ conversationId: id, channelId: null, authorId: USER, question });
+      const tiny = await (
+        await service({}, { contextTokens: 1100, reserveForAnswer: 300 })
+      ).answer({ conversationId: id, channelId: null, authorId: USER, question });
       const body = groq.chatRequests().at(-1)!.body!;
       assert.ok(tiny.trimmed.passages > 0, 'passages trimmed');
       assert.ok(systemOf(body).startsWith('You are the Acme support bot.'));
@@ -141,7 +155,12 @@ for (const kind of BACKENDS) {
 
       const beforeNoKey = groq.chatRequests().length;
       const config = loadConfig({}, { COPILOT_HOME: t.home });
-      const noKey = await createAnswerService({ db, config, embedder: null, chat: null, counter }).answer({ conversationId: newConversation(), channelId: null, authorId: '3', question });
+      const noKey = await createAnswerService({ db, config, embedder: null, chat: null, counter }).answer({
+        conversationId: newConversation(),
+        channelId: null,
+        authorId: '3',
+        question,
+      });
       assert.equal(noKey.fallback, true);
       assert.match(noKey.text, /^Generated answers are not set up here/);
       assert.equal(groq.chatRequests().length, beforeNoKey, 'no Groq call without a key');
@@ -150,28 +169,46 @@ for (const kind of BACKENDS) {
 
     test('a stream cut half-way keeps the partial answer, marked and stored as interrupted', async () => {
       const id = newConversation();
-      groq.setBehavior({ kind: 'cut', afterChars: 30, reply: 'The agent makes a backup every night at 02:00 local time [1] and keeps fourteen.' });
+      groq.setBehavior({
+        kind: 'cut',
+        afterChars: 30,
+        reply: 'The agent makes a backup every night at 02:00 local time [1] and keeps fourteen.',
+      });
       const r = await (await service()).answer({ conversationId: id, channelId: null, authorId: USER, question: 'when are backups made?' });
       assert.equal(r.interrupted, true);
       assert.ok(r.answer.startsWith('The agent makes a backup every'));
       assert.ok(r.answer.endsWith(INTERRUPTED_NOTE));
       const stored = await recentMessages(db, id, 5);
-      assert.deepEqual(stored.map((m) => [m.role, m.status]), [['user', 'complete'], ['assistant', 'interrupted']]);
+      assert.deepEqual(
+        stored.map((m) => [m.role, m.status]),
+        [
+          ['user', 'complete'],
+          ['assistant', 'interrupted'],
+        ],
+      );
       groq.setBehavior({ kind: 'ok' });
     });
 
     test('NUL characters (which Postgres text cannot hold) are dropped from the question, the reply and the gap', async () => {
       const id = newConversation();
       groq.setBehavior({ kind: 'ok', reply: '[[NOT_IN_KB]] No\u0000 idea about\u0000 comets.' });
-      const r = await (await service()).answer({ conversationId: id, channelId: null, authorId: USER, question: 'what are comets\u0000 made of?' });
+      const r = await (
+        await service()
+      ).answer({ conversationId: id, channelId: null, authorId: USER, question: 'what are comets\u0000 made of?' });
       assert.equal(r.fallback, false);
       const stored = await recentMessages(db, id, 5);
-      assert.deepEqual(stored.map((m) => [m.role, m.content, m.status]), [
-        ['user', 'what are comets made of?', 'complete'],
-        ['assistant', 'No idea about comets.', 'complete'],
-      ]);
+      assert.deepEqual(
+        stored.map((m) => [m.role, m.content, m.status]),
+        [
+          ['user', 'what are comets made of?', 'complete'],
+          ['assistant', 'No idea about comets.', 'complete'],
+        ],
+      );
       const gaps = await listGaps(db, new Date(Date.now() - 60_000));
-      assert.ok(gaps.some((g) => g.question === 'what are comets made of?'), 'the gap is recorded without the NUL');
+      assert.ok(
+        gaps.some((g) => g.question === 'what are comets made of?'),
+        'the gap is recorded without the NUL',
+      );
       groq.setBehavior({ kind: 'ok' });
     });
 
@@ -182,7 +219,12 @@ for (const kind of BACKENDS) {
       const r = await svc.answer({ conversationId: newConversation(), channelId: null, authorId: '7', question });
       assert.equal(r.gap, true);
       assert.equal(r.text, "The knowledge base doesn't cover the weather, sorry.");
-      await svc.answer({ conversationId: newConversation(), channelId: null, authorId: '8', question: "What's the weather like in Paris today" });
+      await svc.answer({
+        conversationId: newConversation(),
+        channelId: null,
+        authorId: '8',
+        question: "What's the weather like in Paris today",
+      });
       const gaps = await listGaps(db, new Date(Date.now() - 60_000));
       assert.equal(gaps[0]!.count, 2);
       assert.match(gaps[0]!.question, /weather like in paris/i);
@@ -196,7 +238,10 @@ for (const kind of BACKENDS) {
       const ask = () => svc.answer({ conversationId: id, channelId: null, authorId: 'spammer', question: 'how do I export to parquet?' });
       const before = groq.chatRequests().length;
       const results = [await ask(), await ask(), await ask(), await ask()];
-      assert.deepEqual(results.map((r) => r.limited), [null, null, 'user', 'user']);
+      assert.deepEqual(
+        results.map((r) => r.limited),
+        [null, null, 'user', 'user'],
+      );
       assert.match(results[2]!.text, /please wait \d+ s/);
       assert.equal(results[3]!.text, '');
       assert.equal(groq.chatRequests().length - before, 2);
@@ -207,9 +252,19 @@ for (const kind of BACKENDS) {
     test('the token budget: over it, the retrieval-only answer and no Groq call', async () => {
       const svc = await service({ GROQ_TOKENS_PER_MINUTE: '3000' });
       const before = groq.chatRequests().length;
-      const first = await svc.answer({ conversationId: newConversation(), channelId: null, authorId: 'a', question: 'how are backups kept?' });
+      const first = await svc.answer({
+        conversationId: newConversation(),
+        channelId: null,
+        authorId: 'a',
+        question: 'how are backups kept?',
+      });
       assert.equal(first.fallback, false);
-      const second = await svc.answer({ conversationId: newConversation(), channelId: null, authorId: 'b', question: 'how are backups kept?' });
+      const second = await svc.answer({
+        conversationId: newConversation(),
+        channelId: null,
+        authorId: 'b',
+        question: 'how are backups kept?',
+      });
       assert.equal(second.fallback, true);
       assert.match(second.text, /used up my answer budget/);
       assert.equal(groq.chatRequests().length - before, 1);
@@ -223,7 +278,12 @@ for (const kind of BACKENDS) {
       groq.setBehavior({ kind: 'hang' });
       try {
         const t0 = performance.now();
-        const r = await svc.answer({ conversationId: newConversation(), channelId: null, authorId: 'h1', question: 'how are backups kept?' });
+        const r = await svc.answer({
+          conversationId: newConversation(),
+          channelId: null,
+          authorId: 'h1',
+          question: 'how are backups kept?',
+        });
         const ms = performance.now() - t0;
         assert.equal(r.fallback, true);
         assert.match(r.text, /^Generated answers are unavailable right now/);
@@ -234,10 +294,13 @@ for (const kind of BACKENDS) {
       }
     });
 
-    test('a hanging embeddings server: the answer goes on with full text after the question budget, well under ingest\'s 30 s timeout', async () => {
+    test("a hanging embeddings server: the answer goes on with full text after the question budget, well under ingest's 30 s timeout", async () => {
       const embeddings = await startFakeEmbeddings();
       try {
-        const config = loadConfig({}, { COPILOT_HOME: t.home, GROQ_API_KEY: 'gsk_test', GROQ_BASE_URL: groq.baseURL, EMBEDDINGS_URL: embeddings.url });
+        const config = loadConfig(
+          {},
+          { COPILOT_HOME: t.home, GROQ_API_KEY: 'gsk_test', GROQ_BASE_URL: groq.baseURL, EMBEDDINGS_URL: embeddings.url },
+        );
         // Ingest's policy (30 s per attempt, 4 attempts) is what the app builds; vectors are stored first.
         const embedder = createEmbedder(config)!;
         await embedMissing(db, embedder);
@@ -249,7 +312,12 @@ for (const kind of BACKENDS) {
         embeddings.setBehavior({ kind: 'hang' });
         const asked = embeddings.requests.length;
         const t0 = performance.now();
-        const r = await svc.answer({ conversationId: newConversation(), channelId: null, authorId: 'h2', question: 'how long are backups kept?' });
+        const r = await svc.answer({
+          conversationId: newConversation(),
+          channelId: null,
+          authorId: 'h2',
+          question: 'how long are backups kept?',
+        });
         const ms = performance.now() - t0;
         assert.ok(embeddings.requests.length > asked, 'the question was sent for embedding');
         assert.equal(r.fallback, false);

@@ -72,7 +72,10 @@ for (const kind of BACKENDS) {
         manual,
       );
       assert.equal(r.status, 'ingested');
-      assert.ok(embedProgress[0]! >= 32, `a batch was embedded while the PDF was still being read (${embedProgress[0]} done when reading ended)`);
+      assert.ok(
+        embedProgress[0]! >= 32,
+        `a batch was embedded while the PDF was still being read (${embedProgress[0]} done when reading ended)`,
+      );
       assert.equal(r.pages, 50);
       assert.equal(r.embedded, r.chunks);
     });
@@ -81,10 +84,16 @@ for (const kind of BACKENDS) {
       const { rows } = await db.query<{ page: number; n: string | number }>(
         'select page, count(*) as n from chunks group by page order by page',
       );
-      assert.deepEqual(rows.map((r) => r.page), manualPages.map((p) => p.page));
+      assert.deepEqual(
+        rows.map((r) => r.page),
+        manualPages.map((p) => p.page),
+      );
       const { rows: sample } = await db.query<{ content: string }>('select content from chunks where page = 9');
       assert.ok(sample.some((c) => c.content.includes(manualPages[8]!.topic.replace(/^\d+\.\s*/, ''))));
-      assert.equal(await count(db, "select chunks as n from kb_lexemes where lexeme = ''"), await count(db, 'select count(*) as n from chunks'));
+      assert.equal(
+        await count(db, "select chunks as n from kb_lexemes where lexeme = ''"),
+        await count(db, 'select count(*) as n from chunks'),
+      );
       assert.equal(await count(db, 'select count(*) as n from chunks where length(content) > 1000'), 0);
     });
 
@@ -120,7 +129,10 @@ for (const kind of BACKENDS) {
       (await import('node:fs')).mkdirSync(join(dir, 'v2'));
       writeFileSync(v2, await longManual(20));
       const embedder = embedderFor(fake.url);
-      await assert.rejects(ingestFile({ db, embedder, maxFileBytes: 25 * MB }, v2), (e: unknown) => e instanceof UserError && /--replace/.test(e.message));
+      await assert.rejects(
+        ingestFile({ db, embedder, maxFileBytes: 25 * MB }, v2),
+        (e: unknown) => e instanceof UserError && /--replace/.test(e.message),
+      );
       // Watch from another connection while replacing: always exactly one manual.pdf, with its chunks.
       let watching = true;
       const seen = new Set<string>();
@@ -147,12 +159,18 @@ for (const kind of BACKENDS) {
       if (t.url) assert.deepEqual([...seen], ['1:true'], 'a reader never saw both versions or neither');
       assert.equal(await count(db, "select count(*) as n from documents where name = 'manual.pdf'"), 1);
       assert.equal(await count(db, 'select max(page) as n from chunks'), 20);
-      assert.equal(await count(db, "select chunks as n from kb_lexemes where lexeme = ''"), await count(db, 'select count(*) as n from chunks'));
+      assert.equal(
+        await count(db, "select chunks as n from kb_lexemes where lexeme = ''"),
+        await count(db, 'select count(*) as n from chunks'),
+      );
     });
 
     test('without an embeddings provider: full text only; `kb embed` fills the vectors in later', async () => {
       const md = join(dir, 'faq.md');
-      writeFileSync(md, '# FAQ\n\n## Billing\n\nInvoices are emailed on the first working day of each month.\n\n## Refunds\n\nRefunds take ten business days.\n');
+      writeFileSync(
+        md,
+        '# FAQ\n\n## Billing\n\nInvoices are emailed on the first working day of each month.\n\n## Refunds\n\nRefunds take ten business days.\n',
+      );
       const r = await ingestFile({ db, embedder: null, maxFileBytes: 25 * MB }, md);
       assert.equal(r.embedded, 0);
       const result = await searchKnowledgeBase(db, null, 'when do invoices arrive?');
@@ -168,7 +186,10 @@ for (const kind of BACKENDS) {
       const other = await startFakeEmbeddings({ dim: 256 });
       try {
         const b = embedderFor(other.url, 'test/model-b');
-        await assert.rejects(searchKnowledgeBase(db, b, 'backups'), (e: unknown) => e instanceof UserError && /kb embed --rebuild/.test(e.message));
+        await assert.rejects(
+          searchKnowledgeBase(db, b, 'backups'),
+          (e: unknown) => e instanceof UserError && /kb embed --rebuild/.test(e.message),
+        );
         const md = join(dir, 'other.md');
         writeFileSync(md, '# Other\n\nSomething else entirely.\n');
         await assert.rejects(ingestFile({ db, embedder: b, maxFileBytes: 25 * MB }, md), /kb embed --rebuild/);
@@ -187,13 +208,16 @@ for (const kind of BACKENDS) {
     });
 
     test('remove by name or id; unknown names remove nothing', async () => {
-      await assert.rejects(removeDocuments(db, ['faq.md', 'nope.pdf']), (e: unknown) => e instanceof UserError && /nope\.pdf/.test(e.message));
+      await assert.rejects(
+        removeDocuments(db, ['faq.md', 'nope.pdf']),
+        (e: unknown) => e instanceof UserError && /nope\.pdf/.test(e.message),
+      );
       assert.equal(await count(db, "select count(*) as n from documents where name = 'faq.md'"), 1);
       const { rows } = await db.query<{ id: string | number }>("select id from documents where name = 'faq.md'");
       const removed = await removeDocuments(db, [String(rows[0]!.id), 'manual.pdf']);
       assert.deepEqual(removed.map((d) => d.name).sort(), ['faq.md', 'manual.pdf']);
       assert.equal(await count(db, 'select count(*) as n from chunks'), 0);
-      assert.equal(await count(db, "select coalesce(sum(chunks), 0) as n from kb_lexemes"), 0);
+      assert.equal(await count(db, 'select coalesce(sum(chunks), 0) as n from kb_lexemes'), 0);
     });
   });
 }
@@ -217,7 +241,10 @@ describe('embeddings client: batching, bounded concurrency, capped retries', () 
     // The 9th request starts only after one of the first 8 finished (50 ms each).
     assert.ok(times[8]! - times[0]! >= 40, 'at most 8 in flight');
     const { fakeEmbed } = await import('../fakes/embeddings.js');
-    assert.deepEqual(vectors[123]!.map((v) => v.toFixed(6)), fakeEmbed(texts[123]!, 384).map((v) => v.toFixed(6)));
+    assert.deepEqual(
+      vectors[123]!.map((v) => v.toFixed(6)),
+      fakeEmbed(texts[123]!, 384).map((v) => v.toFixed(6)),
+    );
     assert.ok(Math.abs(Math.hypot(...vectors[0]!) - 1) < 1e-9);
   });
 
@@ -302,7 +329,9 @@ describe('on PostgreSQL, PDF chunks are written while the rest is still being re
       const worst = Math.max(...stored.map((x, k) => Math.abs(x - vectors[i]![k]!)));
       assert.ok(worst < 1e-6, `chunk ${i}: off by ${worst}`);
     });
-    const { rows: docs } = await db.query<{ name: string; pages: number; embedding_model: string }>('select name, pages, embedding_model from documents');
+    const { rows: docs } = await db.query<{ name: string; pages: number; embedding_model: string }>(
+      'select name, pages, embedding_model from documents',
+    );
     assert.deepEqual(docs, [{ name: 'manual.pdf', pages: 50, embedding_model: MODEL }]);
     // hybrid search finds it: the top passage is a chunk that holds the fact asked about
     const fact = manualFacts[7]!.fact;
@@ -323,7 +352,10 @@ describe('on PostgreSQL, PDF chunks are written while the rest is still being re
     const file = join(dir, 'flags.pdf');
     writeFileSync(file, bytes);
     const r = await ingestFile({ db, embedder: embedderFor(fake.url, MODEL), maxFileBytes: 25 * MB }, file);
-    const { rows } = await db.query<{ page: number; content: string }>('select page, content from chunks where document_id = $1 order by ordinal', [r.documentId]);
+    const { rows } = await db.query<{ page: number; content: string }>(
+      'select page, content from chunks where document_id = $1 order by ordinal',
+      [r.documentId],
+    );
     assert.equal(rows.length, 2);
     assert.match(rows[0]!.content, /the read-only flag of every shared folder/);
     assert.equal(await count(db, `select count(*) as n from chunks where content like '%readonly%'`), 0);
@@ -372,7 +404,15 @@ describe('on PostgreSQL, PDF chunks are written while the rest is still being re
     // no vector ever comes back: only the lost connection itself can end the wait
     fake.setBehavior({ kind: 'hang' });
     const events: string[] = [];
-    const ingest = ingestFile({ db, embedder: embedderFor(fake.url, MODEL), maxFileBytes: 25 * MB, onProgress: (p) => events.push(`${p.phase} ${p.done}/${p.total}`) }, file);
+    const ingest = ingestFile(
+      {
+        db,
+        embedder: embedderFor(fake.url, MODEL),
+        maxFileBytes: 25 * MB,
+        onProgress: (p) => events.push(`${p.phase} ${p.done}/${p.total}`),
+      },
+      file,
+    );
     const outcome = ingest.then(
       () => null,
       (err: unknown) => err,
@@ -407,7 +447,10 @@ describe('on PostgreSQL, PDF chunks are written while the rest is still being re
     fake.setBehavior({ kind: 'failAfter', requests: 1 });
     const embedder = embedderFor(fake.url, MODEL, { attempts: 2 });
     const { events, onProgress } = phases();
-    await assert.rejects(ingestFile({ db, embedder, maxFileBytes: 25 * MB, onProgress }, file), (e: unknown) => e instanceof DependencyError && /HTTP 500/.test(e.message));
+    await assert.rejects(
+      ingestFile({ db, embedder, maxFileBytes: 25 * MB, onProgress }, file),
+      (e: unknown) => e instanceof DependencyError && /HTTP 500/.test(e.message),
+    );
     assert.ok(order(events).firstStored >= 0, `chunks had been written before the failure: ${events.join(', ')}`);
     assert.equal(await count(db, 'select count(*) as n from documents'), 0);
     assert.equal(await count(db, 'select count(*) as n from chunks'), 0);

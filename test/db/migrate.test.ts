@@ -9,7 +9,19 @@ import { runCli } from '../support/cli.js';
 import { adminUrl, BACKENDS, createTestDatabase } from '../support/db.js';
 import type { TestDatabase } from '../support/db.js';
 
-const TABLES = ['audit_log', 'channels', 'chunks', 'conversations', 'documents', 'instructions', 'kb_gaps', 'kb_lexemes', 'messages', 'schema_migrations', 'settings'];
+const TABLES = [
+  'audit_log',
+  'channels',
+  'chunks',
+  'conversations',
+  'documents',
+  'instructions',
+  'kb_gaps',
+  'kb_lexemes',
+  'messages',
+  'schema_migrations',
+  'settings',
+];
 
 for (const kind of BACKENDS) {
   describe(`migrations (${kind})`, () => {
@@ -28,10 +40,19 @@ for (const kind of BACKENDS) {
         const { rows } = await db.query<{ table_name: string }>(
           "select table_name from information_schema.tables where table_schema = 'public' order by table_name",
         );
-        assert.deepEqual(rows.map((r) => r.table_name), TABLES);
+        assert.deepEqual(
+          rows.map((r) => r.table_name),
+          TABLES,
+        );
         const { rows: idx } = await db.query<{ indexdef: string }>("select indexdef from pg_indexes where tablename = 'chunks'");
-        assert.ok(idx.some((i) => /USING hnsw \(embedding vector_cosine_ops\)/.test(i.indexdef)), 'HNSW cosine index');
-        assert.ok(idx.some((i) => /USING gin \(tsv\)/.test(i.indexdef)), 'GIN full-text index');
+        assert.ok(
+          idx.some((i) => /USING hnsw \(embedding vector_cosine_ops\)/.test(i.indexdef)),
+          'HNSW cosine index',
+        );
+        assert.ok(
+          idx.some((i) => /USING gin \(tsv\)/.test(i.indexdef)),
+          'GIN full-text index',
+        );
         // Migrating again is a no-op.
         assert.deepEqual(await migrate(db), []);
       } finally {
@@ -91,9 +112,7 @@ describe('concurrent migrators (postgres)', () => {
   test('many pools migrating one fresh database in parallel', async () => {
     const fresh = await createTestDatabase('postgres', { template: false });
     try {
-      const dbs = await Promise.all(
-        Array.from({ length: 4 }, () => openPostgres({ url: fresh.url!, description: 'test', max: 2 })),
-      );
+      const dbs = await Promise.all(Array.from({ length: 4 }, () => openPostgres({ url: fresh.url!, description: 'test', max: 2 })));
       const results = await Promise.all(dbs.map((db) => migrate(db)));
       assert.equal(results.flat().length, loadMigrations().length);
       await Promise.all(dbs.map((db) => db.close()));

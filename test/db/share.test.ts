@@ -28,13 +28,20 @@ describe('the shared embedded database socket', () => {
 
   /** A pg client; `password: null` connects without one. */
   async function client(password: string | null = PASSWORD): Promise<pg.Client> {
-    const c = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'postgres', database: 'postgres', ...(password === null ? {} : { password }) });
+    const c = new pg.Client({
+      host: '127.0.0.1',
+      port: server.port,
+      user: 'postgres',
+      database: 'postgres',
+      ...(password === null ? {} : { password }),
+    });
     c.on('error', () => {});
     open.push(c);
     await c.connect();
     return c;
   }
-  const count = async (c: pg.Client, v: string) => (await c.query<{ n: number }>('select count(*)::int as n from share_t where v = $1', [v])).rows[0]!.n;
+  const count = async (c: pg.Client, v: string) =>
+    (await c.query<{ n: number }>('select count(*)::int as n from share_t where v = $1', [v])).rows[0]!.n;
 
   before(async () => {
     t = await createTestDatabase('embedded');
@@ -98,7 +105,11 @@ describe('the shared embedded database socket', () => {
 
   test('a client that leaves in the middle of an extended-protocol cycle: the cycle is aborted, not committed', async () => {
     const [a, b] = [await client(), await client()];
-    const conn = (a as unknown as { connection: { parse(o: object): void; bind(o: object): void; execute(o: object): void; flush(): void; stream: { destroy(): void } } }).connection;
+    const conn = (
+      a as unknown as {
+        connection: { parse(o: object): void; bind(o: object): void; execute(o: object): void; flush(): void; stream: { destroy(): void } };
+      }
+    ).connection;
     conn.parse({ text: 'insert into share_t (v) values ($1)' });
     conn.bind({ values: ['unsynced'] });
     conn.execute({});

@@ -58,11 +58,14 @@ for (const kind of BACKENDS) {
       );
     });
 
-    test('ask --channel uses that channel\'s memory; no key gives the retrieval-only answer; an empty question exits 2', async () => {
+    test("ask --channel uses that channel's memory; no key gives the retrieval-only answer; an empty question exits 2", async () => {
       groq.setBehavior({ kind: 'ok', reply: 'Channel answer [1].' });
       assert.equal((await cli(['ask', '--channel', CHANNEL, 'what', 'about', 'proxies?'])).code, 0);
       const convo = JSON.parse((await cli(['--json', 'convo', 'show', CHANNEL])).stdout) as { role: string; content: string }[];
-      assert.deepEqual(convo.map((m) => m.role), ['user', 'assistant']);
+      assert.deepEqual(
+        convo.map((m) => m.role),
+        ['user', 'assistant'],
+      );
       assert.equal(convo[0]!.content, 'what about proxies?');
       const noKey = await runCli(['ask', 'how', 'do', 'backups', 'work?'], { env: { ...t.env, EMBEDDINGS_URL: embeddings.url } });
       assert.equal(noKey.code, 0, noKey.stderr);
@@ -78,7 +81,10 @@ for (const kind of BACKENDS) {
       assert.match(r.stdout, /You said: first line[\s\S]*You said: second line[\s\S]*\(forgot \d+ messages\)[\s\S]*You said: third line/);
       assert.doesNotMatch(r.stdout, /never sent/);
       const convo = JSON.parse((await cli(['--json', 'convo', 'show', CHANNEL])).stdout) as { role: string; content: string }[];
-      assert.deepEqual(convo.map((m) => m.content.split('\n')[0]), ['third line', 'You said: third line']);
+      assert.deepEqual(
+        convo.map((m) => m.content.split('\n')[0]),
+        ['third line', 'You said: third line'],
+      );
       const last = groq.chatRequests().at(-1)!.body!;
       assert.equal(last.messages!.length, 2, 'after /reset the history is empty');
     });
@@ -91,14 +97,17 @@ for (const kind of BACKENDS) {
         assert.equal(r.stdout, "The knowledge base doesn't say.\n");
       }
       const gaps = JSON.parse((await cli(['--json', 'kb', 'gaps', '--since', '1h'])).stdout) as { question: string; count: number }[];
-      assert.deepEqual(gaps.map((g) => g.count), [2, 1]);
+      assert.deepEqual(
+        gaps.map((g) => g.count),
+        [2, 1],
+      );
       assert.match(gaps[0]!.question, /mobile app/i);
       assert.equal((await cli(['kb', 'gaps', '--since', 'last week'])).code, 2);
     });
 
     test('terminal escapes in stored messages and answers are not printed raw; --json keeps the data as stored', async () => {
       const evil = 'where is \u001b]0;pwned\u0007\u001b[2J\u001b[31mthe\u009b2J office\r?';
-      groq.setBehavior({ kind: 'ok', reply: "[[NOT_IN_KB]] No idea \u001b[2Jat all\u0007.", chunkSize: 3 });
+      groq.setBehavior({ kind: 'ok', reply: '[[NOT_IN_KB]] No idea \u001b[2Jat all\u0007.', chunkSize: 3 });
       const asked = await cli(['ask', evil]);
       assert.equal(asked.code, 0, asked.stderr);
       const control = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
@@ -115,13 +124,18 @@ for (const kind of BACKENDS) {
       const stored = JSON.parse((await cli(['--json', 'convo', 'show', 'cli', '--limit', '2'])).stdout) as { content: string }[];
       assert.equal(stored[0]!.content, evil.trim());
       const gapJson = JSON.parse((await cli(['--json', 'kb', 'gaps', '--since', '1h'])).stdout) as { question: string }[];
-      assert.ok(gapJson.some((g) => g.question === evil.trim()), 'the gap is stored as asked');
+      assert.ok(
+        gapJson.some((g) => g.question === evil.trim()),
+        'the gap is stored as asked',
+      );
     });
 
     test('doctor checks Groq and the embeddings endpoint', async () => {
       const ok = await cli(['--json', 'doctor']);
       assert.equal(ok.code, 0, ok.stderr);
-      const checks = Object.fromEntries((JSON.parse(ok.stdout).checks as { name: string; ok: boolean; detail: string }[]).map((c) => [c.name, c]));
+      const checks = Object.fromEntries(
+        (JSON.parse(ok.stdout).checks as { name: string; ok: boolean; detail: string }[]).map((c) => [c.name, c]),
+      );
       assert.equal(checks.groq!.ok, true);
       assert.match(checks.groq!.detail, /llama-3\.3-70b-versatile/);
       assert.equal(checks.embeddings!.ok, true);

@@ -94,10 +94,19 @@ for (const kind of BACKENDS) {
       assert.equal(lines.length, 3);
       assert.doesNotMatch(list.stdout, /\u001b\[/, 'no colour when not a TTY');
       const json = JSON.parse((await cli(['--json', 'channels', 'list'])).stdout);
-      assert.deepEqual(json.map((c: { id: string; mode: string }) => [c.id, c.mode]), [[A, 'all'], [B, 'mention']]);
+      assert.deepEqual(
+        json.map((c: { id: string; mode: string }) => [c.id, c.mode]),
+        [
+          [A, 'all'],
+          [B, 'mention'],
+        ],
+      );
       const removed = await cli(['channels', 'remove', B]);
       assert.equal(removed.code, 0);
-      assert.deepEqual((await query<{ id: string }>('select id from channels')).map((r) => r.id), [A]);
+      assert.deepEqual(
+        (await query<{ id: string }>('select id from channels')).map((r) => r.id),
+        [A],
+      );
     });
 
     test('bad channel input exits 2 and changes nothing', async () => {
@@ -149,7 +158,11 @@ for (const kind of BACKENDS) {
       const history = JSON.parse((await cli(['--json', 'instructions', 'show', '--history'])).stdout);
       assert.deepEqual(
         history.map((e: { oldValue: string | null; newValue: string }) => [e.oldValue, e.newValue]),
-        [['From stdin.', 'From the editor.'], ['Be helpful.', 'From stdin.'], [null, 'Be helpful.']],
+        [
+          ['From stdin.', 'From the editor.'],
+          ['Be helpful.', 'From stdin.'],
+          [null, 'Be helpful.'],
+        ],
       );
       assert.ok(history.every((e: { actor: string }) => e.actor.length > 0));
       rmSync(dir, { recursive: true, force: true });
@@ -207,7 +220,10 @@ for (const kind of BACKENDS) {
       await appendMessage(db, B, { role: 'assistant', content: 'Use File → Export.' });
       await db.close();
       const list = JSON.parse((await cli(['--json', 'convo', 'list'])).stdout);
-      assert.deepEqual(list.map((c: { id: string; messages: number }) => [c.id, c.messages]), [[B, 2]]);
+      assert.deepEqual(
+        list.map((c: { id: string; messages: number }) => [c.id, c.messages]),
+        [[B, 2]],
+      );
       const show = await cli(['convo', 'show', B]);
       assert.match(show.stdout, /How do I export\?[\s\S]*File → Export/);
       const refused = await cli(['convo', 'reset', B]);
@@ -227,7 +243,10 @@ for (const kind of BACKENDS) {
       await ensureConversation(db, { id: 'cli', channelId: null });
       await appendMessage(db, 'cli', { role: 'user', content: 'a question from the terminal' });
       await db.close();
-      const snapshot = () => query('select (select count(*)::int from audit_log) as audit, (select count(*)::int from documents) as docs, (select count(*)::int from messages) as messages');
+      const snapshot = () =>
+        query(
+          'select (select count(*)::int from audit_log) as audit, (select count(*)::int from documents) as docs, (select count(*)::int from messages) as messages',
+        );
       const before = await snapshot();
       const cases: [string[], RegExp][] = [
         [['kb', 'show', '999999999999999999999'], /^copilot: no document "999999999999999999999"/],
@@ -235,7 +254,10 @@ for (const kind of BACKENDS) {
         [['kb', 'remove', '99999999999999999999'], /^copilot: no document "99999999999999999999"/],
         [['kb', 'gaps', '--since', '99999999d'], /^copilot: --since reaches back at most 100 years/],
         [['kb', 'gaps', '--since', '99999999999999999999999w'], /^copilot: --since reaches back at most 100 years/],
-        [['instructions', 'show', '--history', '--limit', '99999999999999999999'], /^copilot: --limit must be a whole number from 1 to 10000 \(got "99999999999999999999"\)/],
+        [
+          ['instructions', 'show', '--history', '--limit', '99999999999999999999'],
+          /^copilot: --limit must be a whole number from 1 to 10000 \(got "99999999999999999999"\)/,
+        ],
         [['instructions', 'show', '--history', '--limit', '1e3'], /^copilot: --limit must be a whole number/],
         [['convo', 'show', 'cli', '--limit', '99999999999999999999'], /^copilot: --limit must be a whole number from 1 to 10000/],
         [['convo', 'show', 'cli', '--limit', '0x10'], /^copilot: --limit must be a whole number/],
@@ -274,7 +296,7 @@ for (const kind of BACKENDS) {
   });
 }
 
-test('a typo gets commander\'s suggestion on the same line, and in --json a message without a newline; quoted input loses its control characters', async () => {
+test("a typo gets commander's suggestion on the same line, and in --json a message without a newline; quoted input loses its control characters", async () => {
   const home = freshHome(false);
   try {
     const plain = await runCli(['chanels', 'list'], { env: { COPILOT_HOME: home } });
@@ -288,11 +310,18 @@ test('a typo gets commander\'s suggestion on the same line, and in --json a mess
     assert.equal(option.code, 2);
     assert.doesNotMatch(JSON.parse(option.stderr).error.message, /\n/);
     assert.match(JSON.parse(option.stderr).error.message, /unknown option '--mdoe' \(Did you mean --mode\?\)/);
-    for (const args of [['instructions', 'show', '--channel', '\u001b]0;owned\u0007\u001b[2J'], ['--json', 'instructions', 'show', '--channel', '1\u009b2J']]) {
+    for (const args of [
+      ['instructions', 'show', '--channel', '\u001b]0;owned\u0007\u001b[2J'],
+      ['--json', 'instructions', 'show', '--channel', '1\u009b2J'],
+    ]) {
       const quoted = await runCli(args, { env: { COPILOT_HOME: home } });
       assert.equal(quoted.code, 2);
       assert.match(quoted.stderr, /is not a Discord channel ID/);
-      assert.doesNotMatch(quoted.stderr, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/, 'input quoted in an error is printed without control characters');
+      assert.doesNotMatch(
+        quoted.stderr,
+        /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/,
+        'input quoted in an error is printed without control characters',
+      );
     }
   } finally {
     rmSync(home, { recursive: true, force: true });
@@ -360,7 +389,7 @@ describe('failing dependencies exit 1 with the reason and no stack trace', () =>
   });
 });
 
-test('config set/get/list hide a password given in the URL\'s query string', async () => {
+test("config set/get/list hide a password given in the URL's query string", async () => {
   const home = freshHome(false);
   try {
     const env = { COPILOT_HOME: home };
@@ -368,7 +397,9 @@ test('config set/get/list hide a password given in the URL\'s query string', asy
     const set = await runCli(['config', 'set', 'database-url', url], { env });
     assert.equal(set.code, 0, set.stderr);
     assert.equal(JSON.parse(readFileSync(join(home, 'config.json'), 'utf8'))['database-url'], url, 'stored as given');
-    const embeddings = await runCli(['config', 'set', 'embeddings-url', 'https://tei:tei-secret@embed.example/embed?api_key=k-secret-1'], { env });
+    const embeddings = await runCli(['config', 'set', 'embeddings-url', 'https://tei:tei-secret@embed.example/embed?api_key=k-secret-1'], {
+      env,
+    });
     assert.equal(embeddings.code, 0, embeddings.stderr);
     const outputs = [
       set,

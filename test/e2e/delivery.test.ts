@@ -42,10 +42,21 @@ for (const kind of BACKENDS) {
     let gapChannel: string;
     let refusedChannel: string;
 
-    const env = () => ({ ...t.env, DISCORD_TOKEN: TOKEN, DISCORD_API_URL: discord.apiUrl, GROQ_API_KEY: 'gsk_test', GROQ_BASE_URL: groq.baseURL });
+    const env = () => ({
+      ...t.env,
+      DISCORD_TOKEN: TOKEN,
+      DISCORD_API_URL: discord.apiUrl,
+      GROQ_API_KEY: 'gsk_test',
+      GROQ_BASE_URL: groq.baseURL,
+    });
     const ask = (channelId: string, content: string) => discord.userMessage({ channelId, content, authorId: snowflake() });
     const repliesTo = (m: FakeMessage) =>
-      discord.calls.filter((c) => c.method === 'POST' && c.status === 200 && (c.body as { message_reference?: { message_id: string } } | undefined)?.message_reference?.message_id === m.id);
+      discord.calls.filter(
+        (c) =>
+          c.method === 'POST' &&
+          c.status === 200 &&
+          (c.body as { message_reference?: { message_id: string } } | undefined)?.message_reference?.message_id === m.id,
+      );
     const convo = async (channelId: string): Promise<ShownMessage[]> => {
       const r = await runCli(['--json', 'convo', 'show', channelId, '--limit', '50'], { env: t.env });
       assert.equal(r.code, 0, r.stderr);
@@ -76,7 +87,12 @@ for (const kind of BACKENDS) {
       try {
         await first.waitForLog((l) => l.msg === 'copilot is serving');
         streaming = await ask(queuedChannel, 'tell me everything');
-        await discord.waitFor((c) => c.method === 'POST' && (c.body as { message_reference?: { message_id: string } }).message_reference?.message_id === streaming.id, 10_000);
+        await discord.waitFor(
+          (c) =>
+            c.method === 'POST' &&
+            (c.body as { message_reference?: { message_id: string } }).message_reference?.message_id === streaming.id,
+          10_000,
+        );
         queued = [await ask(queuedChannel, 'queued one'), await ask(queuedChannel, 'queued two'), await ask(queuedChannel, 'queued three')];
         // Stored at once, while the first answer still streams (read through the running daemon).
         let shown = await convo(queuedChannel);
@@ -94,13 +110,16 @@ for (const kind of BACKENDS) {
       }
       for (const m of queued) assert.equal(repliesTo(m).length, 0, 'not answered before the shutdown');
       const afterStop = await convo(queuedChannel);
-      assert.deepEqual(afterStop.map((m) => [m.role, m.status]), [
-        ['user', 'complete'],
-        ['assistant', 'interrupted'],
-        ['user', 'unanswered'],
-        ['user', 'unanswered'],
-        ['user', 'unanswered'],
-      ]);
+      assert.deepEqual(
+        afterStop.map((m) => [m.role, m.status]),
+        [
+          ['user', 'complete'],
+          ['assistant', 'interrupted'],
+          ['user', 'unanswered'],
+          ['user', 'unanswered'],
+          ['user', 'unanswered'],
+        ],
+      );
       const text = await runCli(['convo', 'show', queuedChannel], { env: t.env });
       assert.equal(text.stdout.match(/\[unanswered\]/g)?.length, 3, text.stdout);
 
@@ -115,16 +134,19 @@ for (const kind of BACKENDS) {
       const at = queued.map((m) => repliesTo(m)[0]!.at);
       assert.ok(at[0]! < at[1]! && at[1]! < at[2]!, 'answered in the order sent');
       assert.equal(repliesTo(streaming).length, 1, 'the interrupted answer is not answered again');
-      assert.deepEqual((await convo(queuedChannel)).map((m) => [m.role, m.status, m.content.replace(/\n\n.*$/s, '')]), [
-        ['user', 'complete', 'tell me everything'],
-        ['assistant', 'interrupted', afterStop[1]!.content.replace(/\n\n.*$/s, '')],
-        ['user', 'complete', 'queued one'],
-        ['assistant', 'complete', 'Re: queued one'],
-        ['user', 'complete', 'queued two'],
-        ['assistant', 'complete', 'Re: queued two'],
-        ['user', 'complete', 'queued three'],
-        ['assistant', 'complete', 'Re: queued three'],
-      ]);
+      assert.deepEqual(
+        (await convo(queuedChannel)).map((m) => [m.role, m.status, m.content.replace(/\n\n.*$/s, '')]),
+        [
+          ['user', 'complete', 'tell me everything'],
+          ['assistant', 'interrupted', afterStop[1]!.content.replace(/\n\n.*$/s, '')],
+          ['user', 'complete', 'queued one'],
+          ['assistant', 'complete', 'Re: queued one'],
+          ['user', 'complete', 'queued two'],
+          ['assistant', 'complete', 'Re: queued two'],
+          ['user', 'complete', 'queued three'],
+          ['assistant', 'complete', 'Re: queued three'],
+        ],
+      );
 
       // A third start within the window finds nothing left to answer.
       const replies = discord.calls.filter((c) => c.method === 'POST' && c.path === `/channels/${queuedChannel}/messages`).length;
@@ -136,7 +158,11 @@ for (const kind of BACKENDS) {
       } finally {
         assert.equal((await third.stop('SIGTERM')).code, 0, third.stderr());
       }
-      assert.equal(discord.calls.filter((c) => c.method === 'POST' && c.path === `/channels/${queuedChannel}/messages`).length, replies, 'nothing answered twice');
+      assert.equal(
+        discord.calls.filter((c) => c.method === 'POST' && c.path === `/channels/${queuedChannel}/messages`).length,
+        replies,
+        'nothing answered twice',
+      );
     });
 
     test('messages sent while the gateway session is re-created (close 4009, op 9 invalid session) are answered after the new session', async () => {
@@ -163,12 +189,15 @@ for (const kind of BACKENDS) {
         const stopped = await serve.stop('SIGTERM');
         assert.equal(stopped.code, 0, `${serve.stderr()} ${JSON.stringify(serve.logs.slice(-12))}`);
       }
-      assert.deepEqual((await convo(gapChannel)).map((m) => [m.role, m.status]), [
-        ['user', 'complete'],
-        ['assistant', 'complete'],
-        ['user', 'complete'],
-        ['assistant', 'complete'],
-      ]);
+      assert.deepEqual(
+        (await convo(gapChannel)).map((m) => [m.role, m.status]),
+        [
+          ['user', 'complete'],
+          ['assistant', 'complete'],
+          ['user', 'complete'],
+          ['assistant', 'complete'],
+        ],
+      );
     });
 
     test('SIGTERM while the gateway reconnects still exits 0, promptly', async () => {
@@ -195,10 +224,13 @@ for (const kind of BACKENDS) {
         assert.equal((await serve.stop('SIGTERM')).code, 0, serve.stderr());
       }
       assert.equal(repliesTo(q).length, 0);
-      assert.deepEqual((await convo(refusedChannel)).map((m) => [m.role, m.status]), [
-        ['user', 'complete'],
-        ['assistant', 'undelivered'],
-      ]);
+      assert.deepEqual(
+        (await convo(refusedChannel)).map((m) => [m.role, m.status]),
+        [
+          ['user', 'complete'],
+          ['assistant', 'undelivered'],
+        ],
+      );
       const text = await runCli(['convo', 'show', refusedChannel], { env: t.env });
       assert.match(text.stdout, /copilot \[undelivered\]\n {2}An answer nobody will see\./);
     });

@@ -11,7 +11,16 @@ import pg from 'pg';
 import { baseEnv, BIN, runCli } from '../support/cli.js';
 import { adminUrl, BACKENDS, createTestDatabase } from '../support/db.js';
 import type { TestDatabase } from '../support/db.js';
-import { corruptPdf, encryptedPdf, fullPagesManual, longManual, scannedPdf, tablesDoc, truncatedPdf, whitespacePdf } from '../support/pdfs.js';
+import {
+  corruptPdf,
+  encryptedPdf,
+  fullPagesManual,
+  longManual,
+  scannedPdf,
+  tablesDoc,
+  truncatedPdf,
+  whitespacePdf,
+} from '../support/pdfs.js';
 
 for (const kind of BACKENDS) {
   describe(`copilot kb (${kind})`, () => {
@@ -21,7 +30,8 @@ for (const kind of BACKENDS) {
     const f = (name: string) => join(dir, name);
     const cli = (args: string[], env: Record<string, string> = {}) =>
       runCli(args, { env: { ...t.env, EMBEDDINGS_URL: fake.url, ...env }, cwd: dir });
-    const documents = async () => JSON.parse((await cli(['--json', 'kb', 'list'])).stdout) as { name: string; chunks: number; embedded: number }[];
+    const documents = async () =>
+      JSON.parse((await cli(['--json', 'kb', 'list'])).stdout) as { name: string; chunks: number; embedded: number }[];
 
     before(async () => {
       t = await createTestDatabase(kind);
@@ -76,17 +86,23 @@ for (const kind of BACKENDS) {
       const r = await cli(['--json', 'kb', 'ingest', 'manual.pdf', 'fake.pdf', 'tables.pdf', 'secret.pdf']);
       assert.equal(r.code, 2, r.stderr);
       const results = JSON.parse(r.stdout) as { file: string; status: string; pages?: number; chunks?: number; error?: { code: string } }[];
-      assert.deepEqual(results.map((x) => [x.file, x.status]), [
-        ['manual.pdf', 'ingested'],
-        ['fake.pdf', 'failed'],
-        ['tables.pdf', 'ingested'],
-        ['secret.pdf', 'failed'],
-      ]);
+      assert.deepEqual(
+        results.map((x) => [x.file, x.status]),
+        [
+          ['manual.pdf', 'ingested'],
+          ['fake.pdf', 'failed'],
+          ['tables.pdf', 'ingested'],
+          ['secret.pdf', 'failed'],
+        ],
+      );
       assert.equal(results[0]!.pages, 12);
       assert.equal(results[3]!.error!.code, 'pdf_encrypted');
       assert.match(r.stderr, /2 of 4 file\(s\) not ingested/);
       const docs = await documents();
-      assert.deepEqual(docs.map((d) => d.name), ['manual.pdf', 'tables.pdf']);
+      assert.deepEqual(
+        docs.map((d) => d.name),
+        ['manual.pdf', 'tables.pdf'],
+      );
       assert.ok(docs.every((d) => d.chunks > 0 && d.embedded === d.chunks));
       const again = await cli(['kb', 'ingest', 'manual.pdf']);
       assert.equal(again.code, 0);
@@ -140,7 +156,10 @@ for (const kind of BACKENDS) {
       assert.equal(badRemove.code, 2);
       assert.equal((await documents()).length, 2);
       assert.equal((await cli(['kb', 'remove', 'tables.pdf'])).code, 0);
-      assert.deepEqual((await documents()).map((d) => d.name), ['manual.pdf']);
+      assert.deepEqual(
+        (await documents()).map((d) => d.name),
+        ['manual.pdf'],
+      );
     });
 
     test('without a provider: said once, stored for full text; an unreachable provider exits 1 and writes nothing', async () => {
@@ -223,7 +242,11 @@ for (const kind of BACKENDS) {
       fake.setBehavior({ kind: 'ok' });
       const again = await runCli(['kb', 'ingest', file], { env });
       assert.equal(again.code, 0, again.stderr);
-      const docs = JSON.parse((await runCli(['--json', 'kb', 'list'], { env })).stdout) as { name: string; chunks: number; embedded: number }[];
+      const docs = JSON.parse((await runCli(['--json', 'kb', 'list'], { env })).stdout) as {
+        name: string;
+        chunks: number;
+        embedded: number;
+      }[];
       assert.equal(docs.length, 1);
       assert.equal(docs[0]!.name, 'manual.pdf');
       assert.ok(docs[0]!.chunks > 150);

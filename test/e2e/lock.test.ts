@@ -69,15 +69,27 @@ describe('embedded database ownership', () => {
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
   };
   const writeLock = (info: Record<string, unknown>) =>
-    writeFileSync(join(home, 'copilot.lock'), JSON.stringify({ command: 'serve', startedAt: new Date().toISOString(), ...info }), { mode: 0o600 });
+    writeFileSync(join(home, 'copilot.lock'), JSON.stringify({ command: 'serve', startedAt: new Date().toISOString(), ...info }), {
+      mode: 0o600,
+    });
 
-  test('a lock from another boot is stale even though its pid is alive now (a restarted container or machine), port or not', { skip: !hasProc }, async () => {
-    // The test runner is alive; the lock says it was written before a reboot, by a serve with a socket.
-    writeLock({ pid: process.pid, startTicks: startTicks(process.pid), bootId: '00000000-0000-0000-0000-000000000000', port: 1, secret: 'x' });
-    const r = await runCli(['channels', 'add', '423456789012345671'], { env: { COPILOT_HOME: home } });
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(existsSync(join(home, 'copilot.lock')), false);
-  });
+  test(
+    'a lock from another boot is stale even though its pid is alive now (a restarted container or machine), port or not',
+    { skip: !hasProc },
+    async () => {
+      // The test runner is alive; the lock says it was written before a reboot, by a serve with a socket.
+      writeLock({
+        pid: process.pid,
+        startTicks: startTicks(process.pid),
+        bootId: '00000000-0000-0000-0000-000000000000',
+        port: 1,
+        secret: 'x',
+      });
+      const r = await runCli(['channels', 'add', '423456789012345671'], { env: { COPILOT_HOME: home } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(existsSync(join(home, 'copilot.lock')), false);
+    },
+  );
 
   test('a lock whose live pid started at another time is stale (the pid was reused)', { skip: !hasProc }, async () => {
     writeLock({ pid: process.pid, startTicks: String(Number(startTicks(process.pid)) + 1), bootId: bootId(), port: 1, secret: 'x' });
@@ -134,9 +146,7 @@ describe('embedded database ownership', () => {
 
   test('processes started together never open the folder at once: each either works or is refused, nothing is lost', async () => {
     const ids = ['323456789012345671', '323456789012345672', '323456789012345673', '323456789012345674'];
-    const results = await Promise.all(
-      ids.map((id) => runCli(['channels', 'add', id], { env: { COPILOT_HOME: home } })),
-    );
+    const results = await Promise.all(ids.map((id) => runCli(['channels', 'add', id], { env: { COPILOT_HOME: home } })));
     for (const r of results) {
       assert.ok(r.code === 0 || (r.code === 2 && /in use by copilot process \d+/.test(r.stderr)), `${r.code}: ${r.stderr}`);
     }

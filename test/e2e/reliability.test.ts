@@ -41,12 +41,24 @@ describe('500 messages over 20 channels at once (instant fakes)', () => {
   test('500 replies, 1,000 stored messages, order kept in each channel, nothing lost', async () => {
     const channels = Array.from({ length: 20 }, (_, i) => discord.addChannel({ name: `c${i}`, type: 0 }).id);
     assert.equal((await runCli(['channels', 'add', ...channels], { env: t.env })).code, 0);
-    const serve = startServe({ ...t.env, ...LOAD_ENV, DISCORD_TOKEN: TOKEN, DISCORD_API_URL: discord.apiUrl, GROQ_API_KEY: 'gsk_test', GROQ_BASE_URL: groq.baseURL, LOG_LEVEL: 'warn' });
+    const serve = startServe({
+      ...t.env,
+      ...LOAD_ENV,
+      DISCORD_TOKEN: TOKEN,
+      DISCORD_API_URL: discord.apiUrl,
+      GROQ_API_KEY: 'gsk_test',
+      GROQ_BASE_URL: groq.baseURL,
+      LOG_LEVEL: 'warn',
+    });
     try {
       await sleep(100);
       // serve logs at warn here: wait for readiness through the status endpoint instead.
       for (let i = 0; i < 300; i++) {
-        const ready = serve.logs.length === 0 && (await fetch(`http://127.0.0.1:${await portOf(serve)}/readyz`).then((r) => r.status).catch(() => 0)) === 200;
+        const ready =
+          serve.logs.length === 0 &&
+          (await fetch(`http://127.0.0.1:${await portOf(serve)}/readyz`)
+            .then((r) => r.status)
+            .catch(() => 0)) === 200;
         if (ready) break;
         await sleep(100);
       }
@@ -62,7 +74,8 @@ describe('500 messages over 20 channels at once (instant fakes)', () => {
         }),
       );
       const deadline = Date.now() + 120_000;
-      const replies = () => discord.calls.filter((x) => x.method === 'POST' && /\/channels\/\d+\/messages$/.test(x.path) && x.status === 200).length;
+      const replies = () =>
+        discord.calls.filter((x) => x.method === 'POST' && /\/channels\/\d+\/messages$/.test(x.path) && x.status === 200).length;
       while (replies() < 500 && Date.now() < deadline) await sleep(100);
       const seconds = (performance.now() - started) / 1000;
       assert.equal(replies(), 500, 'every message got its reply');
@@ -77,10 +90,19 @@ describe('500 messages over 20 channels at once (instant fakes)', () => {
       assert.equal(total[0].n, 1000);
       for (const [c, channelId] of channels.entries()) {
         // In turns: each question, then its answer (questions are stored on arrival, answers later).
-        const { rows } = await client.query('select role, content from messages where conversation_id = $1 order by coalesce(answer_to, id), id', [channelId]);
-        assert.deepEqual(rows.filter((r) => r.role === 'user').map((r) => r.content), sent[c], `order in channel ${c}`);
+        const { rows } = await client.query(
+          'select role, content from messages where conversation_id = $1 order by coalesce(answer_to, id), id',
+          [channelId],
+        );
+        assert.deepEqual(
+          rows.filter((r) => r.role === 'user').map((r) => r.content),
+          sent[c],
+          `order in channel ${c}`,
+        );
         rows.forEach((r, i) => assert.equal(r.role, i % 2 === 0 ? 'user' : 'assistant', `alternating in channel ${c}`));
-        rows.forEach((r, i) => i % 2 === 1 && assert.ok(r.content.startsWith(`re: ${rows[i - 1].content}`), 'each answer follows its question'));
+        rows.forEach(
+          (r, i) => i % 2 === 1 && assert.ok(r.content.startsWith(`re: ${rows[i - 1].content}`), 'each answer follows its question'),
+        );
       }
       await client.end();
       const errors = serve.logs.filter((l) => Number(l.level) >= 50);
@@ -133,7 +155,13 @@ describe('Postgres restarted under serve', () => {
   test('the user gets "temporarily unavailable" during the outage; the bot answers again afterwards without a restart', async () => {
     const env = { COPILOT_HOME: home, DATABASE_URL: cluster.url };
     assert.equal((await runCli(['channels', 'add', discord.channelId], { env })).code, 0);
-    const serve = startServe({ ...env, DISCORD_TOKEN: TOKEN, DISCORD_API_URL: discord.apiUrl, GROQ_API_KEY: 'gsk_test', GROQ_BASE_URL: groq.baseURL });
+    const serve = startServe({
+      ...env,
+      DISCORD_TOKEN: TOKEN,
+      DISCORD_API_URL: discord.apiUrl,
+      GROQ_API_KEY: 'gsk_test',
+      GROQ_BASE_URL: groq.baseURL,
+    });
     try {
       await serve.waitForLog((l) => l.msg === 'copilot is serving');
       const before = await discord.userMessage({ channelId: discord.channelId, content: 'first question' });
@@ -142,7 +170,8 @@ describe('Postgres restarted under serve', () => {
       execFileSync('bash', [CLUSTER, 'pause', cluster.dir]);
       const during = await discord.userMessage({ channelId: discord.channelId, content: 'question during the outage' });
       const apology = await discord.waitFor(
-        (c) => c.method === 'POST' && (c.body as { message_reference?: { message_id: string } })?.message_reference?.message_id === during.id,
+        (c) =>
+          c.method === 'POST' && (c.body as { message_reference?: { message_id: string } })?.message_reference?.message_id === during.id,
         30_000,
       );
       assert.match(String((apology.body as { content: string }).content), /temporarily unavailable/);
@@ -152,9 +181,14 @@ describe('Postgres restarted under serve', () => {
       execFileSync('bash', [CLUSTER, 'resume', cluster.dir]);
       let answered = false;
       for (let i = 0; i < 10 && !answered; i++) {
-        const after = await discord.userMessage({ channelId: discord.channelId, content: `question after the outage ${i}`, authorId: `50000000000000000${i}` });
+        const after = await discord.userMessage({
+          channelId: discord.channelId,
+          content: `question after the outage ${i}`,
+          authorId: `50000000000000000${i}`,
+        });
         const reply = await discord.waitFor(
-          (c) => c.method === 'POST' && (c.body as { message_reference?: { message_id: string } })?.message_reference?.message_id === after.id,
+          (c) =>
+            c.method === 'POST' && (c.body as { message_reference?: { message_id: string } })?.message_reference?.message_id === after.id,
           30_000,
         );
         answered = /^All good/.test(String((reply.body as { content: string }).content));

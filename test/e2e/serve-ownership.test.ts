@@ -51,7 +51,7 @@ for (const kind of BACKENDS) {
       await t.cleanup();
     });
 
-    test('a second serve exits 2 naming the first one\'s pid; the first keeps answering, once; after it stops a new serve starts', async () => {
+    test("a second serve exits 2 naming the first one's pid; the first keeps answering, once; after it stops a new serve starts", async () => {
       const first = serve();
       await first.waitForLog((l) => l.msg === 'copilot is serving', 60_000);
       const second = serve();
@@ -60,7 +60,11 @@ for (const kind of BACKENDS) {
       assert.equal(exit!.code, 2, second.stderr());
       assert.match(second.stderr(), new RegExp(`pid ${first.child.pid}\\b`));
       if (kind === 'embedded') assert.match(second.stderr(), /already serves this home/);
-      else assert.ok(second.stderr().includes(`\`copilot serve\` pid ${first.child.pid} on host ${hostname()} already serves this bot`), second.stderr());
+      else
+        assert.ok(
+          second.stderr().includes(`\`copilot serve\` pid ${first.child.pid} on host ${hostname()} already serves this bot`),
+          second.stderr(),
+        );
       assert.ok(!second.stderr().includes(TOKEN) && !second.stderr().includes('test-token-secret-part'), 'no token in the message');
       assert.equal(discord.sessions.identifies, 1, 'the second serve never connected to Discord');
 
@@ -90,11 +94,18 @@ for (const kind of BACKENDS) {
         try {
           const key = serveLockKey(TOKEN);
           // The lock's session goes away (as in a database restart) and someone else takes the lock at once.
-          const { rows } = await other.query<{ ok: boolean }>("select pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = $1", [`copilot serve host=${hostname()} pid=${s.child.pid}`]);
-          assert.deepEqual(rows.map((r) => r.ok), [true]);
+          const { rows } = await other.query<{ ok: boolean }>(
+            'select pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = $1',
+            [`copilot serve host=${hostname()} pid=${s.child.pid}`],
+          );
+          assert.deepEqual(
+            rows.map((r) => r.ok),
+            [true],
+          );
           let taken = false;
           for (let i = 0; i < 200 && !taken; i++) {
-            taken = (await other.query<{ t: boolean }>('select pg_try_advisory_lock($1::int4, $2::int4) as t', [key.bot, key.shard])).rows[0]!.t;
+            taken = (await other.query<{ t: boolean }>('select pg_try_advisory_lock($1::int4, $2::int4) as t', [key.bot, key.shard]))
+              .rows[0]!.t;
             if (!taken) await sleep(5);
           }
           assert.ok(taken, 'the test took the lock');
@@ -119,7 +130,13 @@ for (const kind of BACKENDS) {
         const lock = JSON.parse(readFileSync(lockPath, 'utf8')) as { port: number; secret: string };
         assert.ok(lock.port > 0 && lock.secret.length >= 32);
         for (const password of [undefined, 'wrong', lock.secret.slice(1)]) {
-          const c = new pg.Client({ host: '127.0.0.1', port: lock.port, user: 'postgres', database: 'postgres', ...(password === undefined ? {} : { password }) });
+          const c = new pg.Client({
+            host: '127.0.0.1',
+            port: lock.port,
+            user: 'postgres',
+            database: 'postgres',
+            ...(password === undefined ? {} : { password }),
+          });
           c.on('error', () => {});
           await assert.rejects(
             c.connect().then(() => c.query('select content from messages')),
@@ -129,17 +146,26 @@ for (const kind of BACKENDS) {
           await c.end().catch(() => {});
         }
         const outputs: string[] = [];
-        for (const args of [['--json', 'channels', 'list'], ['--json', 'db', 'status'], ['--json', '--verbose', 'kb', 'list'], ['--json', 'convo', 'list']]) {
+        for (const args of [
+          ['--json', 'channels', 'list'],
+          ['--json', 'db', 'status'],
+          ['--json', '--verbose', 'kb', 'list'],
+          ['--json', 'convo', 'list'],
+        ]) {
           const r = await runCli(args, { env: t.env });
           assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
           outputs.push(r.stdout, r.stderr);
         }
-        assert.ok(JSON.parse(outputs[0]!).some((c: { id: string }) => c.id === discord.channelId), 'the CLI read through the socket');
+        assert.ok(
+          JSON.parse(outputs[0]!).some((c: { id: string }) => c.id === discord.channelId),
+          'the CLI read through the socket',
+        );
         const bad = await runCli(['--json', 'instructions', 'set', '--channel', '999999999999999999', 'x'], { env: t.env });
         assert.equal(bad.code, 2);
         outputs.push(bad.stdout, bad.stderr);
         await s.stop();
-        for (const text of [...outputs, JSON.stringify(s.logs), s.stderr()]) assert.ok(!text.includes(lock.secret), 'the secret never appears');
+        for (const text of [...outputs, JSON.stringify(s.logs), s.stderr()])
+          assert.ok(!text.includes(lock.secret), 'the secret never appears');
       });
     }
   });

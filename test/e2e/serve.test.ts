@@ -36,7 +36,14 @@ for (const kind of BACKENDS) {
       groq = await startFakeGroq({ apiKey: 'gsk_test' });
       groq.setBehavior({ kind: 'ok', reply: 'Here is the answer.' });
       assert.equal((await runCli(['channels', 'add', discord.channelId], { env: t.env })).code, 0);
-      serve = startServe({ ...t.env, DISCORD_TOKEN: TOKEN, DISCORD_API_URL: discord.apiUrl, GROQ_API_KEY: 'gsk_test', GROQ_BASE_URL: groq.baseURL, STATUS_TOKEN });
+      serve = startServe({
+        ...t.env,
+        DISCORD_TOKEN: TOKEN,
+        DISCORD_API_URL: discord.apiUrl,
+        GROQ_API_KEY: 'gsk_test',
+        GROQ_BASE_URL: groq.baseURL,
+        STATUS_TOKEN,
+      });
     });
     after(async () => {
       await serve?.stop();
@@ -68,7 +75,10 @@ for (const kind of BACKENDS) {
       const convo = await runCli(['--json', 'convo', 'show', discord.channelId], { env: t.env });
       assert.equal(convo.code, 0, convo.stderr);
       const messages = JSON.parse(convo.stdout) as { role: string; content: string }[];
-      assert.deepEqual(messages.map((m) => m.role), ['user', 'assistant']);
+      assert.deepEqual(
+        messages.map((m) => m.role),
+        ['user', 'assistant'],
+      );
       assert.match(messages[1]!.content, /^Here is the answer\./);
     });
 
@@ -107,7 +117,12 @@ for (const kind of BACKENDS) {
     test('/status and /metrics carry counters but no message content and no secret', async () => {
       const status = await getJson(serve.statusPort(), '/status', AUTH);
       assert.equal(status.status, 200);
-      const s = status.json as { discord: { state: string; guilds: number }; database: { backend: string; ok: boolean }; counters: Record<string, number>; config: { allowedChannels: number } };
+      const s = status.json as {
+        discord: { state: string; guilds: number };
+        database: { backend: string; ok: boolean };
+        counters: Record<string, number>;
+        config: { allowedChannels: number };
+      };
       assert.equal(s.discord.state, 'ready');
       assert.equal(s.discord.guilds, 1);
       assert.deepEqual(s.database, { backend: kind, ok: true });
@@ -181,10 +196,22 @@ describe('copilot serve: failures', () => {
 
   test('SIGTERM during a long stream: the reply ends marked "(interrupted)" and the process exits 0 within 10 s', async () => {
     groq.setBehavior({ kind: 'ok', reply: 'word '.repeat(400), chunkSize: 5, delayMs: 60 });
-    const serve = startServe({ ...t.env, DISCORD_TOKEN: TOKEN, DISCORD_API_URL: discord.apiUrl, GROQ_API_KEY: 'gsk_test', GROQ_BASE_URL: groq.baseURL });
+    const serve = startServe({
+      ...t.env,
+      DISCORD_TOKEN: TOKEN,
+      DISCORD_API_URL: discord.apiUrl,
+      GROQ_API_KEY: 'gsk_test',
+      GROQ_BASE_URL: groq.baseURL,
+    });
     await serve.waitForLog((l) => l.msg === 'copilot is serving');
     const m = await discord.userMessage({ channelId: discord.channelId, content: 'tell me everything' });
-    const first = await discord.waitFor((c) => c.method === 'POST' && c.path === `/channels/${discord.channelId}/messages` && (c.body as { message_reference?: { message_id: string } }).message_reference?.message_id === m.id, 10_000);
+    const first = await discord.waitFor(
+      (c) =>
+        c.method === 'POST' &&
+        c.path === `/channels/${discord.channelId}/messages` &&
+        (c.body as { message_reference?: { message_id: string } }).message_reference?.message_id === m.id,
+      10_000,
+    );
     assert.ok(first);
     const stopped = await serve.stop('SIGTERM');
     assert.equal(stopped.code, 0, serve.stderr());

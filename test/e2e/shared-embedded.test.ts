@@ -50,7 +50,14 @@ describe('copilot serve on the embedded database: concurrent clients through its
     const added = await runCli(['channels', 'add', ...talk, ...allowed], { env });
     assert.equal(added.code, 0, added.stderr);
     for (let i = 0; i < ROUNDS * INGESTS; i++) writeFileSync(join(db.home, `manual-${i}.pdf`), await longManual(3 + i));
-    serve = startServe({ ...env, ...LOAD_ENV, DISCORD_TOKEN: TOKEN, DISCORD_API_URL: discord.apiUrl, GROQ_API_KEY: 'gsk_test', GROQ_BASE_URL: groq.baseURL });
+    serve = startServe({
+      ...env,
+      ...LOAD_ENV,
+      DISCORD_TOKEN: TOKEN,
+      DISCORD_API_URL: discord.apiUrl,
+      GROQ_API_KEY: 'gsk_test',
+      GROQ_BASE_URL: groq.baseURL,
+    });
     await serve.waitForLog((l) => l.msg === 'copilot is serving', 60_000);
   });
   after(async () => {
@@ -77,9 +84,13 @@ describe('copilot serve on the embedded database: concurrent clients through its
       };
       const asked: { id: string; channelId: string; content: string }[] = [];
       await Promise.all([
-        ...allowed.map(async (id, i) => check(`instructions set --channel ${id}`, await cli(['instructions', 'set', '--channel', id, texts[i]!]))),
+        ...allowed.map(async (id, i) =>
+          check(`instructions set --channel ${id}`, await cli(['instructions', 'set', '--channel', id, texts[i]!])),
+        ),
         ...newIds.map(async (id) => check(`channels add ${id}`, await cli(['channels', 'add', id]))),
-        ...Array.from({ length: INGESTS }, async (_, i) => check(`kb ingest manual-${round * INGESTS + i}.pdf`, await cli(['kb', 'ingest', `manual-${round * INGESTS + i}.pdf`]))),
+        ...Array.from({ length: INGESTS }, async (_, i) =>
+          check(`kb ingest manual-${round * INGESTS + i}.pdf`, await cli(['kb', 'ingest', `manual-${round * INGESTS + i}.pdf`])),
+        ),
         ...Array.from({ length: MESSAGES }, async (_, i) => {
           const channelId = talk[i % talk.length]!;
           const content = `round ${round} question ${i}: how do I export?`;
@@ -101,7 +112,8 @@ describe('copilot serve on the embedded database: concurrent clients through its
         if (!answered(a.id)) failures.push(`round ${round}: "${a.content}" not answered`);
         const reply = replyTo(a.id);
         if (!reply) failures.push(`round ${round}: no reply to "${a.content}"`);
-        else if (!reply.content.startsWith(`re: ${a.content}`)) failures.push(`round ${round}: reply to "${a.content}" was "${reply.content.slice(0, 80)}"`);
+        else if (!reply.content.startsWith(`re: ${a.content}`))
+          failures.push(`round ${round}: reply to "${a.content}" was "${reply.content.slice(0, 80)}"`);
       }
 
       // The results are stored: channels, instructions, documents, and both messages of each exchange.
@@ -118,7 +130,8 @@ describe('copilot serve on the embedded database: concurrent clients through its
       const docs = await cli(['--json', 'kb', 'list']);
       check('kb list', docs);
       const names = new Set((JSON.parse(docs.stdout || '[]') as { name: string }[]).map((d) => d.name));
-      for (let i = 0; i < INGESTS; i++) if (!names.has(`manual-${round * INGESTS + i}.pdf`)) failures.push(`round ${round}: manual-${round * INGESTS + i}.pdf not stored`);
+      for (let i = 0; i < INGESTS; i++)
+        if (!names.has(`manual-${round * INGESTS + i}.pdf`)) failures.push(`round ${round}: manual-${round * INGESTS + i}.pdf not stored`);
       for (const channelId of talk) {
         const convo = await cli(['--json', 'convo', 'show', channelId, '--limit', '1000']);
         check(`convo show ${channelId}`, convo);
@@ -126,7 +139,8 @@ describe('copilot serve on the embedded database: concurrent clients through its
         for (const a of asked.filter((x) => x.channelId === channelId)) {
           const at = stored.findIndex((m) => m.role === 'user' && m.content === a.content);
           if (at < 0) failures.push(`round ${round}: "${a.content}" not stored`);
-          else if (!(stored[at + 1]?.role === 'assistant' && stored[at + 1]!.content.startsWith(`re: ${a.content}`))) failures.push(`round ${round}: the answer to "${a.content}" not stored`);
+          else if (!(stored[at + 1]?.role === 'assistant' && stored[at + 1]!.content.startsWith(`re: ${a.content}`)))
+            failures.push(`round ${round}: the answer to "${a.content}" not stored`);
         }
       }
       if (failures.length > 0) break; // no use going on: report what failed

@@ -176,7 +176,11 @@ export function allowedMentionsProblem(am: unknown): FormProblem | null {
   const parse: unknown[] = Array.isArray(a.parse) ? a.parse : [];
   for (const p of parse) {
     if (p !== 'users' && p !== 'roles' && p !== 'everyone') {
-      return { field: 'allowed_mentions.parse', code: 'BASE_TYPE_CHOICES', message: `Value must be one of {'users', 'roles', 'everyone'}.` };
+      return {
+        field: 'allowed_mentions.parse',
+        code: 'BASE_TYPE_CHOICES',
+        message: `Value must be one of {'users', 'roles', 'everyone'}.`,
+      };
     }
   }
   for (const kind of ['users', 'roles'] as const) {
@@ -296,19 +300,24 @@ export function componentsProblem(components: unknown, flags = 0): FormProblem |
     if (typeof c.custom_id !== 'string' || c.custom_id.length < 1 || c.custom_id.length > 100) {
       return { field: `${path}.custom_id`, code: 'BASE_TYPE_BAD_LENGTH', message: 'Must be between 1 and 100 in length.' };
     }
-    if (ids.has(c.custom_id)) return { field: `${path}.custom_id`, code: 'COMPONENT_CUSTOM_ID_DUPLICATED', message: 'Component custom id cannot be duplicated' };
+    if (ids.has(c.custom_id))
+      return { field: `${path}.custom_id`, code: 'COMPONENT_CUSTOM_ID_DUPLICATED', message: 'Component custom id cannot be duplicated' };
     ids.add(c.custom_id);
     return null;
   };
   const checkButton = (b: JsonObject, path: string): FormProblem | null => {
-    if (!BUTTON_STYLES.has(Number(b.style))) return { field: `${path}.style`, code: 'BASE_TYPE_CHOICES', message: 'Value must be one of (1, 2, 3, 4, 5, 6).' };
+    if (!BUTTON_STYLES.has(Number(b.style)))
+      return { field: `${path}.style`, code: 'BASE_TYPE_CHOICES', message: 'Value must be one of (1, 2, 3, 4, 5, 6).' };
     if (b.label !== undefined && (typeof b.label !== 'string' || b.label.length > 80)) {
       return { field: `${path}.label`, code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 80 or fewer in length.' };
     }
-    if (Number(b.style) !== 6 && !b.label && !b.emoji) return { field: `${path}`, code: 'BUTTON_COMPONENT_INVALID', message: 'A button must have a label or an emoji' };
+    if (Number(b.style) !== 6 && !b.label && !b.emoji)
+      return { field: `${path}`, code: 'BUTTON_COMPONENT_INVALID', message: 'A button must have a label or an emoji' };
     if (Number(b.style) === 5) {
-      if (typeof b.url !== 'string' || !b.url) return { field: `${path}.url`, code: 'BASE_TYPE_REQUIRED', message: 'This field is required' };
-      if (b.custom_id !== undefined) return { field: `${path}.custom_id`, code: 'BUTTON_COMPONENT_URL_AND_CUSTOM_ID', message: 'A link button cannot have a custom id' };
+      if (typeof b.url !== 'string' || !b.url)
+        return { field: `${path}.url`, code: 'BASE_TYPE_REQUIRED', message: 'This field is required' };
+      if (b.custom_id !== undefined)
+        return { field: `${path}.custom_id`, code: 'BUTTON_COMPONENT_URL_AND_CUSTOM_ID', message: 'A link button cannot have a custom id' };
       return null;
     }
     if (Number(b.style) === 6) return null;
@@ -332,21 +341,35 @@ export function componentsProblem(components: unknown, flags = 0): FormProblem |
   for (let r = 0; r < components.length; r++) {
     const row = components[r] as JsonObject;
     const path = `components.${r}`;
-    if (!row || row.type !== 1) return { field: `${path}.type`, code: 'UNION_TYPE_CHOICES', message: 'Value of field "type" must be one of (1,).' };
+    if (!row || row.type !== 1)
+      return { field: `${path}.type`, code: 'UNION_TYPE_CHOICES', message: 'Value of field "type" must be one of (1,).' };
     const kids: unknown = row.components;
     if (!Array.isArray(kids) || kids.length < 1 || kids.length > 5) {
       return { field: `${path}.components`, code: 'BASE_TYPE_BAD_LENGTH', message: 'Must be between 1 and 5 in length.' };
     }
     const selects = kids.filter((k: JsonObject) => SELECT_TYPES.has(k?.type)).length;
     if (selects > 0 && kids.length > 1) {
-      return { field: `${path}.components`, code: 'COMPONENT_LAYOUT_WIDTH_EXCEEDED', message: 'The specified component exceeds the maximum width' };
+      return {
+        field: `${path}.components`,
+        code: 'COMPONENT_LAYOUT_WIDTH_EXCEEDED',
+        message: 'The specified component exceeds the maximum width',
+      };
     }
     for (let i = 0; i < kids.length; i++) {
       const k = kids[i] as JsonObject;
-      const p = k?.type === 2 ? checkButton(k, `${path}.components.${i}`) : SELECT_TYPES.has(k?.type) ? checkId(k, `${path}.components.${i}`) : null;
+      const p =
+        k?.type === 2
+          ? checkButton(k, `${path}.components.${i}`)
+          : SELECT_TYPES.has(k?.type)
+            ? checkId(k, `${path}.components.${i}`)
+            : null;
       if (p) return p;
       if (k?.type !== 2 && !SELECT_TYPES.has(k?.type)) {
-        return { field: `${path}.components.${i}.type`, code: 'UNION_TYPE_CHOICES', message: 'Value of field "type" must be one of (2, 3, 5, 6, 7, 8).' };
+        return {
+          field: `${path}.components.${i}.type`,
+          code: 'UNION_TYPE_CHOICES',
+          message: 'Value of field "type" must be one of (2, 3, 5, 6, 7, 8).',
+        };
       }
     }
   }
@@ -385,21 +408,34 @@ function optionsProblem(options: unknown, path: string, depth: number): FormProb
     const o = options[i] as JsonObject;
     const p = `${path}.${i}`;
     const type = Number(o?.type);
-    if (!(type >= 1 && type <= 11)) return { field: `${p}.type`, code: 'BASE_TYPE_CHOICES', message: 'Value must be one of (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11).' };
+    if (!(type >= 1 && type <= 11))
+      return { field: `${p}.type`, code: 'BASE_TYPE_CHOICES', message: 'Value must be one of (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11).' };
     const np = nameProblem(o.name, `${p}.name`, true) ?? descriptionProblem(o.description, `${p}.description`);
     if (np) return np;
-    if (names.has(o.name)) return { field: `${p}.name`, code: 'APPLICATION_COMMAND_OPTIONS_NAME_ALREADY_EXISTS', message: 'Option names must be unique' };
+    if (names.has(o.name))
+      return { field: `${p}.name`, code: 'APPLICATION_COMMAND_OPTIONS_NAME_ALREADY_EXISTS', message: 'Option names must be unique' };
     names.add(o.name);
     if (type === 1 || type === 2) {
-      if (depth >= 2 || (type === 2 && depth >= 1)) return { field: `${p}.type`, code: 'APPLICATION_COMMAND_OPTIONS_TYPE_INVALID', message: 'Sub-command and sub-command group option types are mutually exclusive to all other types' };
+      if (depth >= 2 || (type === 2 && depth >= 1))
+        return {
+          field: `${p}.type`,
+          code: 'APPLICATION_COMMAND_OPTIONS_TYPE_INVALID',
+          message: 'Sub-command and sub-command group option types are mutually exclusive to all other types',
+        };
       const inner = optionsProblem(o.options, `${p}.options`, depth + 1);
       if (inner) return inner;
       continue;
     }
     if (o.required === true) {
-      if (sawOptional) return { field: `${p}.required`, code: 'APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID', message: 'Required options must be placed before non-required options' };
+      if (sawOptional)
+        return {
+          field: `${p}.required`,
+          code: 'APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID',
+          message: 'Required options must be placed before non-required options',
+        };
     } else sawOptional = true;
-    if (Array.isArray(o.choices) && o.choices.length > 25) return { field: `${p}.choices`, code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 25 or fewer in length.' };
+    if (Array.isArray(o.choices) && o.choices.length > 25)
+      return { field: `${p}.choices`, code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 25 or fewer in length.' };
   }
   return null;
 }
@@ -407,7 +443,8 @@ function optionsProblem(options: unknown, path: string, depth: number): FormProb
 /** Problems Discord rejects in an application command body (`path`: its index in a bulk list), or null. */
 export function commandProblem(cmd: unknown, path = ''): FormProblem | null {
   const f = (k: string) => (path ? `${path}.${k}` : k);
-  if (!cmd || typeof cmd !== 'object' || Array.isArray(cmd)) return { field: path || 'body', code: 'DICT_TYPE_CONVERT', message: 'Only dictionaries may be used in a DictType' };
+  if (!cmd || typeof cmd !== 'object' || Array.isArray(cmd))
+    return { field: path || 'body', code: 'DICT_TYPE_CONVERT', message: 'Only dictionaries may be used in a DictType' };
   const c = cmd as JsonObject;
   const type = c.type === undefined ? 1 : Number(c.type);
   if (![1, 2, 3, 4].includes(type)) return { field: f('type'), code: 'BASE_TYPE_CHOICES', message: 'Value must be one of (1, 2, 3, 4).' };
@@ -508,7 +545,8 @@ export function interactionOptions(
         break;
       case 4:
       case 10:
-        if (typeof v !== 'number' || !Number.isFinite(v) || (type === 4 && !Number.isInteger(v))) throw bad(type === 4 ? 'expects an integer' : 'expects a number');
+        if (typeof v !== 'number' || !Number.isFinite(v) || (type === 4 && !Number.isInteger(v)))
+          throw bad(type === 4 ? 'expects an integer' : 'expects a number');
         if (d.min_value !== undefined && v < d.min_value) throw bad(`below ${d.min_value}`);
         if (d.max_value !== undefined && v > d.max_value) throw bad(`above ${d.max_value}`);
         break;
@@ -529,7 +567,8 @@ export function interactionOptions(
           if (m) put('members', v, m);
         } else if (role) put('roles', v, role);
         else if (channel) {
-          if (Array.isArray(d.channel_types) && d.channel_types.length > 0 && !d.channel_types.includes(channel.type)) throw bad(`channel type ${channel.type} not allowed`);
+          if (Array.isArray(d.channel_types) && d.channel_types.length > 0 && !d.channel_types.includes(channel.type))
+            throw bad(`channel type ${channel.type} not allowed`);
           put('channels', v, channel);
         } else throw bad(`unknown id ${v}`);
         break;
@@ -537,7 +576,8 @@ export function interactionOptions(
       default:
         throw bad(`option type ${type} is not supported by the fake`);
     }
-    if (Array.isArray(d.choices) && d.choices.length > 0 && !d.choices.some((c: JsonObject) => c.value === v)) throw bad('not one of the choices');
+    if (Array.isArray(d.choices) && d.choices.length > 0 && !d.choices.some((c: JsonObject) => c.value === v))
+      throw bad('not one of the choices');
     options.push({ type, name: d.name, value: v });
   }
   return { options, resolved };

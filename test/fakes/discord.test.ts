@@ -63,7 +63,11 @@ function nextMessage(client: Client, pred: (m: Message) => boolean, ms = 5000): 
   });
 }
 
-function nextInteraction<T extends Interaction = Interaction>(client: Client, pred: (i: Interaction) => boolean = () => true, ms = 5000): Promise<T> {
+function nextInteraction<T extends Interaction = Interaction>(
+  client: Client,
+  pred: (i: Interaction) => boolean = () => true,
+  ms = 5000,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const on = (i: Interaction) => {
       if (!pred(i)) return;
@@ -243,7 +247,10 @@ describe('fake Discord with the real discord.js client', () => {
     const sent = await channel.send('after 429');
     assert.equal(sent.content, 'after 429');
     const mine = fake.calls.slice(before).filter((c) => c.method === 'POST' && c.path === path);
-    assert.deepEqual(mine.map((c) => c.status), [429, 200]);
+    assert.deepEqual(
+      mine.map((c) => c.status),
+      [429, 200],
+    );
     assert.ok(mine[1]!.at - mine[0]!.at >= 290, `retried after ${mine[1]!.at - mine[0]!.at} ms`);
     assert.ok(performance.now() - t0 >= 290);
 
@@ -339,7 +346,11 @@ describe('fake Discord: application commands and interactions', () => {
       { type: ApplicationCommandOptionType.Boolean, name: 'private', description: 'Only you see the answer' },
     ],
   };
-  const resetCommand: ChatInputApplicationCommandData = { name: 'reset', description: 'Forget this conversation', defaultMemberPermissions: PermissionFlagsBits.ManageMessages };
+  const resetCommand: ChatInputApplicationCommandData = {
+    name: 'reset',
+    description: 'Forget this conversation',
+    defaultMemberPermissions: PermissionFlagsBits.ManageMessages,
+  };
   const profileCommand: ChatInputApplicationCommandData = {
     name: 'profile',
     description: 'Show a profile',
@@ -363,7 +374,10 @@ describe('fake Discord: application commands and interactions', () => {
     const put = await fake.waitFor((c) => c.method === 'PUT' && c.path === `/applications/${fake.applicationId}/commands`);
     assert.equal(put.status, 200);
     const stored = fake.commands();
-    assert.deepEqual(stored.map((c) => c.name), ['ask', 'reset']);
+    assert.deepEqual(
+      stored.map((c) => c.name),
+      ['ask', 'reset'],
+    );
     const reset = stored.find((c) => c.name === 'reset')!;
     assert.equal(reset.default_member_permissions, String(PermissionFlagsBits.ManageMessages));
     assert.equal(stored.find((c) => c.name === 'ask')!.default_member_permissions, null);
@@ -374,21 +388,34 @@ describe('fake Discord: application commands and interactions', () => {
     // Overwriting keeps the id of a command that stays and drops the ones not listed.
     const again = await client.application!.commands.set([askCommand]);
     assert.deepEqual([...again.keys()], [askId]);
-    assert.deepEqual(fake.commands().map((c) => c.name), ['ask']);
+    assert.deepEqual(
+      fake.commands().map((c) => c.name),
+      ['ask'],
+    );
     const fetched = await client.application!.commands.fetch();
     assert.deepEqual([...fetched.keys()], [askId]);
 
     // Guild commands are a separate list.
     const guild = client.guilds.cache.get(fake.guildId)!;
     await guild.commands.set([{ name: 'forget-me', description: 'Delete what I said' }]);
-    assert.deepEqual(fake.commands(fake.guildId).map((c) => [c.name, c.guild_id]), [['forget-me', fake.guildId]]);
-    assert.deepEqual(fake.commands().map((c) => c.name), ['ask']);
+    assert.deepEqual(
+      fake.commands(fake.guildId).map((c) => [c.name, c.guild_id]),
+      [['forget-me', fake.guildId]],
+    );
+    assert.deepEqual(
+      fake.commands().map((c) => c.name),
+      ['ask'],
+    );
 
     // Discord's validation: lowercase names, 1–100 character descriptions, unique names.
     await assert.rejects(client.application!.commands.set([{ name: 'Ask', description: 'x' }]), apiError(400, 50035));
     await assert.rejects(client.application!.commands.set([{ name: 'ask', description: '' }]), apiError(400, 50035));
     await assert.rejects(client.application!.commands.set([askCommand, askCommand]), apiError(400, 50035));
-    assert.deepEqual(fake.commands().map((c) => c.name), ['ask'], 'a rejected overwrite changes nothing');
+    assert.deepEqual(
+      fake.commands().map((c) => c.name),
+      ['ask'],
+      'a rejected overwrite changes nothing',
+    );
     await client.application!.commands.set([askCommand, resetCommand, profileCommand]);
   });
 
@@ -443,7 +470,10 @@ describe('fake Discord: application commands and interactions', () => {
       assert.ok(original.ephemeral);
       assert.equal(original.visibleTo, fake.userId);
       assert.equal(original.channelId, fake.channelId);
-      assert.deepEqual(h.followUps().map((m) => m.id), [more.id]);
+      assert.deepEqual(
+        h.followUps().map((m) => m.id),
+        [more.id],
+      );
       assert.ok(h.followUps()[0]!.ephemeral);
       assert.equal(h.followUps()[0]!.raw.interaction_metadata.original_response_message_id, original.id);
 
@@ -464,7 +494,9 @@ describe('fake Discord: application commands and interactions', () => {
     const h = await fake.slashCommand({ name: 'ask', options: { question: 'Who runs this?' } });
     const i = await got;
     const seen = nextMessage(client, (m) => m.interactionMetadata?.id === i.id);
-    const row = new ActionRowBuilder<ButtonBuilder>().addComponents(new ButtonBuilder().setCustomId('stop').setLabel('Stop').setStyle(ButtonStyle.Danger));
+    const row = new ActionRowBuilder<ButtonBuilder>().addComponents(
+      new ButtonBuilder().setCustomId('stop').setLabel('Stop').setStyle(ButtonStyle.Danger),
+    );
     await i.reply({ content: `Asked by <@${fake.userId}>`, components: [row] });
     const m = await seen;
     assert.equal(m.type, MessageType.ChatInputCommand);
@@ -477,7 +509,10 @@ describe('fake Discord: application commands and interactions', () => {
     assert.equal(stored.ephemeral, undefined);
     assert.equal(stored.raw.interaction.name, 'ask');
     assert.equal(stored.raw.application_id, fake.applicationId);
-    assert.deepEqual(fake.buttons(stored.id).map((b) => [b.customId, b.label, b.style]), [['stop', 'Stop', ButtonStyle.Danger]]);
+    assert.deepEqual(
+      fake.buttons(stored.id).map((b) => [b.customId, b.label, b.style]),
+      [['stop', 'Stop', ButtonStyle.Danger]],
+    );
     assert.deepEqual(fake.pinged(stored).users, [fake.userId], 'interactions parse user mentions by default');
     assert.ok((await channel.messages.fetch({ limit: 10 })).has(stored.id));
 
@@ -486,18 +521,27 @@ describe('fake Discord: application commands and interactions', () => {
       client.rest.post(Routes.interactionCallback(i.id, i.token), { body: { type: 4, data: { content: 'again' } }, auth: false }),
       apiError(400, 40060),
     );
-    assert.deepEqual(h.responses.map((r) => [r.kind, r.status, r.code ?? null]), [
-      ['callback', 204, null],
-      ['callback', 400, 40060],
-    ]);
+    assert.deepEqual(
+      h.responses.map((r) => [r.kind, r.status, r.code ?? null]),
+      [
+        ['callback', 204, null],
+        ['callback', 400, 40060],
+      ],
+    );
     assert.equal(h.callback?.type, 4);
     // A type-6 response is for components only.
     const got2 = nextInteraction<ChatInputCommandInteraction>(client);
     const h2 = await fake.slashCommand({ name: 'ask', options: { question: 'x' } });
     const i2 = await got2;
-    await assert.rejects(client.rest.post(Routes.interactionCallback(i2.id, i2.token), { body: { type: 6 }, auth: false }), apiError(400, 50035));
+    await assert.rejects(
+      client.rest.post(Routes.interactionCallback(i2.id, i2.token), { body: { type: 6 }, auth: false }),
+      apiError(400, 50035),
+    );
     const res = await i2.reply({ content: 'ok', withResponse: true });
-    assert.deepEqual(h2.responses.map((r) => r.status), [400, 200]);
+    assert.deepEqual(
+      h2.responses.map((r) => r.status),
+      [400, 200],
+    );
     assert.equal(res.interaction.id, i2.id);
     assert.equal(res.interaction.responseMessageId, h2.original()!.id);
     assert.equal(res.resource?.message?.content, 'ok');
@@ -534,11 +578,14 @@ describe('fake Discord: application commands and interactions', () => {
     await i.deleteReply(next.id);
     await i.deleteReply();
     assert.ok(fake.messages.get(next.id)!.deleted && fake.messages.get(m.id)!.deleted);
-    assert.deepEqual(h.responses.slice(-3).map((r) => [r.kind, r.target, r.status]), [
-      ['edit', next.id, 200],
-      ['delete', next.id, 204],
-      ['delete', '@original', 204],
-    ]);
+    assert.deepEqual(
+      h.responses.slice(-3).map((r) => [r.kind, r.target, r.status]),
+      [
+        ['edit', next.id, 200],
+        ['delete', next.id, 204],
+        ['delete', '@original', 204],
+      ],
+    );
     assert.deepEqual((await deleted).sort(), [m.id, next.id].sort());
     await assert.rejects(i.editReply('gone'), apiError(404, 10008));
     // A message that is not this interaction's is not reachable through its token.
@@ -557,11 +604,17 @@ describe('fake Discord: application commands and interactions', () => {
       await sleep(250);
       await assert.rejects(late.reply('too late'), apiError(404, 10062));
       // An interaction never acknowledged in time takes its token with it.
-      await assert.rejects(c.rest.post(Routes.webhook(quick.applicationId, late.token), { body: { content: 'x' }, auth: false }), apiError(404, 10015));
-      assert.deepEqual(h.responses.map((r) => [r.kind, r.code]), [
-        ['callback', 10062],
-        ['followup', 10015],
-      ]);
+      await assert.rejects(
+        c.rest.post(Routes.webhook(quick.applicationId, late.token), { body: { content: 'x' }, auth: false }),
+        apiError(404, 10015),
+      );
+      assert.deepEqual(
+        h.responses.map((r) => [r.kind, r.code]),
+        [
+          ['callback', 10062],
+          ['followup', 10015],
+        ],
+      );
 
       const got2 = nextInteraction<ChatInputCommandInteraction>(c);
       await quick.slashCommand({ name: 'ask' });
@@ -618,9 +671,13 @@ describe('fake Discord: application commands and interactions', () => {
   });
 
   test('a button press arrives as a ButtonInteraction; deferUpdate then editReply edit the message it was on', async () => {
-    const row = new ActionRowBuilder<ButtonBuilder>().addComponents(new ButtonBuilder().setCustomId('stop:1').setLabel('Stop').setStyle(ButtonStyle.Danger));
+    const row = new ActionRowBuilder<ButtonBuilder>().addComponents(
+      new ButtonBuilder().setCustomId('stop:1').setLabel('Stop').setStyle(ButtonStyle.Danger),
+    );
     const sent = await channel.send({ content: 'streaming…', components: [row] });
-    assert.deepEqual(fake.buttons(sent.id), [{ customId: 'stop:1', label: 'Stop', emoji: null, style: ButtonStyle.Danger, disabled: false, url: null, row: 0 }]);
+    assert.deepEqual(fake.buttons(sent.id), [
+      { customId: 'stop:1', label: 'Stop', emoji: null, style: ButtonStyle.Danger, disabled: false, url: null, row: 0 },
+    ]);
     const got = nextInteraction<ButtonInteraction>(client);
     const h = await fake.pressButton({ messageId: sent.id, customId: 'stop:1' });
     const i = await got;
@@ -643,10 +700,13 @@ describe('fake Discord: application commands and interactions', () => {
     await i.deferUpdate();
     await i.editReply({ content: 'stopped', components: [] });
     await updated;
-    assert.deepEqual(h.responses.map((r) => [r.kind, r.type ?? null, r.target ?? null, r.messageId]), [
-      ['callback', 6, null, sent.id],
-      ['edit', null, '@original', sent.id],
-    ]);
+    assert.deepEqual(
+      h.responses.map((r) => [r.kind, r.type ?? null, r.target ?? null, r.messageId]),
+      [
+        ['callback', 6, null, sent.id],
+        ['edit', null, '@original', sent.id],
+      ],
+    );
     assert.equal(fake.messages.get(sent.id)!.content, 'stopped');
     assert.deepEqual(fake.buttons(sent.id), []);
     await assert.rejects(fake.pressButton({ messageId: sent.id, customId: 'stop:1' }), /no button/);
@@ -659,10 +719,13 @@ describe('fake Discord: application commands and interactions', () => {
         new ButtonBuilder().setCustomId('vote:down').setEmoji('👎').setStyle(ButtonStyle.Secondary).setDisabled(disabled),
       );
     const sent = await channel.send({ content: 'final answer', components: [vote(false)] });
-    assert.deepEqual(fake.buttons(sent.id).map((b) => [b.customId, b.emoji?.name, b.label]), [
-      ['vote:up', '👍', null],
-      ['vote:down', '👎', null],
-    ]);
+    assert.deepEqual(
+      fake.buttons(sent.id).map((b) => [b.customId, b.emoji?.name, b.label]),
+      [
+        ['vote:up', '👍', null],
+        ['vote:down', '👎', null],
+      ],
+    );
     const got = nextInteraction<ButtonInteraction>(client);
     const h = await fake.pressButton({ messageId: sent.id, customId: 'vote:down' });
     const i = await got;
@@ -680,12 +743,16 @@ describe('fake Discord: application commands and interactions', () => {
   });
 
   test('a reply to a button press replies to its message; only the invoking user sees and presses an ephemeral one', async () => {
-    const row = new ActionRowBuilder<ButtonBuilder>().addComponents(new ButtonBuilder().setCustomId('more').setLabel('More').setStyle(ButtonStyle.Primary));
+    const row = new ActionRowBuilder<ButtonBuilder>().addComponents(
+      new ButtonBuilder().setCustomId('more').setLabel('More').setStyle(ButtonStyle.Primary),
+    );
     const sent = await channel.send({ content: 'answer', components: [row] });
     const got = nextInteraction<ButtonInteraction>(client);
     const h = await fake.pressButton({ messageId: sent.id, customId: 'more' });
     const i = await got;
-    const undo = new ActionRowBuilder<ButtonBuilder>().addComponents(new ButtonBuilder().setCustomId('undo').setLabel('Undo').setStyle(ButtonStyle.Secondary));
+    const undo = new ActionRowBuilder<ButtonBuilder>().addComponents(
+      new ButtonBuilder().setCustomId('undo').setLabel('Undo').setStyle(ButtonStyle.Secondary),
+    );
     await i.reply({ content: 'Thanks for the vote', flags: MessageFlags.Ephemeral, components: [undo] });
     const reply = h.original()!;
     assert.equal(reply.raw.type, MessageType.Reply);
@@ -712,7 +779,12 @@ describe('fake Discord: threads and forum channels', () => {
     fake = await startFakeDiscord({
       channels: [
         { id: textId, type: 0, name: 'general' },
-        { id: forumId, type: 15, name: 'help', available_tags: [{ id: tagId, name: 'bug', moderated: false, emoji_id: null, emoji_name: null }] },
+        {
+          id: forumId,
+          type: 15,
+          name: 'help',
+          available_tags: [{ id: tagId, name: 'bug', moderated: false, emoji_id: null, emoji_name: null }],
+        },
       ],
     });
     client = await loggedIn(makeClient(fake), fake);
@@ -752,11 +824,14 @@ describe('fake Discord: threads and forum channels', () => {
     assert.equal(th.ownerId, fake.botId);
     assert.equal(th.autoArchiveDuration, 60);
     const events = await gateway;
-    assert.deepEqual(events.map((e) => [e.t, e.d.newly_created ?? null]), [
-      ['THREAD_CREATE', true],
-      ['THREAD_MEMBERS_UPDATE', null],
-      ['MESSAGE_UPDATE', null],
-    ]);
+    assert.deepEqual(
+      events.map((e) => [e.t, e.d.newly_created ?? null]),
+      [
+        ['THREAD_CREATE', true],
+        ['THREAD_MEMBERS_UPDATE', null],
+        ['MESSAGE_UPDATE', null],
+      ],
+    );
     const post = await fake.waitFor((c) => c.method === 'POST' && c.path === `/channels/${textId}/messages/${m.id}/threads`);
     assert.equal(post.status, 201);
     assert.equal(post.body?.name, 'How do I rotate keys?');
@@ -780,7 +855,10 @@ describe('fake Discord: threads and forum channels', () => {
     const m2 = await userQuestion('long name');
     await assert.rejects(m2.startThread({ name: 'x'.repeat(101) }), apiError(400, 50035));
     await assert.rejects(client.rest.post(Routes.threads(textId, m.id), { body: { name: 'again' } }), apiError(400, 160004));
-    await assert.rejects(client.rest.post(Routes.threads(textId, m2.id), { body: { name: 'ok', auto_archive_duration: 30 } }), apiError(400, 50035));
+    await assert.rejects(
+      client.rest.post(Routes.threads(textId, m2.id), { body: { name: 'ok', auto_archive_duration: 30 } }),
+      apiError(400, 50035),
+    );
     await assert.rejects(client.rest.post(Routes.threads(forumId, m2.id), { body: { name: 'ok' } }), apiError(400, 50024));
   });
 
@@ -833,13 +911,13 @@ describe('fake Discord: threads and forum channels', () => {
     try {
       const seen = again.channels.cache.get(th.id) as ThreadChannel | undefined;
       assert.ok(seen?.isThread());
-      assert.ok(seen.members.cache.has(fake.botId), 'GUILD_CREATE carries the bot\'s thread membership');
+      assert.ok(seen.members.cache.has(fake.botId), "GUILD_CREATE carries the bot's thread membership");
     } finally {
       await again.destroy();
     }
   });
 
-  test('thread edits follow Discord\'s rules: the creator may rename and archive, locking needs Manage Threads', async () => {
+  test("thread edits follow Discord's rules: the creator may rename and archive, locking needs Manage Threads", async () => {
     const m = await userQuestion('edit my thread');
     const th = await m.startThread({ name: 'first name' });
     await th.setName('second name');
@@ -860,14 +938,18 @@ describe('fake Discord: threads and forum channels', () => {
   test('a thread without a message: a public one is announced in the parent (type 18); private is the default', async () => {
     const th = await text.threads.create({ name: 'side topic', type: ChannelType.PublicThread });
     assert.equal(th.type, ChannelType.PublicThread);
-    const notice = [...fake.messages.values()].find((x) => x.raw.type === MessageType.ThreadCreated && x.raw.message_reference?.channel_id === th.id);
+    const notice = [...fake.messages.values()].find(
+      (x) => x.raw.type === MessageType.ThreadCreated && x.raw.message_reference?.channel_id === th.id,
+    );
     assert.equal(notice?.channelId, textId);
     assert.equal(notice?.content, 'side topic');
     const raw = (await client.rest.post(Routes.threads(textId), { body: { name: 'private by default' } })) as { type: number; id: string };
     assert.equal(raw.type, ChannelType.PrivateThread);
     assert.ok(![...fake.messages.values()].some((x) => x.raw.message_reference?.channel_id === raw.id));
     // Joining and leaving a thread.
-    const joinable = await client.channels.fetch(fake.addChannel({ type: 11, name: 'user thread', parent_id: textId }).id) as ThreadChannel;
+    const joinable = (await client.channels.fetch(
+      fake.addChannel({ type: 11, name: 'user thread', parent_id: textId }).id,
+    )) as ThreadChannel;
     assert.deepEqual(fake.threadMembers(joinable.id), [fake.userId]);
     await joinable.join();
     assert.deepEqual(fake.threadMembers(joinable.id), [fake.userId, fake.botId]);
@@ -879,7 +961,10 @@ describe('fake Discord: threads and forum channels', () => {
   test('forum channels: the bot creates a post; THREAD_CREATE comes before the starter message, whose id is the thread id', async () => {
     const forum = client.channels.cache.get(forumId) as ForumChannel;
     assert.equal(forum.type, ChannelType.GuildForum);
-    assert.deepEqual(forum.availableTags.map((t) => t.name), ['bug']);
+    assert.deepEqual(
+      forum.availableTags.map((t) => t.name),
+      ['bug'],
+    );
     const order: string[] = [];
     const onThread = (t: ThreadChannel) => order.push(`thread ${t.id}`);
     const onMessage = (m: Message) => order.push(`message ${m.id} in ${m.channelId}`);
@@ -912,7 +997,12 @@ describe('fake Discord: threads and forum channels', () => {
       const got = nextMessage(client, (m) => m.content === 'I cannot log in since v2');
       const onMessage = (m: Message) => order.push(`message ${m.id}`);
       client.on(Events.MessageCreate, onMessage);
-      const { thread, message } = await fake.forumPost({ forumId, title: 'Login broken', content: 'I cannot log in since v2', appliedTags: [tagId] });
+      const { thread, message } = await fake.forumPost({
+        forumId,
+        title: 'Login broken',
+        content: 'I cannot log in since v2',
+        appliedTags: [tagId],
+      });
       const m = await got;
       client.off(Events.MessageCreate, onMessage);
       assert.equal(thread.id, message.id);
@@ -985,7 +1075,7 @@ describe('fake Discord: roles and who a message pings', () => {
     assert.ok(many.get(bob.id)?.roles.cache.has(helpers.id));
   });
 
-  test('pinged() follows Discord\'s allowed_mentions rules', async () => {
+  test("pinged() follows Discord's allowed_mentions rules", async () => {
     const helpers = fake.addRole({ name: 'Responders', mentionable: true });
     const staff = fake.addRole({ name: 'Staff' }); // not mentionable, as roles are by default
     const bob = fake.addUser({ name: 'bob2' });
@@ -999,7 +1089,12 @@ describe('fake Discord: roles and who a message pings', () => {
     // No allowed_mentions: everything parsed; a role that is not mentionable and @everyone need Mention Everyone.
     assert.deepEqual(await send(body), { users: [bob.id, alice], roles: [helpers.id], everyone: false, repliedUser: null });
     // Escalation style: nobody but one role.
-    assert.deepEqual(await send(body, { parse: [], roles: [helpers.id] }), { users: [], roles: [helpers.id], everyone: false, repliedUser: null });
+    assert.deepEqual(await send(body, { parse: [], roles: [helpers.id] }), {
+      users: [],
+      roles: [helpers.id],
+      everyone: false,
+      repliedUser: null,
+    });
     assert.deepEqual(await send(body, { parse: [] }), { users: [], roles: [], everyone: false, repliedUser: null });
     // An explicit list only pings those also in the content.
     assert.deepEqual((await send(`<@${bob.id}>`, { users: [bob.id, alice] })).users, [bob.id]);
@@ -1011,7 +1106,12 @@ describe('fake Discord: roles and who a message pings', () => {
     // With Mention Everyone (through a role), the bot reaches non-mentionable roles and @everyone.
     const announcer = fake.addRole({ name: 'Announcer', permissions: ['MentionEveryone'] });
     fake.setMemberRoles(fake.botId, [announcer.id]);
-    assert.deepEqual(await send(body, { parse: ['roles', 'everyone'] }), { users: [], roles: [helpers.id, staff.id], everyone: true, repliedUser: null });
+    assert.deepEqual(await send(body, { parse: ['roles', 'everyone'] }), {
+      users: [],
+      roles: [helpers.id, staff.id],
+      everyone: true,
+      repliedUser: null,
+    });
     fake.setMemberRoles(fake.botId, []);
 
     // Replies ping their author unless allowed_mentions says otherwise (replied_user defaults to false then).
@@ -1129,10 +1229,13 @@ describe('fake Discord: several guilds on several shards', () => {
     const resumed = once(c1, Events.ShardResume);
     fake.closeGateway(4000, 'shard 1 only', 1);
     await resumed;
-    assert.deepEqual(fake.shardStats().map((s) => [s.shardId, s.resumes]), [
-      [0, 0],
-      [1, 1],
-    ]);
+    assert.deepEqual(
+      fake.shardStats().map((s) => [s.shardId, s.resumes]),
+      [
+        [0, 0],
+        [1, 1],
+      ],
+    );
   });
 
   test('an invalid shard closes with 4010; another shard count is recorded, and refused when strict', async () => {

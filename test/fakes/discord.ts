@@ -514,7 +514,14 @@ export interface FakeDiscord {
   /** A user the fake knows (created if new). */
   addUser(o?: { id?: string; name?: string; bot?: boolean }): FakeUser;
   /** A role in a guild; dispatched as GUILD_ROLE_CREATE. Like Discord, not mentionable unless asked. */
-  addRole(o: { id?: string; name: string; permissions?: PermissionsInput; mentionable?: boolean; color?: number; guildId?: string }): JsonObject;
+  addRole(o: {
+    id?: string;
+    name: string;
+    permissions?: PermissionsInput;
+    mentionable?: boolean;
+    color?: number;
+    guildId?: string;
+  }): JsonObject;
   /** Replace a member's roles; dispatched as GUILD_MEMBER_UPDATE. */
   setMemberRoles(userId: string, roleIds: string[], guildId?: string): void;
   /** Guild member JSON (with `user`) as GET /guilds/{g}/members/{u} returns it. */
@@ -595,8 +602,16 @@ const isForumType = (t: number) => t === 15 || t === 16;
 const NON_RESUMABLE_CLOSE = new Set([1000, 1001, 4004, 4007, 4009, 4010, 4011, 4012, 4013, 4014]);
 /** @everyone: view, send, embed, attach, history, reactions, external emojis, threads. */
 const EVERYONE_PERMISSIONS = (
-  (1n << 6n) | (1n << 10n) | (1n << 11n) | (1n << 14n) | (1n << 15n) | (1n << 16n) | (1n << 18n) |
-  (1n << 35n) | (1n << 36n) | (1n << 38n)
+  (1n << 6n) |
+  (1n << 10n) |
+  (1n << 11n) |
+  (1n << 14n) |
+  (1n << 15n) |
+  (1n << 16n) |
+  (1n << 18n) |
+  (1n << 35n) |
+  (1n << 36n) |
+  (1n << 38n)
 ).toString();
 const MAX_LOG = 5000;
 
@@ -746,7 +761,9 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
   const botId = opts.botId ?? snowflake();
   const token = opts.token ?? (opts.realisticToken ? realisticTokenFor(botId) : 'fake-bot-token.' + snowflake());
   const applicationId = opts.applicationId ?? botId;
-  const guildInits: FakeGuildInit[] = opts.guilds?.length ? opts.guilds : [{ id: opts.guildId, name: opts.guildName, channels: opts.channels }];
+  const guildInits: FakeGuildInit[] = opts.guilds?.length
+    ? opts.guilds
+    : [{ id: opts.guildId, name: opts.guildName, channels: opts.channels }];
   const guildId = guildInits[0]!.id ?? snowflake();
   const callbackWindowMs = opts.interactionCallbackWindowMs ?? 3000;
   const tokenTtlMs = opts.interactionTokenTtlMs ?? 15 * 60_000;
@@ -1221,8 +1238,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
 
   function route(method: string, path: string, query: Record<string, string>, body: JsonObject | undefined): RouteResult {
     const seg = path.split('/').filter(Boolean);
-    const is = (...pattern: string[]) =>
-      seg.length === pattern.length && pattern.every((p, i) => p === '*' || p === seg[i]);
+    const is = (...pattern: string[]) => seg.length === pattern.length && pattern.every((p, i) => p === '*' || p === seg[i]);
 
     if (method === 'GET' && is('gateway', 'bot')) {
       return {
@@ -1249,13 +1265,30 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
     if (method === 'GET' && (is('applications', '@me') || is('oauth2', 'applications', '@me'))) {
       return {
         status: 200,
-        payload: { id: applicationId, name: botUser.username, icon: null, description: '', bot_public: true, bot_require_code_grant: false, flags: 0, bot: botUser, owner: users.get(ownerId) },
+        payload: {
+          id: applicationId,
+          name: botUser.username,
+          icon: null,
+          description: '',
+          bot_public: true,
+          bot_require_code_grant: false,
+          flags: 0,
+          bot: botUser,
+          owner: users.get(ownerId),
+        },
       };
     }
     if (method === 'GET' && is('users', '@me', 'guilds')) {
       return {
         status: 200,
-        payload: [...guilds.values()].map((g) => ({ id: g.id, name: g.name, icon: null, owner: false, permissions: EVERYONE_PERMISSIONS, features: [] })),
+        payload: [...guilds.values()].map((g) => ({
+          id: g.id,
+          name: g.name,
+          icon: null,
+          owner: false,
+          permissions: EVERYONE_PERMISSIONS,
+          features: [],
+        })),
       };
     }
     if (seg[0] === 'applications' && seg[1] !== '@me') return commandRoute(method, seg, body);
@@ -1306,7 +1339,13 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
           msg.deleted = true;
           return {
             status: 204,
-            after: () => void broadcastMessageEvent('MESSAGE_DELETE', { id: msg.id, channel_id: msg.channelId, guild_id: msg.guildId }, msg, dispatchOwn),
+            after: () =>
+              void broadcastMessageEvent(
+                'MESSAGE_DELETE',
+                { id: msg.id, channel_id: msg.channelId, guild_id: msg.guildId },
+                msg,
+                dispatchOwn,
+              ),
           };
         }
         if (seg[4] === 'reactions' && (method === 'PUT' || method === 'DELETE')) {
@@ -1349,7 +1388,14 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
     }
     if (creating) {
       const has = (k: string) => Array.isArray(body[k]) && body[k].length > 0;
-      if (!(typeof content === 'string' && content.length > 0) && !has('embeds') && !has('attachments') && !has('components') && !has('sticker_ids') && !body.poll) {
+      if (
+        !(typeof content === 'string' && content.length > 0) &&
+        !has('embeds') &&
+        !has('attachments') &&
+        !has('components') &&
+        !has('sticker_ids') &&
+        !body.poll
+      ) {
         throw new HttpError(400, { message: 'Cannot send an empty message', code: 50006 });
       }
     }
@@ -1618,7 +1664,12 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
     const save = (b: unknown, path: string, existing?: JsonObject): JsonObject => {
       const p = commandProblem(b, path);
       if (p) throw problemError(p);
-      const next = storedCommand(b as JsonObject, { id: existing?.id ?? snowflake(), applicationId, version: existing?.version ?? snowflake(), guildId: gid });
+      const next = storedCommand(b as JsonObject, {
+        id: existing?.id ?? snowflake(),
+        applicationId,
+        version: existing?.version ?? snowflake(),
+        guildId: gid,
+      });
       if (existing && commandChanged(existing, next)) next.version = snowflake();
       return next;
     };
@@ -1632,9 +1683,14 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
         }
         const seen: JsonObject[] = [];
         const next = body.map((b: JsonObject, i: number) => {
-          if (seen.some((x) => sameKey(x, b ?? {}))) throw formError(String(i), 'APPLICATION_COMMANDS_DUPLICATE_NAME', `Application command names must be unique`);
+          if (seen.some((x) => sameKey(x, b ?? {})))
+            throw formError(String(i), 'APPLICATION_COMMANDS_DUPLICATE_NAME', `Application command names must be unique`);
           seen.push(b ?? {});
-          return save(b, String(i), [...store.values()].find((c) => sameKey(c, b ?? {})));
+          return save(
+            b,
+            String(i),
+            [...store.values()].find((c) => sameKey(c, b ?? {})),
+          );
         });
         store.clear();
         for (const c of next) store.set(c.id, c);
@@ -1671,7 +1727,21 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
 
   function partialChannel(ch: FakeChannel, perms?: bigint): JsonObject {
     const out: JsonObject = {};
-    for (const k of ['id', 'name', 'type', 'last_message_id', 'last_pin_timestamp', 'nsfw', 'parent_id', 'guild_id', 'flags', 'rate_limit_per_user', 'topic', 'position', 'thread_metadata']) {
+    for (const k of [
+      'id',
+      'name',
+      'type',
+      'last_message_id',
+      'last_pin_timestamp',
+      'nsfw',
+      'parent_id',
+      'guild_id',
+      'flags',
+      'rate_limit_per_user',
+      'topic',
+      'position',
+      'thread_metadata',
+    ]) {
       if (k in ch) out[k] = ch[k];
     }
     if (perms !== undefined) out.permissions = perms.toString();
@@ -1783,7 +1853,12 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
   }
 
   /** A message made through an interaction: its response (`original`, `loading` for a defer) or a follow-up. */
-  function interactionMessage(st: InteractionState, ch: FakeChannel, data: JsonObject, kind: 'original' | 'loading' | 'followup'): FakeMessage {
+  function interactionMessage(
+    st: InteractionState,
+    ch: FakeChannel,
+    data: JsonObject,
+    kind: 'original' | 'loading' | 'followup',
+  ): FakeMessage {
     const h = st.handle;
     const flags = Number(data.flags ?? 0);
     const ephemeral = (flags & FLAG_EPHEMERAL) !== 0;
@@ -1919,8 +1994,10 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
         }
         st.originalId = msg.id;
       } else if (type === 9) {
-        if (typeof data.custom_id !== 'string' || !data.custom_id) throw formError('data.custom_id', 'BASE_TYPE_REQUIRED', 'This field is required');
-        if (typeof data.title !== 'string' || data.title.length < 1 || data.title.length > 45) throw formError('data.title', 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 45 in length.');
+        if (typeof data.custom_id !== 'string' || !data.custom_id)
+          throw formError('data.custom_id', 'BASE_TYPE_REQUIRED', 'This field is required');
+        if (typeof data.title !== 'string' || data.title.length < 1 || data.title.length > 45)
+          throw formError('data.title', 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 45 in length.');
       }
       st.ackType = type;
       const withResponse = query.with_response === 'true';
@@ -1936,7 +2013,9 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
           interaction: {
             id: st.handle.id,
             type: st.handle.type,
-            ...(shown && type !== 6 ? { response_message_id: shown.id, response_message_loading: type === 5, response_message_ephemeral: !!shown.ephemeral } : {}),
+            ...(shown && type !== 6
+              ? { response_message_id: shown.id, response_message_loading: type === 5, response_message_ephemeral: !!shown.ephemeral }
+              : {}),
           },
           resource: { type, ...(shown && (type === 4 || type === 7) ? { message: shown.raw } : {}) },
         },
@@ -2003,7 +2082,8 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
         m.deleted = true;
         return {
           status: 204,
-          after: () => void broadcastMessageEvent('MESSAGE_DELETE', { id: m.id, channel_id: m.channelId, guild_id: m.guildId }, m, dispatchOwn),
+          after: () =>
+            void broadcastMessageEvent('MESSAGE_DELETE', { id: m.id, channel_id: m.channelId, guild_id: m.guildId }, m, dispatchOwn),
         };
       }
       throw notFound();
@@ -2070,7 +2150,15 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
     return list;
   }
 
-  function createThread(o: { parent: FakeChannel; id?: string; name: string; type: number; ownerId: string; body?: JsonObject; appliedTags?: string[] }): FakeChannel {
+  function createThread(o: {
+    parent: FakeChannel;
+    id?: string;
+    name: string;
+    type: number;
+    ownerId: string;
+    body?: JsonObject;
+    appliedTags?: string[];
+  }): FakeChannel {
     const now = iso();
     const metadata: JsonObject = {
       archived: false,
@@ -2096,7 +2184,8 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
   function announceMembers(th: FakeChannel, added: string[], removed: string[]): void {
     const members = threadMembers.get(th.id) ?? new Map<string, string>();
     const d: JsonObject = { id: th.id, guild_id: th.guild_id, member_count: members.size };
-    if (added.length) d.added_members = added.map((u) => ({ ...threadMemberJson(th.id, u), member: { ...memberOf(th.guild_id, u), user: users.get(u) } }));
+    if (added.length)
+      d.added_members = added.map((u) => ({ ...threadMemberJson(th.id, u), member: { ...memberOf(th.guild_id, u), user: users.get(u) } }));
     if (removed.length) d.removed_member_ids = removed;
     const aboutBot = added.includes(botId) || removed.includes(botId);
     for (const s of sessionsFor(th.guild_id)) {
@@ -2111,14 +2200,21 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
     return p;
   }
 
-  function threadRoute(method: string, seg: string[], ch: FakeChannel, _query: Record<string, string>, body: JsonObject | undefined): RouteResult | null {
+  function threadRoute(
+    method: string,
+    seg: string[],
+    ch: FakeChannel,
+    _query: Record<string, string>,
+    body: JsonObject | undefined,
+  ): RouteResult | null {
     const b = body ?? {};
     const wrongType = () => new HttpError(400, { message: 'Cannot execute action on this channel type', code: 50024 });
     if (method === 'POST' && seg.length === 5 && seg[2] === 'messages' && seg[4] === 'threads') {
       if (ch.type !== 0 && ch.type !== 5) throw wrongType();
       requireBot(ch, PERMISSIONS.CreatePublicThreads);
       const starter = getMessage(ch.id, seg[3]!);
-      if (channels.has(starter.id)) throw new HttpError(400, { message: 'A thread has already been created for this message', code: 160004 });
+      if (channels.has(starter.id))
+        throw new HttpError(400, { message: 'A thread has already been created for this message', code: 160004 });
       checkThreadBody(b);
       const th = createThread({ parent: ch, id: starter.id, name: b.name, type: ch.type === 5 ? 10 : 11, ownerId: botId, body: b });
       starter.raw.flags = (starter.raw.flags ?? 0) | FLAG_HAS_THREAD;
@@ -2172,7 +2268,8 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
       if (ch.type !== 0 && ch.type !== 5) throw wrongType();
       // Without a message: `type` defaults to a private thread, as the API documents.
       const type = b.type === undefined || b.type === null ? (ch.type === 5 ? 10 : 12) : Number(b.type);
-      if (!(ch.type === 0 ? [11, 12] : [10]).includes(type)) throw formError('type', 'BASE_TYPE_CHOICES', 'Value must be one of (10, 11, 12).');
+      if (!(ch.type === 0 ? [11, 12] : [10]).includes(type))
+        throw formError('type', 'BASE_TYPE_CHOICES', 'Value must be one of (10, 11, 12).');
       requireBot(ch, type === 12 ? PERMISSIONS.CreatePrivateThreads : PERMISSIONS.CreatePublicThreads);
       const th = createThread({ parent: ch, name: b.name, type, ownerId: botId, body: b });
       // A public thread without a starter message is announced in the parent (type 18).
@@ -2254,7 +2351,8 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
       if ('rate_limit_per_user' in b) ch.rate_limit_per_user = b.rate_limit_per_user;
       if ('auto_archive_duration' in b) md.auto_archive_duration = b.auto_archive_duration;
       if ('applied_tags' in b && Array.isArray(b.applied_tags)) ch.applied_tags = b.applied_tags.map(String);
-      if ('archived' in b || 'locked' in b) setArchived(ch, 'archived' in b ? !!b.archived : !!md.archived, 'locked' in b ? !!b.locked : undefined);
+      if ('archived' in b || 'locked' in b)
+        setArchived(ch, 'archived' in b ? !!b.archived : !!md.archived, 'locked' in b ? !!b.locked : undefined);
       return { status: 200, payload: channelView(ch), after: () => void dispatchGuild(ch.guild_id, 'THREAD_UPDATE', ch, INTENT_GUILDS) };
     }
     return null;
@@ -2307,7 +2405,11 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
 
   /** Dispatch a guild's event to its shard's sessions (that have `intent`, if given). */
   async function dispatchGuild(gid: string | null, t: string, d: unknown, intent = 0): Promise<void> {
-    await Promise.all(sessionsFor(gid).filter((s) => !intent || (s.intents & intent) !== 0).map((s) => sessionDispatch(s, t, d)));
+    await Promise.all(
+      sessionsFor(gid)
+        .filter((s) => !intent || (s.intents & intent) !== 0)
+        .map((s) => sessionDispatch(s, t, d)),
+    );
   }
 
   async function broadcastMessageEvent(t: string, d: JsonObject, msg: FakeMessage, includeBotOwn: boolean): Promise<void> {
@@ -2484,7 +2586,11 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
       case Op.RequestGuildMembers: {
         if (!conn.session) return closeConn(conn, 4003, 'Not authenticated.');
         const gid = Array.isArray(d?.guild_id) ? String(d.guild_id[0]) : String(d?.guild_id ?? guildId);
-        const wanted: string[] = Array.isArray(d?.user_ids) ? d.user_ids.map(String) : typeof d?.user_ids === 'string' ? [d.user_ids] : [botId];
+        const wanted: string[] = Array.isArray(d?.user_ids)
+          ? d.user_ids.map(String)
+          : typeof d?.user_ids === 'string'
+            ? [d.user_ids]
+            : [botId];
         const found = wanted.filter((u) => users.has(u));
         void sessionDispatch(conn.session, 'GUILD_MEMBERS_CHUNK', {
           guild_id: gid,
@@ -2623,7 +2729,10 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
         };
         const timer = setTimeout(() => {
           callWaiters.delete(waiter);
-          const recent = calls.slice(-8).map((c) => `${c.method} ${c.path} → ${c.status}`).join('; ');
+          const recent = calls
+            .slice(-8)
+            .map((c) => `${c.method} ${c.path} → ${c.status}`)
+            .join('; ');
           reject(new Error(`fake discord: no matching REST call within ${timeoutMs} ms (recent: ${recent || 'none'})`));
         }, timeoutMs);
         callWaiters.add(waiter);
@@ -2720,7 +2829,8 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
 
     setPermissionOverwrite(channelId, ow) {
       const ch = channels.get(channelId);
-      if (!ch || isThreadType(ch.type)) throw new Error(`fake discord: ${channelId} is not a channel with overwrites (threads use their parent's)`);
+      if (!ch || isThreadType(ch.type))
+        throw new Error(`fake discord: ${channelId} is not a channel with overwrites (threads use their parent's)`);
       const list = ((ch.permission_overwrites ?? []) as PermissionOverwrite[]).filter((x) => x.id !== ow.id);
       list.push({ id: ow.id, type: ow.type, allow: toBits(ow.allow ?? 0n).toString(), deny: toBits(ow.deny ?? 0n).toString() });
       ch.permission_overwrites = list;
@@ -2747,7 +2857,8 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
       const ch = channels.get(o.channelId ?? firstText?.id ?? '');
       if (!ch) throw new Error(`fake discord: unknown channel ${o.channelId}`);
       if (isForumType(ch.type)) throw new Error(`fake discord: ${ch.id} is a forum; commands run in its posts`);
-      if (isThreadType(ch.type) && ch.thread_metadata?.archived) throw new Error(`fake discord: thread ${ch.id} is archived; Discord allows no commands there`);
+      if (isThreadType(ch.type) && ch.thread_metadata?.archived)
+        throw new Error(`fake discord: thread ${ch.id} is archived; Discord allows no commands there`);
       const g = getGuild(ch.guild_id);
       const cmd = [...g.commands.values(), ...globalCommands.values()].find((c) => c.name === o.name && c.type === 1);
       if (!cmd) throw new Error(`fake discord: /${o.name} is not registered (globally or in guild ${g.id})`);
@@ -2800,10 +2911,14 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
       const ch = channels.get(msg.channelId)!;
       const uid = o.userId ?? userId;
       ensureUser(uid, o.userName);
-      if (msg.ephemeral && msg.visibleTo !== uid) throw new Error(`fake discord: message ${msg.id} is ephemeral; only ${msg.visibleTo} sees it`);
+      if (msg.ephemeral && msg.visibleTo !== uid)
+        throw new Error(`fake discord: message ${msg.id} is ephemeral; only ${msg.visibleTo} sees it`);
       const all = buttonsOf(msg.raw.components);
       const b = all.find((x) => x.customId === o.customId);
-      if (!b) throw new Error(`fake discord: message ${msg.id} has no button ${o.customId} (has: ${all.map((x) => x.customId ?? x.url).join(', ') || 'none'})`);
+      if (!b)
+        throw new Error(
+          `fake discord: message ${msg.id} has no button ${o.customId} (has: ${all.map((x) => x.customId ?? x.url).join(', ') || 'none'})`,
+        );
       if (b.disabled) throw new Error(`fake discord: button ${o.customId} on ${msg.id} is disabled`);
       const perms = o.memberPermissions !== undefined ? toBits(o.memberPermissions) : permissionsIn(uid, ch);
       return createInteraction({

@@ -237,13 +237,11 @@ export async function startFakeEmbeddings(opts: FakeEmbeddingsOptions = {}): Pro
     };
     const inputs = rec.inputs;
     const valid = typeof inputs === 'string' || (Array.isArray(inputs) && inputs.every((x) => typeof x === 'string'));
-    if (!valid) return reply(422, teiError('Failed to deserialize the JSON body: `inputs` must be a string or an array of strings', 'Validation'));
+    if (!valid)
+      return reply(422, teiError('Failed to deserialize the JSON body: `inputs` must be a string or an array of strings', 'Validation'));
     if (Array.isArray(inputs) && inputs.length === 0) return reply(422, teiError('`inputs` cannot be empty', 'Validation'));
     if (opts.maxBatch !== undefined && Array.isArray(inputs) && inputs.length > opts.maxBatch) {
-      return reply(
-        413,
-        teiError(`batch size ${inputs.length} > maximum allowed batch size ${opts.maxBatch}`, 'Validation'),
-      );
+      return reply(413, teiError(`batch size ${inputs.length} > maximum allowed batch size ${opts.maxBatch}`, 'Validation'));
     }
     const b = effective();
     switch (b.kind) {

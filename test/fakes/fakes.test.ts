@@ -109,10 +109,7 @@ describe('fake Groq + groq-sdk', () => {
 
   test('429 surfaces as RateLimitError with status and a readable retry-after; falls back to ok after `times`', async () => {
     fake.setBehavior({ kind: 'rateLimit', retryAfterSec: 7, times: 1 });
-    const err = await rejects(
-      groq.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }] }),
-      RateLimitError,
-    );
+    const err = await rejects(groq.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }] }), RateLimitError);
     assert.equal(err.status, 429);
     assert.equal(err.headers.get('retry-after'), '7');
     assert.match(err.message, /^429 .*rate_limit_exceeded/);
@@ -136,14 +133,20 @@ describe('fake Groq + groq-sdk', () => {
   test('5xx surfaces as InternalServerError with the status', async () => {
     for (const status of [500, 502, 503] as const) {
       fake.setBehavior({ kind: 'error', status });
-      const err = await rejects(groq.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }] }), InternalServerError);
+      const err = await rejects(
+        groq.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }] }),
+        InternalServerError,
+      );
       assert.equal(err.status, status);
     }
   });
 
   test('401: unauthorized behaviour and wrong api key', async () => {
     fake.setBehavior({ kind: 'unauthorized' });
-    const e1 = await rejects(groq.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }] }), AuthenticationError);
+    const e1 = await rejects(
+      groq.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }] }),
+      AuthenticationError,
+    );
     assert.equal(e1.status, 401);
 
     fake.setBehavior({ kind: 'ok' });
@@ -159,18 +162,21 @@ describe('fake Groq + groq-sdk', () => {
     const stream = await groq.chat.completions.create({ model: MODEL, stream: true, messages: [{ role: 'user', content: 'x' }] });
     let text = '';
     let finish: string | null | undefined;
-    await assert.rejects(async () => {
-      for await (const chunk of stream) {
-        text += chunk.choices[0]?.delta.content ?? '';
-        finish = chunk.choices[0]?.finish_reason ?? finish;
-      }
-    }, (err: unknown) => {
-      // undici: TypeError('terminated') with cause SocketError('other side closed'); not an APIError.
-      assert.ok(err instanceof Error);
-      assert.ok(!(err instanceof APIError));
-      assert.match(String(err), /terminated/);
-      return true;
-    });
+    await assert.rejects(
+      async () => {
+        for await (const chunk of stream) {
+          text += chunk.choices[0]?.delta.content ?? '';
+          finish = chunk.choices[0]?.finish_reason ?? finish;
+        }
+      },
+      (err: unknown) => {
+        // undici: TypeError('terminated') with cause SocketError('other side closed'); not an APIError.
+        assert.ok(err instanceof Error);
+        assert.ok(!(err instanceof APIError));
+        assert.match(String(err), /terminated/);
+        return true;
+      },
+    );
     assert.equal(text, reply.slice(0, 10));
     assert.equal(finish, undefined, 'no finish_reason was received');
   });
@@ -336,7 +342,10 @@ describe('fake TEI + @huggingface/inference', () => {
     fake.setBehavior({ kind: 'error', status: 503, times: 2 });
     const out = (await hf.featureExtraction({ endpointUrl: fake.url, inputs: ['x'] })) as number[][];
     assert.equal(out.length, 1);
-    assert.deepEqual(fake.requests.map((r) => r.status), [503, 503, 200]);
+    assert.deepEqual(
+      fake.requests.map((r) => r.status),
+      [503, 503, 200],
+    );
 
     fake.setBehavior({ kind: 'error', status: 503 });
     const err = await rejects(

@@ -82,11 +82,7 @@ export interface FakeGroq {
   close(): Promise<void>;
 }
 
-export const DEFAULT_MODELS = [
-  'llama-3.3-70b-versatile',
-  'llama-3.1-8b-instant',
-  'openai/gpt-oss-20b',
-];
+export const DEFAULT_MODELS = ['llama-3.3-70b-versatile', 'llama-3.1-8b-instant', 'openai/gpt-oss-20b'];
 
 /** Text of the last `user` message (string content, or the text parts of array content). */
 export function lastUserMessage(body: ChatRequestBody | undefined): string {
@@ -166,7 +162,6 @@ export async function startFakeGroq(opts: FakeGroqOptions = {}): Promise<FakeGro
 
   const sleep = (ms: number) => life.sleep(ms);
 
-
   const errorJson = (message: string, type: string, code: string) => ({ error: { message, type, code } });
 
   /** Pick the effective behaviour for a chat request, honouring `times`. */
@@ -223,7 +218,11 @@ export async function startFakeGroq(opts: FakeGroqOptions = {}): Promise<FakeGro
           if (b.kind === 'cut') {
             // Send headers and part of the body, then drop the connection.
             res.writeHead(200, { 'content-type': 'application/json' });
-            const partial = JSON.stringify({ id, object: 'chat.completion', choices: [{ message: { content: reply.slice(0, b.afterChars) } }] }).slice(0, -3);
+            const partial = JSON.stringify({
+              id,
+              object: 'chat.completion',
+              choices: [{ message: { content: reply.slice(0, b.afterChars) } }],
+            }).slice(0, -3);
             await new Promise<void>((resolve) => res.write(partial, () => resolve()));
             await sleep(20);
             res.socket?.destroy();
@@ -238,9 +237,7 @@ export async function startFakeGroq(opts: FakeGroqOptions = {}): Promise<FakeGro
               created,
               model,
               system_fingerprint: 'fp_fake',
-              choices: [
-                { index: 0, message: { role: 'assistant', content: reply }, logprobs: null, finish_reason: 'stop' },
-              ],
+              choices: [{ index: 0, message: { role: 'assistant', content: reply }, logprobs: null, finish_reason: 'stop' }],
               usage,
               x_groq: { id: `req_fake_${seq}` },
             },
@@ -328,7 +325,14 @@ export async function startFakeGroq(opts: FakeGroqOptions = {}): Promise<FakeGro
         }
         return sendJson(res, 200, {
           object: 'list',
-          data: models.map((m) => ({ id: m, object: 'model', created: 1700000000, owned_by: 'Fake', active: true, context_window: 131072 })),
+          data: models.map((m) => ({
+            id: m,
+            object: 'model',
+            created: 1700000000,
+            owned_by: 'Fake',
+            active: true,
+            context_window: 131072,
+          })),
         });
       }
       const m = /^\/openai\/v1\/models\/(.+)$/.exec(path);
@@ -338,9 +342,20 @@ export async function startFakeGroq(opts: FakeGroqOptions = {}): Promise<FakeGro
           return sendJson(res, 401, errorJson('Invalid API Key', 'invalid_request_error', 'invalid_api_key'));
         }
         if (models.includes(idm)) {
-          return sendJson(res, 200, { id: idm, object: 'model', created: 1700000000, owned_by: 'Fake', active: true, context_window: 131072 });
+          return sendJson(res, 200, {
+            id: idm,
+            object: 'model',
+            created: 1700000000,
+            owned_by: 'Fake',
+            active: true,
+            context_window: 131072,
+          });
         }
-        return sendJson(res, 404, errorJson(`The model \`${idm}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found'));
+        return sendJson(
+          res,
+          404,
+          errorJson(`The model \`${idm}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found'),
+        );
       }
       return sendJson(res, 404, errorJson(`Unknown request URL: ${req.method} ${path}`, 'invalid_request_error', 'unknown_url'));
     });

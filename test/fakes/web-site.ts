@@ -87,7 +87,18 @@ export const BOILERPLATE = {
 /** The markers each layout puts on a page (all outside its main content, or script/style in it). */
 export function boilerplateOf(layout: Layout): string[] {
   const b = BOILERPLATE;
-  const common = [b.cookieBanner, b.headerTagline, b.headerNav, b.footerCopyright, b.footerNote, b.footerNav, b.noscript, b.headScript, b.jsonLd, b.headStyle];
+  const common = [
+    b.cookieBanner,
+    b.headerTagline,
+    b.headerNav,
+    b.footerCopyright,
+    b.footerNote,
+    b.footerNav,
+    b.noscript,
+    b.headScript,
+    b.jsonLd,
+    b.headStyle,
+  ];
   if (layout === 'docs') return [...common, b.sidebarTitle, b.sidebarPromo, b.toc, b.breadcrumb, b.editLink, b.mainScript, b.mainStyle];
   if (layout === 'blog') return [...common, b.relatedPosts];
   return [...common, b.sidebarTitle, b.sidebarPromo];
@@ -621,7 +632,9 @@ const PAGES: PageSpec[] = [
       {
         level: 2,
         heading: 'Rotating secrets',
-        blocks: [{ p: ['Rotating a signing secret keeps the old secret valid for 24 hours, so both signatures are sent during that window.'] }],
+        blocks: [
+          { p: ['Rotating a signing secret keeps the old secret valid for 24 hours, so both signatures are sent during that window.'] },
+        ],
       },
     ],
   },
@@ -767,7 +780,14 @@ const PAGES: PageSpec[] = [
       {
         level: 2,
         heading: '3.2.0',
-        blocks: [{ ul: ['New relay config show command that prints the effective configuration.', 'Signing secrets can be rotated without downtime.'] }],
+        blocks: [
+          {
+            ul: [
+              'New relay config show command that prints the effective configuration.',
+              'Signing secrets can be rotated without downtime.',
+            ],
+          },
+        ],
       },
       {
         level: 2,
@@ -994,17 +1014,57 @@ export function pdfSections(pages: number): { heading: string; sentences: string
 // Generated site (/gen/): deterministic pages for benchmarks
 
 const TOPICS = [
-  'batching events', 'ordering guarantees', 'idempotency keys', 'dead-letter alerts', 'endpoint health',
-  'secret rotation', 'payload filters', 'fan-out routing', 'rate limiting', 'schema checks',
-  'replay windows', 'regional failover', 'audit trails', 'queue sizing', 'consumer groups',
-  'backpressure', 'certificate pinning', 'log shipping', 'cold starts', 'cost controls',
+  'batching events',
+  'ordering guarantees',
+  'idempotency keys',
+  'dead-letter alerts',
+  'endpoint health',
+  'secret rotation',
+  'payload filters',
+  'fan-out routing',
+  'rate limiting',
+  'schema checks',
+  'replay windows',
+  'regional failover',
+  'audit trails',
+  'queue sizing',
+  'consumer groups',
+  'backpressure',
+  'certificate pinning',
+  'log shipping',
+  'cold starts',
+  'cost controls',
 ];
-const SUBJECTS = ['The relay', 'Each endpoint', 'A workspace', 'The delivery worker', 'The dead-letter queue', 'An operator', 'The console', 'The ingest API'];
+const SUBJECTS = [
+  'The relay',
+  'Each endpoint',
+  'A workspace',
+  'The delivery worker',
+  'The dead-letter queue',
+  'An operator',
+  'The console',
+  'The ingest API',
+];
 const VERBS = ['keeps', 'checks', 'records', 'limits', 'retries', 'groups', 'signs', 'compresses', 'reports', 'splits'];
-const OBJECTS = ['every event', 'the payload', 'each attempt', 'the response code', 'the batch', 'the signing secret', 'the delivery log', 'the queue depth'];
+const OBJECTS = [
+  'every event',
+  'the payload',
+  'each attempt',
+  'the response code',
+  'the batch',
+  'the signing secret',
+  'the delivery log',
+  'the queue depth',
+];
 const CONDITIONS = [
-  'before the endpoint answers', 'after a restart', 'when the timeout expires', 'during a deploy', 'while the region is degraded',
-  'once the batch is full', 'if the signature is stale', 'until the backlog drains',
+  'before the endpoint answers',
+  'after a restart',
+  'when the timeout expires',
+  'during a deploy',
+  'while the region is degraded',
+  'once the batch is full',
+  'if the signature is stale',
+  'until the backlog drains',
 ];
 
 function mulberry32(seed: number): () => number {
@@ -1068,7 +1128,14 @@ export function generatedIndex(n: number): PageSpec {
     sitemap: null,
     modified: genModified(0),
     sections: [
-      { level: 1, heading: 'Relay cookbook', blocks: [{ p: [`The cookbook has ${n} recipes, all listed in its sitemap.`] }, { ul: first.map((j) => `[Recipe ${j}](${genPath(j, n)})`) }] },
+      {
+        level: 1,
+        heading: 'Relay cookbook',
+        blocks: [
+          { p: [`The cookbook has ${n} recipes, all listed in its sitemap.`] },
+          { ul: first.map((j) => `[Recipe ${j}](${genPath(j, n)})`) },
+        ],
+      },
     ],
   };
 }
@@ -1276,7 +1343,12 @@ ${headHtml(page, description)}
 /** Every href on the rendered page, in document order (placeholders kept). */
 export function hrefsOnPage(html: string): string[] {
   return [...html.matchAll(/<a\s[^>]*href="([^"]*)"/g)].map((m) =>
-    m[1]!.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>'),
+    m[1]!
+      .replace(/&amp;/g, '&')
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>'),
   );
 }
 
@@ -1292,9 +1364,7 @@ export function urlsetXml(entries: { path: string; lastmod: string }[], alternat
   const urls = entries.map((e, k) => {
     const loc = k === 1 ? `<loc>\n      ${xmlEscape(ORIGIN + e.path)}\n    </loc>` : `<loc>${xmlEscape(ORIGIN + e.path)}</loc>`;
     const alt =
-      alternates && e.path === '/docs/install'
-        ? `\n    <xhtml:link rel="alternate" hreflang="de" href="${ORIGIN}/de/docs/install"/>`
-        : '';
+      alternates && e.path === '/docs/install' ? `\n    <xhtml:link rel="alternate" hreflang="de" href="${ORIGIN}/de/docs/install"/>` : '';
     return `  <url>\n    ${loc}\n    <lastmod>${e.lastmod}</lastmod>\n    <changefreq>weekly</changefreq>\n    <priority>0.8</priority>${alt}\n  </url>`;
   });
   const ns = alternates ? ' xmlns:xhtml="http://www.w3.org/1999/xhtml"' : '';

@@ -56,7 +56,10 @@ function textOf(html: string): string {
 }
 
 function headingsOf(html: string): { level: number; text: string }[] {
-  return [...withoutBoilerplate(html).matchAll(/<h([1-3])\b[^>]*>([\s\S]*?)<\/h\1>/g)].map((m) => ({ level: Number(m[1]), text: textOf(m[2]!) }));
+  return [...withoutBoilerplate(html).matchAll(/<h([1-3])\b[^>]*>([\s\S]*?)<\/h\1>/g)].map((m) => ({
+    level: Number(m[1]),
+    text: textOf(m[2]!),
+  }));
 }
 
 function hrefs(html: string): string[] {
@@ -172,7 +175,10 @@ describe('fake web site', () => {
   test('the docs layout: h1 inside the article header, permalinks with a zero-width space, scripts inside main', async () => {
     const { body } = await get(web, '/docs/configuration');
     assert.match(body, /<article>[\s\S]*<header><h1>Configuration reference<\/h1><\/header>/);
-    assert.match(body, /<h2 class="anchor" id="the-relay-toml-file">The <code>relay\.toml<\/code> file<a href="#the-relay-toml-file" class="hash-link"[^>]*>&#8203;<\/a><\/h2>/);
+    assert.match(
+      body,
+      /<h2 class="anchor" id="the-relay-toml-file">The <code>relay\.toml<\/code> file<a href="#the-relay-toml-file" class="hash-link"[^>]*>&#8203;<\/a><\/h2>/,
+    );
     assert.match(body, /<main id="content">[\s\S]*<script>[\s\S]*acmeCopyHelper[\s\S]*<\/main>/);
     assert.equal(web.page('/docs/configuration')!.sections[1]!.heading, 'The relay.toml file');
     assert.ok(web.page('/docs/configuration')!.sentences.includes('Timeouts < 1 second are rounded up to 1 second & logged as a warning.'));
@@ -192,7 +198,10 @@ describe('fake web site', () => {
     const view = web.page('/docs/manual')!;
     assert.equal(view.kind, 'pdf');
     assert.equal(view.title, MANUAL_TITLE);
-    assert.deepEqual(view.headings.map((h) => h.text), ['1. Introduction', '2. System requirements', '3. Installing on Windows']);
+    assert.deepEqual(
+      view.headings.map((h) => h.text),
+      ['1. Introduction', '2. System requirements', '3. Installing on Windows'],
+    );
     assert.ok(view.sentences.includes('The agent listens on local port 7420'));
 
     const notPdf = await get(web, '/docs/release-notes.pdf');
@@ -291,7 +300,9 @@ describe('fake web site', () => {
     };
     await visit(web.url('/sitemap.xml'));
     assert.deepEqual(found, web.sitemapUrls());
-    assert.ok(found.includes(web.url('/docs/manual')) && found.includes(web.url('/blog/launch')) && found.includes(web.url('/archive/relay-1')));
+    assert.ok(
+      found.includes(web.url('/docs/manual')) && found.includes(web.url('/blog/launch')) && found.includes(web.url('/archive/relay-1')),
+    );
     assert.ok(found.includes(web.url('/docs/changelog?page=2')));
     assert.ok(!found.some((u) => u.includes('/gen/') || u.includes('/de/')), 'no generated pages, no alternates');
     for (const url of found) assert.equal((await fetch(url)).status, 200, url);
@@ -374,9 +385,15 @@ describe('fake web site', () => {
     const ims = await fetch(web.url('/docs/webhooks'), { headers: { 'if-modified-since': before.lastModified } });
     assert.equal(ims.status, 200);
     await ims.text();
-    assert.match(await (await fetch(web.url('/sitemaps/docs.xml'))).text(), /\/docs\/webhooks<\/loc>\n\s+<lastmod>2024-03-05T14:00:00Z<\/lastmod>/);
+    assert.match(
+      await (await fetch(web.url('/sitemaps/docs.xml'))).text(),
+      /\/docs\/webhooks<\/loc>\n\s+<lastmod>2024-03-05T14:00:00Z<\/lastmod>/,
+    );
 
-    const edited = web.change('/docs/webhooks', { title: 'Webhooks, renamed | Acme Relay Docs', sections: [{ level: 1, heading: 'Hooks', blocks: [{ p: ['Only this.'] }] }] });
+    const edited = web.change('/docs/webhooks', {
+      title: 'Webhooks, renamed | Acme Relay Docs',
+      sections: [{ level: 1, heading: 'Hooks', blocks: [{ p: ['Only this.'] }] }],
+    });
     assert.deepEqual(edited.sentences, ['Only this.']);
     assert.match((await get(web, '/docs/webhooks')).body, /<title>Webhooks, renamed \| Acme Relay Docs<\/title>/);
 
@@ -403,7 +420,11 @@ describe('fake web site', () => {
       path: '/docs/faq',
       title: 'Frequently asked questions | Acme Relay Docs',
       sections: [
-        { level: 1, heading: 'Frequently asked questions', blocks: [{ p: ['The relay keeps events in the order they arrived for each endpoint.'] }] },
+        {
+          level: 1,
+          heading: 'Frequently asked questions',
+          blocks: [{ p: ['The relay keeps events in the order they arrived for each endpoint.'] }],
+        },
         { level: 2, heading: 'Is there a free plan?', blocks: [{ p: ['Yes, with ten thousand deliveries a month.'] }] },
       ],
     });
@@ -456,7 +477,10 @@ describe('fake web site', () => {
     const followed = await fetch(web.url('/r/3/docs/install'));
     assert.equal(followed.url, web.url('/docs/install'));
     await followed.text();
-    assert.deepEqual(web.requests.map((r) => r.path), ['/r/3/docs/install', '/r/2/docs/install', '/r/1/docs/install', '/docs/install']);
+    assert.deepEqual(
+      web.requests.map((r) => r.path),
+      ['/r/3/docs/install', '/r/2/docs/install', '/r/1/docs/install', '/docs/install'],
+    );
 
     web.requests.length = 0;
     await rejects(fetch(web.url('/bad/loop')));
@@ -545,10 +569,20 @@ describe('fake web site', () => {
   test('unsupported types, empty and blank pages, errors, a reset mid-body, a dropped connection', async () => {
     const zip = await fetch(web.url('/bad/archive'));
     assert.equal(zip.headers.get('content-type'), 'application/zip');
-    assert.equal(Buffer.from(await zip.arrayBuffer()).subarray(0, 4).toString('hex'), '504b0506');
+    assert.equal(
+      Buffer.from(await zip.arrayBuffer())
+        .subarray(0, 4)
+        .toString('hex'),
+      '504b0506',
+    );
     const png = await fetch(web.url('/bad/logo'));
     assert.equal(png.headers.get('content-type'), 'image/png');
-    assert.equal(Buffer.from(await png.arrayBuffer()).subarray(1, 4).toString(), 'PNG');
+    assert.equal(
+      Buffer.from(await png.arrayBuffer())
+        .subarray(1, 4)
+        .toString(),
+      'PNG',
+    );
     const untyped = await get(web, '/bad/untyped');
     assert.equal(untyped.res.headers.get('content-type'), null);
     assert.ok(untyped.body.includes(UNTYPED_TEXT));
@@ -580,7 +614,23 @@ describe('fake web site', () => {
     await rejects(fetch(web.url('/bad/drop')));
 
     const index = await get(web, '/bad/');
-    for (const p of ['archive', 'logo', 'untyped', 'empty', 'blank', 'huge', 'huge-chunked', 'bomb', 'loop', 'error', 'gone', 'reset', 'drop', 'sitemap-not-xml.xml', 'sitemap-loop.xml']) {
+    for (const p of [
+      'archive',
+      'logo',
+      'untyped',
+      'empty',
+      'blank',
+      'huge',
+      'huge-chunked',
+      'bomb',
+      'loop',
+      'error',
+      'gone',
+      'reset',
+      'drop',
+      'sitemap-not-xml.xml',
+      'sitemap-loop.xml',
+    ]) {
       assert.ok(hrefs(index.body).includes(`/bad/${p}`), p);
     }
     assert.ok(!hrefs(index.body).some((h) => h === '/bad/hang' || h === '/bad/trickle'));
@@ -590,7 +640,16 @@ describe('fake web site', () => {
     web.requests.length = 0;
     web.setLatency(1000); // long enough for all eight to arrive on a busy machine
     const ua = 'copilot/0.1.0 (+https://example.invalid/bot)';
-    const paths = ['/docs/install', '/docs/webhooks', '/docs/changelog', '/blog/launch', '/blog/relay-3', '/blog/launch?x=1', '/blog/relay-3?x=2', '/blog/launch?x=3'];
+    const paths = [
+      '/docs/install',
+      '/docs/webhooks',
+      '/docs/changelog',
+      '/blog/launch',
+      '/blog/relay-3',
+      '/blog/launch?x=1',
+      '/blog/relay-3?x=2',
+      '/blog/launch?x=3',
+    ];
     const all = Promise.all(paths.map(async (p) => (await fetch(web.url(p), { headers: { 'user-agent': ua } })).text()));
     await until(() => web.inFlight() === 8);
     await all;
@@ -630,7 +689,10 @@ describe('fake web site', () => {
     assert.equal(r.status, 200);
     assert.match(await r.text(), /Partner site/);
     assert.equal((await fetch(web.other.url('/robots.txt'))).status, 404);
-    assert.deepEqual(web.other.requests.slice(before).map((q) => q.path), ['/partners/acme-relay', '/robots.txt']);
+    assert.deepEqual(
+      web.other.requests.slice(before).map((q) => q.path),
+      ['/partners/acme-relay', '/robots.txt'],
+    );
   });
 
   test('options and controls are bounded', async () => {
@@ -684,7 +746,10 @@ describe('fake web site: generated pages', () => {
         assert.equal(page.etag, b.page(path)!.etag, 'same content, same ETag, in another instance');
       }
       const other = await (await fetch(b.url('/gen/page-042'))).text();
-      assert.equal(other.replaceAll(b.origin, 'X').replaceAll(b.other.origin, 'Y'), bodies.get('/gen/page-042')!.replaceAll(a.origin, 'X').replaceAll(a.other.origin, 'Y'));
+      assert.equal(
+        other.replaceAll(b.origin, 'X').replaceAll(b.other.origin, 'Y'),
+        bodies.get('/gen/page-042')!.replaceAll(a.origin, 'X').replaceAll(a.other.origin, 'Y'),
+      );
       assert.equal(new Set([...bodies.values()].map((x) => textOf(withoutBoilerplate(x)))).size, 200, 'every page differs');
       const index = await get(a, '/gen/');
       assert.equal(hrefs(index.body).filter((h) => h.startsWith('/gen/page-')).length, 10);

@@ -268,7 +268,9 @@ export function revisionSentence(path: string, rev: number): string {
 
 const EMPTY_ZIP = Buffer.from(`504b0506${'00'.repeat(18)}`, 'hex');
 const PNG_1X1 = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
-const HUGE_PREFIX = Buffer.from('<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>A very large page</title></head><body><main><h1>A very large page</h1>\n');
+const HUGE_PREFIX = Buffer.from(
+  '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>A very large page</title></head><body><main><h1>A very large page</h1>\n',
+);
 const HUGE_SUFFIX = Buffer.from('</main></body></html>\n');
 const HUGE_CHUNK = Buffer.from('<p>Filler text that only makes this page larger than any page should be.</p>\n'.repeat(900));
 
@@ -316,10 +318,23 @@ const BAD_INDEX: PageSpec = {
         { p: ['Every link below fails in its own way.'] },
         {
           ul: [
-            '[archive](/bad/archive)', '[logo](/bad/logo)', '[untyped](/bad/untyped)', '[empty](/bad/empty)', '[blank](/bad/blank)',
-            '[huge](/bad/huge)', '[huge, chunked](/bad/huge-chunked)', '[bomb](/bad/bomb)', '[loop](/bad/loop)', '[error](/bad/error)',
-            '[gone](/bad/gone)', '[reset](/bad/reset)', '[drop](/bad/drop)', '[missing](/bad/missing)',
-            '[not XML](/bad/sitemap-not-xml.xml)', '[sitemap loop](/bad/sitemap-loop.xml)', '[a working page](/bad/ok)',
+            '[archive](/bad/archive)',
+            '[logo](/bad/logo)',
+            '[untyped](/bad/untyped)',
+            '[empty](/bad/empty)',
+            '[blank](/bad/blank)',
+            '[huge](/bad/huge)',
+            '[huge, chunked](/bad/huge-chunked)',
+            '[bomb](/bad/bomb)',
+            '[loop](/bad/loop)',
+            '[error](/bad/error)',
+            '[gone](/bad/gone)',
+            '[reset](/bad/reset)',
+            '[drop](/bad/drop)',
+            '[missing](/bad/missing)',
+            '[not XML](/bad/sitemap-not-xml.xml)',
+            '[sitemap loop](/bad/sitemap-loop.xml)',
+            '[a working page](/bad/ok)',
           ],
         },
       ],
@@ -353,9 +368,7 @@ const NOT_XML = 'Sitemap generation failed: upstream returned\n{"error": "timeou
 // Server
 
 type Override =
-  | { kind: 'gone'; status: 404 | 410 }
-  | { kind: 'route'; response: StagedResponse }
-  | { kind: 'redirect'; to: string; status: number };
+  { kind: 'gone'; status: 404 | 410 } | { kind: 'route'; response: StagedResponse } | { kind: 'redirect'; to: string; status: number };
 
 interface Rendered {
   body: Buffer;
@@ -588,14 +601,32 @@ export async function startFakeWeb(opts: FakeWebOptions = {}): Promise<FakeWeb> 
     const status = o?.kind === 'gone' ? o.status : 200;
     const revision = revisions.get(key) ?? 1;
     const lastModified = new Date(spec.modified).toUTCString();
-    const base = { path: key, url: origin + key, kind: spec.kind, title: spec.title, status, revision, lastModified, sitemap: listedIn(key), depth: depths().get(key) };
+    const base = {
+      path: key,
+      url: origin + key,
+      kind: spec.kind,
+      title: spec.title,
+      status,
+      revision,
+      lastModified,
+      sitemap: listedIn(key),
+      depth: depths().get(key),
+    };
     if (spec.kind === 'pdf') {
       const secs = pdfSections(spec.pdfPages ?? 3);
       return {
         ...base,
         h1: spec.title,
         headings: secs.map((s) => ({ level: 1 as const, text: s.heading })),
-        sections: secs.map((s) => ({ level: 1 as const, heading: s.heading, id: slug(s.heading), sentences: s.sentences, items: [], code: [], tables: [] })),
+        sections: secs.map((s) => ({
+          level: 1 as const,
+          heading: s.heading,
+          id: slug(s.heading),
+          sentences: s.sentences,
+          items: [],
+          code: [],
+          tables: [],
+        })),
         sentences: secs.flatMap((s) => s.sentences),
         boilerplate: [],
         links: [],
@@ -655,7 +686,14 @@ export async function startFakeWeb(opts: FakeWebOptions = {}): Promise<FakeWeb> 
 
   // --- responses -------------------------------------------------------------------------------
 
-  const send = (req: http.IncomingMessage, res: http.ServerResponse, rec: WebRequest, status: number, headers: Record<string, string>, body: string | Buffer = '') => {
+  const send = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    rec: WebRequest,
+    status: number,
+    headers: Record<string, string>,
+    body: string | Buffer = '',
+  ) => {
     const buf = typeof body === 'string' ? Buffer.from(body) : body;
     rec.status = status;
     const h: Record<string, string> = { ...headers };
@@ -768,7 +806,11 @@ export async function startFakeWeb(opts: FakeWebOptions = {}): Promise<FakeWeb> 
       const n = Number(chain[1]);
       if (n < 1 || n > MAX_CHAIN) return go(404, HTML, errorPage(404, 'No such redirect chain'));
       const next = (n > 1 ? `/r/${n - 1}${chain[2]}` : chain[2]!) + url.search;
-      return go(REDIRECT_STATUSES[n % REDIRECT_STATUSES.length]!, { location: n % 2 ? origin + next : next, ...HTML }, errorPage(302, 'Moved'));
+      return go(
+        REDIRECT_STATUSES[n % REDIRECT_STATUSES.length]!,
+        { location: n % 2 ? origin + next : next, ...HTML },
+        errorPage(302, 'Moved'),
+      );
     }
     switch (path) {
       case '/docs':
@@ -784,7 +826,11 @@ export async function startFakeWeb(opts: FakeWebOptions = {}): Promise<FakeWeb> 
       case '/bad/logo':
         return go(200, { 'content-type': 'image/png' }, PNG_1X1);
       case '/bad/untyped':
-        return go(200, {}, `<!DOCTYPE html>\n<html><head><title>Untyped</title></head><body><main><p>${UNTYPED_TEXT}</p></main></body></html>\n`);
+        return go(
+          200,
+          {},
+          `<!DOCTYPE html>\n<html><head><title>Untyped</title></head><body><main><p>${UNTYPED_TEXT}</p></main></body></html>\n`,
+        );
       case '/bad/empty':
         return go(200, HTML, '');
       case '/bad/huge':
@@ -824,7 +870,8 @@ export async function startFakeWeb(opts: FakeWebOptions = {}): Promise<FakeWeb> 
   };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse, rec: WebRequest) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(req, res, rec, 405, { allow: 'GET, HEAD', ...HTML }, errorPage(405, 'Method Not Allowed'));
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return send(req, res, rec, 405, { allow: 'GET, HEAD', ...HTML }, errorPage(405, 'Method Not Allowed'));
     let url: URL;
     try {
       const raw = req.url ?? '/';
@@ -876,7 +923,14 @@ export async function startFakeWeb(opts: FakeWebOptions = {}): Promise<FakeWeb> 
     const rec = otherLog.start(req, res);
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/robots.txt') return send(req, res, rec, 404, HTML, errorPage(404, 'Not Found'));
-    send(req, res, rec, 200, HTML, `<!DOCTYPE html>\n<html><head><title>Partner site</title></head><body><main><h1>Partner site</h1><p>This page is on another origin.</p><p><a href="${origin}/docs/">Back to the handbook</a></p></main></body></html>\n`);
+    send(
+      req,
+      res,
+      rec,
+      200,
+      HTML,
+      `<!DOCTYPE html>\n<html><head><title>Partner site</title></head><body><main><h1>Partner site</h1><p>This page is on another origin.</p><p><a href="${origin}/docs/">Back to the handbook</a></p></main></body></html>\n`,
+    );
   });
   for (const [srv, l] of [
     [server, life],

@@ -447,7 +447,10 @@ const MANUAL: ManualPage[] = [
       'Invoices are issued on the first day of each billing period and sent to the billing contact by email. All invoices can be downloaded as PDF from the Billing portal, which only Owners can open.',
       'Prices exclude VAT. Business customers in the European Union can enter a VAT number in the Billing portal to be invoiced under the reverse charge procedure.',
     ],
-    facts: ['annual billing costs two months less than twelve monthly payments', 'Invoices are issued on the first day of each billing period'],
+    facts: [
+      'annual billing costs two months less than twelve monthly payments',
+      'Invoices are issued on the first day of each billing period',
+    ],
   },
   {
     title: 'Changing or cancelling your plan',
@@ -779,7 +782,7 @@ export async function longManualWithLayout(pages = 50): Promise<ManualLayout> {
         else if ('steps' in para) ps.list(para.steps, true);
         else ps.list(para.bullets, false);
       }
-      const more = MORE[(p - 1) % MANUAL.length + 1];
+      const more = MORE[((p - 1) % MANUAL.length) + 1];
       if (more) ps.paragraph(more);
       footer(ps, `Acme Exporter 4 Administrator Guide · page ${p} of ${pages}`);
       ps.flush();
@@ -1036,7 +1039,13 @@ function firstSentences(text: string): string[] {
 export const twoColumnFacts: TwoColumnFact[] = NEWSLETTER.flatMap((pg) =>
   (['left', 'right'] as const).flatMap((column) =>
     (column === 'left' ? pg.left : pg.right).flatMap((a) =>
-      a.paragraphs.flatMap((p) => firstSentences(p).filter((s) => s.length > 120).slice(0, 1)).map((sentence) => ({ page: pg.page, column, sentence })),
+      a.paragraphs
+        .flatMap((p) =>
+          firstSentences(p)
+            .filter((s) => s.length > 120)
+            .slice(0, 1),
+        )
+        .map((sentence) => ({ page: pg.page, column, sentence })),
     ),
   ),
 );

@@ -63,7 +63,11 @@ test('passages go down to one before history; then the oldest history; then the 
       { passages: 2, history: 3 },
     ],
   );
-  assert.deepEqual(steps[0]!.passages.map((p) => p.documentName), ['a.pdf'], 'the best passage is kept longest');
+  assert.deepEqual(
+    steps[0]!.passages.map((p) => p.documentName),
+    ['a.pdf'],
+    'the best passage is kept longest',
+  );
   assert.deepEqual(
     steps[1]!.messages.map((m) => m.content.slice(0, 2)),
     [steps[1]!.messages[0]!.content.slice(0, 2), 'h3', 'Wh'],
@@ -103,15 +107,21 @@ test('score ties are trimmed from the end', () => {
   const tied: PromptInput = { ...input, history: [], passages: [passage('x', 0.5, 100), passage('y', 0.5, 100), passage('z', 0.5, 100)] };
   const all = fitToBudget(tied, { ...opts, contextTokens: 1e6, reserveForAnswer: 0 });
   const r = fitToBudget(tied, { ...opts, contextTokens: all.promptTokens - 150, reserveForAnswer: 0 });
-  assert.deepEqual(r.passages.map((p) => p.documentName), ['x']);
+  assert.deepEqual(
+    r.passages.map((p) => p.documentName),
+    ['x'],
+  );
 });
 
-test('a passage\'s known token count is used instead of counting', () => {
+test("a passage's known token count is used instead of counting", () => {
   let counted = '';
   const spy: TokenCounter = { count: (t) => ((counted += t), words.count(t)) };
   const known = { ...passage('k.pdf', 1, 100), tokens: 7 };
   const r = fitToBudget({ ...input, passages: [known], history: [] }, { ...opts, counter: spy, contextTokens: 1e6, reserveForAnswer: 0 });
-  const counting = fitToBudget({ ...input, passages: [passage('k.pdf', 1, 100)], history: [] }, { ...opts, contextTokens: 1e6, reserveForAnswer: 0 });
+  const counting = fitToBudget(
+    { ...input, passages: [passage('k.pdf', 1, 100)], history: [] },
+    { ...opts, contextTokens: 1e6, reserveForAnswer: 0 },
+  );
   assert.equal(counting.promptTokens - r.promptTokens, 100 - 7);
   assert.ok(!counted.includes('k.pdf k.pdf'), 'the passage text was not counted');
 });

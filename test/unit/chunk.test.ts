@@ -8,7 +8,10 @@ const flat = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 /** Deterministic prose: sentences of varied length, grouped into paragraphs. */
 function prose(paragraphs: number, sentencesPer: number, seed = 1): string {
-  const words = 'export settings profile agent schedule destination folder proxy licence backup restore column filter row table file format network server account'.split(' ');
+  const words =
+    'export settings profile agent schedule destination folder proxy licence backup restore column filter row table file format network server account'.split(
+      ' ',
+    );
   let s = seed;
   const next = () => ((s = (s * 1103515245 + 12345) >>> 0) >>> 8) % 1000;
   const out: string[] = [];
@@ -111,7 +114,12 @@ describe('chunkUnits boundaries of last resort', () => {
     const cs = chunkUnits([{ page: 1, section: null, text: `start ${giant} end` }], { size: 500, overlap: 75 });
     assertWellFormed(cs, 500);
     assert.ok(cs.every((c) => c.content.length <= 600));
-    assert.ok(cs.map((c) => c.content).join('').replace(/[^x]/g, '').length >= 5000);
+    assert.ok(
+      cs
+        .map((c) => c.content)
+        .join('')
+        .replace(/[^x]/g, '').length >= 5000,
+    );
   });
 
   test('dense technical text stays within the model input by estimate', () => {
@@ -119,7 +127,10 @@ describe('chunkUnits boundaries of last resort', () => {
     const cs = chunkUnits([{ page: 1, section: null, text: dense }]);
     assertWellFormed(cs, 1000);
     for (const c of cs) assert.ok(estimateWordPieces(c.content) <= 256, `${estimateWordPieces(c.content)} pieces`);
-    assert.ok(cs.some((c) => c.content.length < 900), 'the word-piece bound shortened chunks');
+    assert.ok(
+      cs.some((c) => c.content.length < 900),
+      'the word-piece bound shortened chunks',
+    );
   });
 
   test('custom size and overlap', () => {
@@ -149,7 +160,10 @@ describe('chunkUnits keeps pages and sections apart', () => {
     for (const c of cs) assert.ok(units.find((u) => u.page === c.page)!.text.includes(c.content));
     // pages in order, ordinals ascending with them
     const pages = cs.map((c) => c.page!);
-    assert.deepEqual(pages, [...pages].sort((a, b) => a - b));
+    assert.deepEqual(
+      pages,
+      [...pages].sort((a, b) => a - b),
+    );
   });
 
   test('sections: consecutive units of one section are chunked together, others apart', () => {

@@ -21,7 +21,8 @@ test('STATUS_TOKEN: unset → null; a usable token is kept; a short or spaced on
   for (const bad of ['short', 'has a space in the middle', 'tab\tinside-0123456789', 'ünicode-token-0123456789']) {
     assert.throws(
       () => loadConfig({}, env({ STATUS_TOKEN: bad }), dir),
-      (err: unknown) => err instanceof UserError && /^STATUS_TOKEN: must be at least 16 characters/.test(err.message) && !err.message.includes(bad),
+      (err: unknown) =>
+        err instanceof UserError && /^STATUS_TOKEN: must be at least 16 characters/.test(err.message) && !err.message.includes(bad),
       bad,
     );
   }
@@ -50,7 +51,10 @@ test('redactUrl hides passwords in the user info and in query parameters, and no
     'postgresql://u@h/db?sslmode=verify-full&password=****&sslpassword=****&PASSWORD=****',
   );
   assert.equal(redactUrl('https://h/embed?api_key=a&token=b&model=m'), 'https://h/embed?api_key=****&token=****&model=m');
-  assert.equal(redactUrl('postgres://u@h/db?sslmode=require&application_name=copilot'), 'postgres://u@h/db?sslmode=require&application_name=copilot');
+  assert.equal(
+    redactUrl('postgres://u@h/db?sslmode=require&application_name=copilot'),
+    'postgres://u@h/db?sslmode=require&application_name=copilot',
+  );
   assert.equal(redactUrl('not a url'), '(unparseable URL)');
 });
 
@@ -66,5 +70,9 @@ test('the data folder: an empty --home or a file is a config problem; an empty C
   // Every problem at once.
   problem(() => loadConfig({}, { COPILOT_HOME: file, PORT: 'x' }, dir), /not a directory.*\nPORT: must be/);
   assert.equal(loadConfig({}, { COPILOT_HOME: '  ' }, dir).home, join(homedir(), '.copilot'));
-  assert.equal(loadConfig({ home: join(dir, 'new') }, {}, dir).home, join(dir, 'new'), 'a missing folder is fine: it is created when needed');
+  assert.equal(
+    loadConfig({ home: join(dir, 'new') }, {}, dir).home,
+    join(dir, 'new'),
+    'a missing folder is fine: it is created when needed',
+  );
 });

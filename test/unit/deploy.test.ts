@@ -32,8 +32,22 @@ test('.env.example lists every variable of the contract, each with a comment, an
   const example = read('.env.example');
   const config = read('src/config.ts');
   const names = [...example.matchAll(/^([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]!);
-  const contract = ['DATABASE_URL', 'COPILOT_HOME', 'DISCORD_TOKEN', 'DISCORD_API_URL', 'GROQ_API_KEY', 'GROQ_BASE_URL', 'GROQ_MODEL',
-    'HF_TOKEN', 'EMBEDDINGS_URL', 'EMBEDDINGS_MODEL', 'PORT', 'HOST', 'LOG_LEVEL', 'STATUS_TOKEN'];
+  const contract = [
+    'DATABASE_URL',
+    'COPILOT_HOME',
+    'DISCORD_TOKEN',
+    'DISCORD_API_URL',
+    'GROQ_API_KEY',
+    'GROQ_BASE_URL',
+    'GROQ_MODEL',
+    'HF_TOKEN',
+    'EMBEDDINGS_URL',
+    'EMBEDDINGS_MODEL',
+    'PORT',
+    'HOST',
+    'LOG_LEVEL',
+    'STATUS_TOKEN',
+  ];
   for (const name of contract) assert.ok(names.includes(name), `${name} in .env.example`);
   const lines = example.split('\n');
   for (const name of names) {

@@ -17,10 +17,24 @@ const TURN_FIELDS = new Set(['question', 'answerable', 'file', 'pages', 'key_phr
 const pageTexts = new Map<string, string[]>();
 
 before(async () => {
-  const docs: [string, () => Promise<Buffer>][] = [['manual.pdf', longManual], ['tables.pdf', tablesDoc], ['twocolumn.pdf', twoColumnDoc]];
+  const docs: [string, () => Promise<Buffer>][] = [
+    ['manual.pdf', longManual],
+    ['tables.pdf', tablesDoc],
+    ['twocolumn.pdf', twoColumnDoc],
+  ];
   for (const [name, make] of docs) {
     const x = await extractText(name, await make());
-    pageTexts.set(name, Array.from({ length: x.pages }, (_, i) => flat(x.units.filter((u) => u.page === i + 1).map((u) => u.text).join(' '))));
+    pageTexts.set(
+      name,
+      Array.from({ length: x.pages }, (_, i) =>
+        flat(
+          x.units
+            .filter((u) => u.page === i + 1)
+            .map((u) => u.text)
+            .join(' '),
+        ),
+      ),
+    );
   }
   assert.deepEqual([...pageTexts.keys()], [...EVAL_DOCUMENTS]);
 });
@@ -35,19 +49,24 @@ function checkTurn(turn: Record<string, unknown>, where: string, judged: boolean
   }
   if (turn.answerable !== undefined) assert.equal(typeof turn.answerable, 'boolean', `${where}: answerable is a boolean`);
   if (turn.answerable === false) {
-    for (const key of ['file', 'pages', 'key_phrases']) assert.equal(turn[key], undefined, `${where}: an unanswerable question names no ${key}`);
+    for (const key of ['file', 'pages', 'key_phrases'])
+      assert.equal(turn[key], undefined, `${where}: an unanswerable question names no ${key}`);
     return;
   }
   assert.ok(EVAL_DOCUMENTS.includes(turn.file as never), `${where}: file ${String(turn.file)} is one of ${EVAL_DOCUMENTS.join(', ')}`);
   const count = pageTexts.get(turn.file as string)!.length;
   assert.ok(Array.isArray(turn.pages) && turn.pages.length > 0, `${where}: pages is a non-empty array`);
   for (const page of turn.pages as unknown[]) {
-    assert.ok(Number.isInteger(page) && (page as number) >= 1 && (page as number) <= count, `${where}: page ${String(page)} within 1–${count} of ${String(turn.file)}`);
+    assert.ok(
+      Number.isInteger(page) && (page as number) >= 1 && (page as number) <= count,
+      `${where}: page ${String(page)} within 1–${count} of ${String(turn.file)}`,
+    );
   }
   assert.equal(new Set(turn.pages).size, turn.pages.length, `${where}: no page twice`);
   if (turn.key_phrases !== undefined) {
     assert.ok(Array.isArray(turn.key_phrases) && turn.key_phrases.length > 0, `${where}: key_phrases is a non-empty array`);
-    for (const phrase of turn.key_phrases as unknown[]) assert.ok(typeof phrase === 'string' && phrase.trim().length > 0, `${where}: a key phrase is a non-empty string`);
+    for (const phrase of turn.key_phrases as unknown[])
+      assert.ok(typeof phrase === 'string' && phrase.trim().length > 0, `${where}: a key phrase is a non-empty string`);
   }
 }
 
@@ -102,7 +121,10 @@ describe('evaluation question files', () => {
   });
 
   test('conversations and controls: two turns each, the judged one answerable, no question asked twice', () => {
-    const sets: [EvalFile, number][] = [['conversations.jsonl', 24], ['controls.jsonl', 6]];
+    const sets: [EvalFile, number][] = [
+      ['conversations.jsonl', 24],
+      ['controls.jsonl', 6],
+    ];
     const seen = new Set<string>();
     for (const [file, least] of sets) {
       const lines = readEvalFile(file);
@@ -110,7 +132,9 @@ describe('evaluation question files', () => {
       for (const [i, line] of lines.entries()) {
         assert.equal(turnsOf(line).length, 2, `${file} line ${i + 1}: two turns`);
         assert.notEqual(judgedTurn(line).answerable, false, `${file} line ${i + 1}: the judged turn is answerable`);
-        const key = turnsOf(line).map((t) => flat(t.question)).join(' / ');
+        const key = turnsOf(line)
+          .map((t) => flat(t.question))
+          .join(' / ');
         assert.ok(!seen.has(key), `${file} line ${i + 1}: not a repeat`);
         seen.add(key);
       }

@@ -3,14 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { before, describe, test } from 'node:test';
 import { UserError } from '../../src/errors.js';
-import {
-  detectType,
-  extractText,
-  layoutPage,
-  renderPages,
-  type Extracted,
-  type PositionedText,
-} from '../../src/kb/extract.js';
+import { detectType, extractText, layoutPage, renderPages, type Extracted, type PositionedText } from '../../src/kb/extract.js';
 import {
   corruptPdf,
   encryptedPdf,
@@ -30,7 +23,11 @@ import {
 } from '../support/pdfs.js';
 
 const flat = (s: string) => s.replace(/\s+/g, ' ');
-const pageText = (x: Extracted, page: number) => x.units.filter((u) => u.page === page).map((u) => u.text).join('\n\n');
+const pageText = (x: Extracted, page: number) =>
+  x.units
+    .filter((u) => u.page === page)
+    .map((u) => u.text)
+    .join('\n\n');
 
 async function rejectsWith(promise: Promise<unknown>, code: string, message: RegExp, fileName: string): Promise<void> {
   await assert.rejects(promise, (err: unknown) => {
@@ -66,12 +63,18 @@ describe('detectType', () => {
   });
   test('zero bytes', () => {
     for (const name of ['a.pdf', 'a.md', 'a.txt']) {
-      assert.throws(() => detectType(name, new Uint8Array()), (e: unknown) => e instanceof UserError && e.code === 'empty_file' && /empty file/.test(e.message));
+      assert.throws(
+        () => detectType(name, new Uint8Array()),
+        (e: unknown) => e instanceof UserError && e.code === 'empty_file' && /empty file/.test(e.message),
+      );
     }
   });
   test('a .pdf that is not a PDF', () => {
     const html = new TextEncoder().encode('<!doctype html><title>Not found</title>');
-    assert.throws(() => detectType('manual.pdf', html), (e: unknown) => e instanceof UserError && e.code === 'not_pdf' && /manual\.pdf: not a PDF/.test(e.message));
+    assert.throws(
+      () => detectType('manual.pdf', html),
+      (e: unknown) => e instanceof UserError && e.code === 'not_pdf' && /manual\.pdf: not a PDF/.test(e.message),
+    );
   });
 });
 
@@ -134,7 +137,9 @@ describe('PDF: 50-page manual', () => {
   test('paragraphs are separated by blank lines, lines of a paragraph reflowed', () => {
     const p9 = pageText(extracted, 9);
     const paragraphs = p9.split('\n\n');
-    assert.ok(paragraphs.some((p) => p.startsWith('To keep your settings, open Preferences > Exports') && p.endsWith('keep their own defaults.')));
+    assert.ok(
+      paragraphs.some((p) => p.startsWith('To keep your settings, open Preferences > Exports') && p.endsWith('keep their own defaults.')),
+    );
     assert.ok(!/[^.:\n]\n[a-z]/.test(p9), 'no line break inside a sentence');
     assert.ok(!/ {2}/.test(p9), 'whitespace collapsed');
   });
@@ -161,7 +166,11 @@ describe('PDF: 50-page manual', () => {
       const order: number[] = [];
       const x = await extractText('manual.pdf', layout.pdf, { readers, onPage: (d) => order.push(d) });
       assert.deepEqual(x, extracted, `${readers} reading threads`);
-      assert.deepEqual(order, Array.from({ length: 50 }, (_, i) => i + 1), `pages handed on in order with ${readers} threads`);
+      assert.deepEqual(
+        order,
+        Array.from({ length: 50 }, (_, i) => i + 1),
+        `pages handed on in order with ${readers} threads`,
+      );
     }
   });
 });
@@ -215,70 +224,111 @@ describe('PDF: two columns', () => {
   });
 });
 
-for (const readers of [undefined, 0]) describe(`PDF: bad input (${readers === 0 ? 'read in this thread' : 'reading threads'})`, () => {
-  test('password protected', async () => {
-    await rejectsWith(extractText('salaries.pdf', await encryptedPdf(), { readers }), 'pdf_encrypted', /password protected/, 'salaries.pdf');
-  });
-  test('scanned, no text layer', async () => {
-    await rejectsWith(extractText('scan.pdf', await scannedPdf(), { readers }), 'pdf_no_text', /no extractable text — OCR it first/, 'scan.pdf');
-  });
-  test('corrupt', async () => {
-    await rejectsWith(extractText('bad.pdf', await corruptPdf(), { readers }), 'pdf_damaged', /could not be read as a PDF: damaged or truncated/, 'bad.pdf');
-  });
-  test('truncated', async () => {
-    await rejectsWith(extractText('half.pdf', await truncatedPdf(), { readers }), 'pdf_damaged', /could not be read as a PDF: damaged or truncated/, 'half.pdf');
-  });
-  test('only whitespace', async () => {
-    await rejectsWith(extractText('blank.pdf', await whitespacePdf(), { readers }), 'no_text', /no text in file/, 'blank.pdf');
-  });
-  test('just a header', async () => {
-    await rejectsWith(extractText('h.pdf', new TextEncoder().encode('%PDF-1.4\n'), { readers }), 'pdf_damaged', /damaged or truncated/, 'h.pdf');
-  });
-
-  test('no unhandled rejection escapes, whatever the damage', async () => {
-    const unhandled: unknown[] = [];
-    const spy = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', spy);
-    try {
-      const good = await longManual(6);
-      const inputs: Uint8Array[] = [await corruptPdf(), await corruptPdf(200), await corruptPdf(65536), await truncatedPdf()];
-      for (const f of [0.02, 0.1, 0.25, 0.4, 0.55, 0.7, 0.85, 0.95, 0.98, 0.995]) inputs.push(good.subarray(0, Math.floor(good.length * f)));
-      // bytes flipped inside the compressed streams and the cross-reference table
-      for (const at of [0.15, 0.35, 0.5, 0.65, 0.8, 0.97]) {
-        const copy = Buffer.from(good);
-        const i = Math.floor(copy.length * at);
-        for (let k = 0; k < 64; k++) copy[i + k] = (copy[i + k]! * 31 + k) & 0xff;
-        inputs.push(copy);
-      }
-      const outcomes = await Promise.all(
-        inputs.map(async (bytes, i) => {
-          try {
-            await extractText(`damaged-${i}.pdf`, bytes, { readers });
-            return 'ok';
-          } catch (err) {
-            assert.ok(err instanceof UserError, `damaged-${i}.pdf: ${String(err)}`);
-            return err.code;
-          }
-        }),
+for (const readers of [undefined, 0])
+  describe(`PDF: bad input (${readers === 0 ? 'read in this thread' : 'reading threads'})`, () => {
+    test('password protected', async () => {
+      await rejectsWith(
+        extractText('salaries.pdf', await encryptedPdf(), { readers }),
+        'pdf_encrypted',
+        /password protected/,
+        'salaries.pdf',
       );
-      assert.ok(outcomes.filter((o) => o === 'pdf_damaged').length >= 8, outcomes.join(','));
-      // give late rejections (cleanup, font loading, destroy) time to surface
-      for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 40));
-      await new Promise((r) => setImmediate(r));
-      assert.deepEqual(unhandled, []);
-    } finally {
-      process.off('unhandledRejection', spy);
-    }
+    });
+    test('scanned, no text layer', async () => {
+      await rejectsWith(
+        extractText('scan.pdf', await scannedPdf(), { readers }),
+        'pdf_no_text',
+        /no extractable text — OCR it first/,
+        'scan.pdf',
+      );
+    });
+    test('corrupt', async () => {
+      await rejectsWith(
+        extractText('bad.pdf', await corruptPdf(), { readers }),
+        'pdf_damaged',
+        /could not be read as a PDF: damaged or truncated/,
+        'bad.pdf',
+      );
+    });
+    test('truncated', async () => {
+      await rejectsWith(
+        extractText('half.pdf', await truncatedPdf(), { readers }),
+        'pdf_damaged',
+        /could not be read as a PDF: damaged or truncated/,
+        'half.pdf',
+      );
+    });
+    test('only whitespace', async () => {
+      await rejectsWith(extractText('blank.pdf', await whitespacePdf(), { readers }), 'no_text', /no text in file/, 'blank.pdf');
+    });
+    test('just a header', async () => {
+      await rejectsWith(
+        extractText('h.pdf', new TextEncoder().encode('%PDF-1.4\n'), { readers }),
+        'pdf_damaged',
+        /damaged or truncated/,
+        'h.pdf',
+      );
+    });
+
+    test('no unhandled rejection escapes, whatever the damage', async () => {
+      const unhandled: unknown[] = [];
+      const spy = (reason: unknown) => unhandled.push(reason);
+      process.on('unhandledRejection', spy);
+      try {
+        const good = await longManual(6);
+        const inputs: Uint8Array[] = [await corruptPdf(), await corruptPdf(200), await corruptPdf(65536), await truncatedPdf()];
+        for (const f of [0.02, 0.1, 0.25, 0.4, 0.55, 0.7, 0.85, 0.95, 0.98, 0.995])
+          inputs.push(good.subarray(0, Math.floor(good.length * f)));
+        // bytes flipped inside the compressed streams and the cross-reference table
+        for (const at of [0.15, 0.35, 0.5, 0.65, 0.8, 0.97]) {
+          const copy = Buffer.from(good);
+          const i = Math.floor(copy.length * at);
+          for (let k = 0; k < 64; k++) copy[i + k] = (copy[i + k]! * 31 + k) & 0xff;
+          inputs.push(copy);
+        }
+        const outcomes = await Promise.all(
+          inputs.map(async (bytes, i) => {
+            try {
+              await extractText(`damaged-${i}.pdf`, bytes, { readers });
+              return 'ok';
+            } catch (err) {
+              assert.ok(err instanceof UserError, `damaged-${i}.pdf: ${String(err)}`);
+              return err.code;
+            }
+          }),
+        );
+        assert.ok(outcomes.filter((o) => o === 'pdf_damaged').length >= 8, outcomes.join(','));
+        // give late rejections (cleanup, font loading, destroy) time to surface
+        for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 40));
+        await new Promise((r) => setImmediate(r));
+        assert.deepEqual(unhandled, []);
+      } finally {
+        process.off('unhandledRejection', spy);
+      }
+    });
   });
-});
 
 describe('PDF layout (synthetic positions)', () => {
   const line = (str: string, x: number, y: number, size = 10): PositionedText => ({ str, x, y, width: str.length * size * 0.5, size });
   const render = (items: PositionedText[]) => renderPages([layoutPage(items)])[0]!;
 
   test('two columns given row by row are read column by column', () => {
-    const left = ['Left one starts a sentence that', 'goes on in the left column and', 'ends here in the left column.', 'Another left line follows here', 'and the left column closes now.', 'Final words of the left column.'];
-    const right = ['Right one starts a sentence th', 'continues in the right column', 'and ends in the right column.', 'More text in the right column', 'before the right column closes', 'with these last words at last.'];
+    const left = [
+      'Left one starts a sentence that',
+      'goes on in the left column and',
+      'ends here in the left column.',
+      'Another left line follows here',
+      'and the left column closes now.',
+      'Final words of the left column.',
+    ];
+    const right = [
+      'Right one starts a sentence th',
+      'continues in the right column',
+      'and ends in the right column.',
+      'More text in the right column',
+      'before the right column closes',
+      'with these last words at last.',
+    ];
     const items: PositionedText[] = [line('A title that spans both of the columns of the page', 72, 720, 14)];
     left.forEach((s, i) => {
       items.push(line(s, 72, 690 - i * 13));
@@ -303,7 +353,10 @@ describe('PDF layout (synthetic positions)', () => {
     ];
     rows.forEach((r, i) => r.forEach((c, k) => items.push(line(c, 72 + k * 150, 700 - i * 15))));
     const lines = render(items).split('\n');
-    assert.deepEqual(lines, rows.map((r) => r.join(' | ')));
+    assert.deepEqual(
+      lines,
+      rows.map((r) => r.join(' | ')),
+    );
   });
 
   test('hyphenation: broken words joined, real compounds and codes kept', () => {
@@ -328,7 +381,10 @@ describe('PDF layout (synthetic positions)', () => {
       line('Second paragraph after a gap.', 72, 650),
     ];
     items[1]!.width = 300;
-    assert.equal(render(items), 'Heading\n\nFirst paragraph line one that is long first paragraph line two.\n\nSecond paragraph after a gap.');
+    assert.equal(
+      render(items),
+      'Heading\n\nFirst paragraph line one that is long first paragraph line two.\n\nSecond paragraph after a gap.',
+    );
   });
 
   test('ligatures and odd spaces are normalised', () => {

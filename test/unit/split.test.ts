@@ -17,7 +17,27 @@ function rng(seed: number) {
   return { next, int, pick };
 }
 
-const WORDS = ['the', 'refund', 'policy', 'is', 'clear:', 'naïve', 'café', '🙂', 'x', 'knowledge', 'base', '(see', 'page', '12)', 'Discord', '"quoted"', '—', 'a', 'verylongishword'];
+const WORDS = [
+  'the',
+  'refund',
+  'policy',
+  'is',
+  'clear:',
+  'naïve',
+  'café',
+  '🙂',
+  'x',
+  'knowledge',
+  'base',
+  '(see',
+  'page',
+  '12)',
+  'Discord',
+  '"quoted"',
+  '—',
+  'a',
+  'verylongishword',
+];
 const LANGS = ['', 'ts', 'python', 'json', 'sh'];
 
 function generate(seed: number, limit: number): string {
@@ -164,7 +184,11 @@ test('splitMessage: prefers a paragraph break, then a line, then a sentence, the
   const sentence = 'The first sentence is right here. Second one follows it closely and runs on';
   assert.deepEqual(splitMessage(sentence, 50), ['The first sentence is right here.', 'Second one follows it closely and runs on']);
   const early = 'Short one. Then a long sentence that runs on and on and on';
-  assert.deepEqual(splitMessage(early, 50), ['Short one. Then a long sentence that runs on and', 'on and on'], 'a break under half full loses to a fuller one');
+  assert.deepEqual(
+    splitMessage(early, 50),
+    ['Short one. Then a long sentence that runs on and', 'on and on'],
+    'a break under half full loses to a fuller one',
+  );
   const word = 'alpha beta gamma delta epsilon zeta eta theta iota kappa';
   assert.deepEqual(splitMessage(word, 30), ['alpha beta gamma delta epsilon', 'zeta eta theta iota kappa']);
 });

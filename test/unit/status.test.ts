@@ -421,7 +421,18 @@ test('bearerMatches: exact token only, compared through fixed-length digests', (
   assert.equal(bearerMatches(`Bearer ${token}`, token), true);
   assert.equal(bearerMatches(`BEARER ${token}`, token), true);
   assert.equal(bearerMatches(`Bearer ${token} `, token), true);
-  for (const header of [undefined, '', 'Bearer', 'Bearer ', `Bearer ${token}x`, `Bearer ${token.slice(1)}`, `Bearer ${token} extra`, `Basic ${token}`, token, `xBearer ${token}`]) {
+  for (const header of [
+    undefined,
+    '',
+    'Bearer',
+    'Bearer ',
+    `Bearer ${token}x`,
+    `Bearer ${token.slice(1)}`,
+    `Bearer ${token} extra`,
+    `Basic ${token}`,
+    token,
+    `xBearer ${token}`,
+  ]) {
     assert.equal(bearerMatches(header, token), false, String(header));
   }
 });
@@ -502,7 +513,10 @@ test('an internal failure is a 500 without details; the log line is redacted (pi
 describe('redactSecrets', () => {
   const cases: Array<[string, string]> = [
     ['postgres://u:hunter2@h/db', 'postgres://u:****@h/db'],
-    ['failed: postgresql://admin:p%40ss@db.example.com:5432/x?sslmode=require', 'failed: postgresql://admin:****@db.example.com:5432/x?sslmode=require'],
+    [
+      'failed: postgresql://admin:p%40ss@db.example.com:5432/x?sslmode=require',
+      'failed: postgresql://admin:****@db.example.com:5432/x?sslmode=require',
+    ],
     ['raw @ in password postgres://u:p@ss@h:5432/db', 'raw @ in password postgres://u:****@h:5432/db'],
     ['no password postgres://u@h/db and http://host:8080/path', 'no password postgres://u@h/db and http://host:8080/path'],
     ['Authorization: Bearer abcdefGHIJ1234567890._-~+/=', 'Authorization: Bearer ****'],

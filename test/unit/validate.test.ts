@@ -8,11 +8,24 @@ test('a snowflake: 17–20 digits, no leading zero, at most 2^64 − 1', () => {
   for (const ok of ['10000000000000000', '123456789012345678', '18446744073709551615', '99999999999999999']) {
     assert.equal(isSnowflake(ok), true, ok);
   }
-  for (const bad of ['00000000000000000', '012345678901234567', '18446744073709551616', '99999999999999999999', '1234567890123456', '123456789012345678901', ' 123456789012345678', '12345678901234567a', '']) {
+  for (const bad of [
+    '00000000000000000',
+    '012345678901234567',
+    '18446744073709551616',
+    '99999999999999999999',
+    '1234567890123456',
+    '123456789012345678901',
+    ' 123456789012345678',
+    '12345678901234567a',
+    '',
+  ]) {
     assert.equal(isSnowflake(bad), false, bad);
   }
   assert.equal(assertSnowflake(' 123456789012345678 '), '123456789012345678');
-  assert.throws(() => assertSnowflake('00000000000000000'), (err: unknown) => err instanceof UserError && err.exitCode === 2);
+  assert.throws(
+    () => assertSnowflake('00000000000000000'),
+    (err: unknown) => err instanceof UserError && err.exitCode === 2,
+  );
 });
 
 test('wholeNumber: digits only, within the range', () => {

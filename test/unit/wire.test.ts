@@ -15,7 +15,7 @@ const ready = (status: string) => backend('Z', Buffer.from(status, 'latin1'));
 function cuts(bytes: Buffer, seed: number, max: number): Buffer[] {
   const out: Buffer[] = [];
   let a = seed;
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     a = (a * 1103515245 + 12345) % 2 ** 31;
     const n = 1 + (a % max);
     out.push(bytes.subarray(i, i + n));
@@ -41,7 +41,7 @@ test('the backend scanner finds each ReadyForQuery and its status across any chu
   ]);
   // Offsets where the stream so far ends with a ReadyForQuery, and the status there.
   const marks = new Map<number, string>();
-  for (let i = 0; i < stream.length; ) {
+  for (let i = 0; i < stream.length;) {
     const type = String.fromCharCode(stream[i]!);
     const length = 1 + stream.readInt32BE(i + 1);
     i += length;
@@ -54,7 +54,7 @@ test('the backend scanner finds each ReadyForQuery and its status across any chu
       let offset = 0;
       for (const piece of cuts(stream, seed, max)) {
         // Feed byte ranges one piece at a time; check the state at every ReadyForQuery boundary.
-        for (let start = 0; start < piece.length; ) {
+        for (let start = 0; start < piece.length;) {
           const next = [...marks.keys()].find((m) => m > offset + start && m <= offset + piece.length);
           const end = next === undefined ? piece.length : next - offset;
           scanner.push(piece.subarray(start, end));
@@ -88,14 +88,17 @@ test('the frontend reader yields whole messages, untyped before startup and type
   for (const max of [1, 5, 9, 1000, 200_000]) {
     const reader = new FrontendReader();
     const got = cuts(stream, max, max).flatMap((piece) => reader.push(Buffer.from(piece)));
-    assert.deepEqual(got.map((m) => [m.type, m.code ?? null, m.bytes.length]), [
-      ['', SSL_REQUEST, 8],
-      ['', PROTOCOL_3, 8 + params.length],
-      ['p', null, password.length],
-      ['Q', null, simpleQuery('select 1').length],
-      ['Q', null, big.length],
-      ['S', null, 5],
-    ]);
+    assert.deepEqual(
+      got.map((m) => [m.type, m.code ?? null, m.bytes.length]),
+      [
+        ['', SSL_REQUEST, 8],
+        ['', PROTOCOL_3, 8 + params.length],
+        ['p', null, password.length],
+        ['Q', null, simpleQuery('select 1').length],
+        ['Q', null, big.length],
+        ['S', null, 5],
+      ],
+    );
     assert.ok(got[4]!.bytes.equals(big));
   }
 });

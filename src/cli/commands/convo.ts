@@ -41,7 +41,10 @@ export async function reset(ctx: Context, id: string, opts: { yes?: boolean }): 
   const target = conversationId(id);
   if (!opts.yes) {
     if (!ctx.stdinTTY || !ctx.out.stderrTTY) {
-      throw new UserError(`not on a terminal: add --yes to reset the conversation ${target} (nothing was changed)`, 'confirmation_required');
+      throw new UserError(
+        `not on a terminal: add --yes to reset the conversation ${target} (nothing was changed)`,
+        'confirmation_required',
+      );
     }
     const { confirm, isCancel } = await import('@clack/prompts');
     const answer = await confirm({ message: `Forget every message of conversation ${target}?`, initialValue: false });

@@ -3,7 +3,13 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAX_INSTRUCTIONS_CHARS, instructionsHistory, normaliseInstructions, setInstructions, showInstructions } from '../../admin/instructions.js';
+import {
+  MAX_INSTRUCTIONS_CHARS,
+  instructionsHistory,
+  normaliseInstructions,
+  setInstructions,
+  showInstructions,
+} from '../../admin/instructions.js';
 import type { SetResult } from '../../admin/instructions.js';
 import { MAX_LIST_LIMIT, assertSnowflake, wholeNumber } from '../../admin/validate.js';
 import { UserError } from '../../errors.js';
@@ -23,7 +29,13 @@ export async function show(ctx: Context, opts: { channel?: string; history?: boo
     }
     await out.table(
       ['When', 'Who', 'Scope', 'Old', 'New'],
-      entries.map((e) => [when(e.at), e.actor, e.target, e.oldValue === null ? '(none)' : truncate(e.oldValue, 40), truncate(e.newValue ?? '', 40)]),
+      entries.map((e) => [
+        when(e.at),
+        e.actor,
+        e.target,
+        e.oldValue === null ? '(none)' : truncate(e.oldValue, 40),
+        truncate(e.newValue ?? '', 40),
+      ]),
     );
     return;
   }
@@ -34,7 +46,11 @@ export async function show(ctx: Context, opts: { channel?: string; history?: boo
     return;
   }
   const from =
-    view.source === 'channel' ? `override for channel ${view.scope}` : opts.channel ? `global (channel ${view.scope} has no override)` : 'global';
+    view.source === 'channel'
+      ? `override for channel ${view.scope}`
+      : opts.channel
+        ? `global (channel ${view.scope} has no override)`
+        : 'global';
   out.note(out.style.dim(`# ${from}; updated ${when(view.updatedAt)} by ${view.updatedBy}`));
   out.line(view.content);
 }
@@ -89,7 +105,14 @@ function readFileArg(path: string): string {
   } catch (err) {
     if (err instanceof UserError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    const reason =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (err as Error).message;
     throw unreadable(path, reason, err);
   } finally {
     if (fd !== undefined) closeSync(fd);

@@ -12,7 +12,8 @@ function sizeLabel(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-const NO_EMBEDDER = 'no embeddings provider configured (HF_TOKEN or EMBEDDINGS_URL): chunks are stored for full-text search; run `copilot kb embed` after adding one';
+const NO_EMBEDDER =
+  'no embeddings provider configured (HF_TOKEN or EMBEDDINGS_URL): chunks are stored for full-text search; run `copilot kb embed` after adding one';
 
 export async function ingest(ctx: Context, files: string[], opts: { replace?: boolean }): Promise<void> {
   const { out } = ctx;
@@ -21,7 +22,18 @@ export async function ingest(ctx: Context, files: string[], opts: { replace?: bo
   // PDF reading threads load pdf.js while the database is being opened.
   if (files.some((f) => /\.pdf$/i.test(f))) (await import('../../kb/pdf-readers.js')).warmPdfReaders();
   const { ingestFile } = await import('../../kb/ingest.js');
-  type Row = { file: string; status: string; name?: string; documentId?: number; pages?: number; chunks?: number; embedded?: number; truncated?: number; seconds?: number; error?: { code: string; message: string } };
+  type Row = {
+    file: string;
+    status: string;
+    name?: string;
+    documentId?: number;
+    pages?: number;
+    chunks?: number;
+    embedded?: number;
+    truncated?: number;
+    seconds?: number;
+    error?: { code: string; message: string };
+  };
   const results: Row[] = [];
   let userErrors = 0;
   let dependencyError: unknown = null;
@@ -46,8 +58,10 @@ export async function ingest(ctx: Context, files: string[], opts: { replace?: bo
         progress.stop();
         const { timings: _t, ...row } = r;
         results.push(row);
-        if (r.status === 'already_ingested') out.note(`${file}: already ingested${r.name !== r.file.split('/').pop() ? ` as "${r.name}"` : ''} — nothing to do`);
-        if (r.truncated > 0) out.warn(`${file}: ${r.truncated} chunk(s) are longer than the embedding model reads; their ends are not embedded`);
+        if (r.status === 'already_ingested')
+          out.note(`${file}: already ingested${r.name !== r.file.split('/').pop() ? ` as "${r.name}"` : ''} — nothing to do`);
+        if (r.truncated > 0)
+          out.warn(`${file}: ${r.truncated} chunk(s) are longer than the embedding model reads; their ends are not embedded`);
       } catch (err) {
         progress.stop();
         if (err instanceof UserError) userErrors++;
@@ -70,9 +84,17 @@ export async function ingest(ctx: Context, files: string[], opts: { replace?: bo
   }
   const failed = results.length - done.length;
   if (dependencyError) {
-    throw new DependencyError(`${failed} file(s) not ingested: ${errorMessage(dependencyError)}`, (dependencyError as DependencyError).code ?? 'ingest_failed', { cause: dependencyError });
+    throw new DependencyError(
+      `${failed} file(s) not ingested: ${errorMessage(dependencyError)}`,
+      (dependencyError as DependencyError).code ?? 'ingest_failed',
+      { cause: dependencyError },
+    );
   }
-  if (userErrors > 0) throw new UserError(`${userErrors} of ${files.length} file(s) not ingested (see above); nothing was written for them`, 'ingest_rejected');
+  if (userErrors > 0)
+    throw new UserError(
+      `${userErrors} of ${files.length} file(s) not ingested (see above); nothing was written for them`,
+      'ingest_rejected',
+    );
 }
 
 export async function list(ctx: Context): Promise<void> {
@@ -85,7 +107,16 @@ export async function list(ctx: Context): Promise<void> {
   }
   await ctx.out.table(
     ['ID', 'Name', 'Type', 'Pages', 'Chunks', 'Embedded', 'Size', 'Ingested'],
-    docs.map((d) => [d.id, d.name, d.type, d.pages, d.chunks, d.chunks ? `${Math.round((100 * d.embedded) / d.chunks)}%` : '–', sizeLabel(d.bytes), when(d.createdAt)]),
+    docs.map((d) => [
+      d.id,
+      d.name,
+      d.type,
+      d.pages,
+      d.chunks,
+      d.chunks ? `${Math.round((100 * d.embedded) / d.chunks)}%` : '–',
+      sizeLabel(d.bytes),
+      when(d.createdAt),
+    ]),
   );
 }
 
@@ -96,7 +127,9 @@ export async function show(ctx: Context, ref: string): Promise<void> {
   out.data(result);
   const d = result.document;
   out.line(`${out.style.bold(d.name)} (id ${d.id}, ${d.type})`);
-  out.line(`pages ${d.pages} · chunks ${d.chunks} · embedded ${d.embedded} · ${sizeLabel(d.bytes)} · sha256 ${d.sha256.slice(0, 12)}… · ingested ${when(d.createdAt)}${d.embeddingModel ? ` · model ${d.embeddingModel}` : ''}`);
+  out.line(
+    `pages ${d.pages} · chunks ${d.chunks} · embedded ${d.embedded} · ${sizeLabel(d.bytes)} · sha256 ${d.sha256.slice(0, 12)}… · ingested ${when(d.createdAt)}${d.embeddingModel ? ` · model ${d.embeddingModel}` : ''}`,
+  );
   for (const c of result.chunks) {
     const where = c.page !== null ? `p.${c.page}` : c.section ? `§ ${c.section}` : '';
     out.line('');
@@ -125,7 +158,16 @@ export async function search(ctx: Context, words: string[], opts: { k?: string }
   out.data({
     mode: result.mode,
     relevance: result.relevance,
-    results: result.passages.map((p, i) => ({ rank: i + 1, score: p.score, cosine: p.cosine, coverage: p.coverage, document: p.documentName, page: p.page, section: p.section, content: p.content })),
+    results: result.passages.map((p, i) => ({
+      rank: i + 1,
+      score: p.score,
+      cosine: p.cosine,
+      coverage: p.coverage,
+      document: p.documentName,
+      page: p.page,
+      section: p.section,
+      content: p.content,
+    })),
   });
   if (result.passages.length === 0) {
     out.line('No matching passages.');
@@ -133,9 +175,19 @@ export async function search(ctx: Context, words: string[], opts: { k?: string }
   }
   await out.table(
     ['#', 'Score', 'File', 'Page', 'Snippet'],
-    result.passages.map((p, i) => [i + 1, p.score.toFixed(4), p.documentName, p.page ?? (p.section ? `§ ${p.section}` : ''), truncate(p.content, 90)]),
+    result.passages.map((p, i) => [
+      i + 1,
+      p.score.toFixed(4),
+      p.documentName,
+      p.page ?? (p.section ? `§ ${p.section}` : ''),
+      truncate(p.content, 90),
+    ]),
   );
-  out.note(out.style.dim(`${result.mode} retrieval · relevance ${result.relevance.score.toFixed(2)} (${result.relevance.answerable ? 'likely covered' : 'probably not covered'})`));
+  out.note(
+    out.style.dim(
+      `${result.mode} retrieval · relevance ${result.relevance.score.toFixed(2)} (${result.relevance.answerable ? 'likely covered' : 'probably not covered'})`,
+    ),
+  );
 }
 
 export async function embed(ctx: Context, opts: { rebuild?: boolean }): Promise<void> {
@@ -148,7 +200,9 @@ export async function embed(ctx: Context, opts: { rebuild?: boolean }): Promise<
     );
     progress.stop();
     ctx.out.data(result);
-    ctx.out.line(`${ctx.out.style.green('embedded')} ${result.embedded} chunk(s) with ${result.model} (${result.dimension} dimensions)${result.rebuilt ? ', rebuilt' : ''}`);
+    ctx.out.line(
+      `${ctx.out.style.green('embedded')} ${result.embedded} chunk(s) with ${result.model} (${result.dimension} dimensions)${result.rebuilt ? ', rebuilt' : ''}`,
+    );
   } catch (err) {
     progress.stop();
     throw err;
@@ -176,5 +230,8 @@ export async function gaps(ctx: Context, opts: { since?: string }): Promise<void
     ctx.out.line(`No unanswered questions since ${when(since)}.`);
     return;
   }
-  await ctx.out.table(['Count', 'Question', 'Last asked'], rows.map((g) => [g.count, truncate(g.question, 80), when(g.lastAskedAt)]));
+  await ctx.out.table(
+    ['Count', 'Question', 'Last asked'],
+    rows.map((g) => [g.count, truncate(g.question, 80), when(g.lastAskedAt)]),
+  );
 }
