@@ -315,7 +315,26 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
     };
   }
 
+  /**
+   * Per shard, while its new session is being caught up on: the first message the session
+   * delivered live in each conversation. The session delivers everything from that one on, so
+   * catching up takes only older messages (a message it read before its live event arrived would
+   * otherwise be stored ahead of older live ones still waiting their turn).
+   */
+  const liveFloors = new Map<number, { floors: Map<string, string>; pending: number; threadsListed: boolean }>();
+
+  function noteLive(message: Message): void {
+    const round = liveFloors.get(message.guild?.shardId ?? 0);
+    if (round && !round.floors.has(message.channelId)) round.floors.set(message.channelId, message.id);
+  }
+
+  function catchUpDone(shardId: number): void {
+    const round = liveFloors.get(shardId);
+    if (round && round.pending === 0 && round.threadsListed) liveFloors.delete(shardId);
+  }
+
   function onMessage(message: Message): void {
+    noteLive(message);
     const job = admit(message, true, storeLive);
     if (job) queue.push(message.channelId, job);
   }
@@ -339,8 +358,9 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
       clearTimeout(timer);
       open();
     });
+    liveFloors.set(shardId, { floors: new Map(), pending: 0, threadsListed: false });
     const channels = deps.channels.ids();
-    for (const id of channels) catchUp(id, { shardId, ready });
+    for (const id of channels) catchUp(id, shardId, ready);
     log.info({ shardId, channels: channels.length }, 'new gateway session: catching up');
   }
 
@@ -351,7 +371,10 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
       log.warn({ shardId, err: errorMessage(err) }, 'cannot list recent threads to catch up on');
       return [] as string[];
     });
-    for (const id of threads) if (!stopping && !deps.channels.get(id)) catchUp(id, null);
+    for (const id of threads) if (!stopping && !deps.channels.get(id)) catchUp(id, shardId, null);
+    const round = liveFloors.get(shardId);
+    if (round) round.threadsListed = true;
+    catchUpDone(shardId);
   }
 
   function onShard(channelId: string, shardId: number): boolean {
@@ -363,17 +386,20 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
    * Catching up on one conversation. It holds two places at once, so that what it finds comes
    * before what arrives meanwhile: in the conversation's store order (filled as soon as the
    * channel is read) and in its queue (a job that puts the found messages' jobs ahead of those
-   * waiting). `session`: an allowed channel reads once its shard is ready, and only if it
-   * belongs to that shard.
+   * waiting). `ready`: an allowed channel reads once its shard is ready, and only if it belongs
+   * to that shard. Only messages older than the first one the new session delivered live there
+   * are taken (see liveFloors).
    */
-  function catchUp(conversationId: string, session: { shardId: number; ready: Promise<void> } | null): void {
+  function catchUp(conversationId: string, shardId: number, ready: Promise<void> | null): void {
     const fill = storeOrder.reserve(conversationId);
+    const round = liveFloors.get(shardId);
+    if (round) round.pending++;
     const found = (async (): Promise<QueueJob[]> => {
       const toStore: { q: IncomingQuestion; resolve: (a: Accepted) => void; reject: (err: unknown) => void }[] = [];
       try {
-        if (session) {
-          await session.ready;
-          if (!onShard(conversationId, session.shardId)) return [];
+        if (ready) {
+          await ready;
+          if (!onShard(conversationId, shardId)) return [];
         }
         if (stopping) return [];
         const context = { channelId: conversationId };
@@ -382,7 +408,9 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
           const start = await deps.answers.catchUpStart(conversationId, catchUpWindowMs);
           const notBefore = start.notBefore.getTime();
           const after = laterId(start.after, SnowflakeUtil.generate({ timestamp: notBefore }).toString());
-          messages = (await fetchMessagesAfter(client, conversationId, after, catchUpLimit)).filter((m) => m.createdTimestamp >= notBefore);
+          const read = await fetchMessagesAfter(client, conversationId, after, catchUpLimit);
+          const floor = round?.floors.get(conversationId);
+          messages = read.filter((m) => m.createdTimestamp >= notBefore && (floor === undefined || BigInt(m.id) < BigInt(floor)));
         } catch (err) {
           log.warn({ ...context, err: errorMessage(err) }, 'cannot catch up on this channel');
           return [];
@@ -395,6 +423,10 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
         fill(async () => {
           for (const s of toStore) await deps.answers.accept(s.q).then(s.resolve, s.reject);
         });
+        if (round && liveFloors.get(shardId) === round) {
+          round.pending--;
+          catchUpDone(shardId);
+        }
       }
     })();
     queue.push(conversationId, {

@@ -20,6 +20,7 @@ const NUL = '1100000000000000403';
 const GAP = '1100000000000000404';
 const THREAD = '1100000000000000405';
 const RACE = '1100000000000000406';
+const ORDER = '1100000000000000407';
 
 for (const kind of BACKENDS) {
   describe(`nothing lost (${kind})`, () => {
@@ -41,9 +42,10 @@ for (const kind of BACKENDS) {
             { id: GAP, name: 'gap' },
             { id: THREAD, type: 11, name: 'a-thread', parent_id: GAP },
             { id: RACE, name: 'race' },
+            { id: ORDER, name: 'order' },
           ],
         },
-        allowed: { [QUEUED]: 'all', [REFUSED]: 'all', [NUL]: 'all', [GAP]: 'all', [RACE]: 'all' },
+        allowed: { [QUEUED]: 'all', [REFUSED]: 'all', [NUL]: 'all', [GAP]: 'all', [RACE]: 'all', [ORDER]: 'all' },
       });
       await h.bot.start();
     });
@@ -161,6 +163,38 @@ for (const kind of BACKENDS) {
         ['a thread question', 'missed in the thread', 'missed in the thread'],
       );
       assert.equal(h.bot.state(), 'ready');
+    });
+
+    test('catching up never stores a message it read ahead of an older one that arrived live', async () => {
+      h.groq.setBehavior({ kind: 'ok', reply: replyFromLastUser((q) => `Re: ${q}`) });
+      const first = await ask(ORDER, 'before the new session');
+      await h.answered(first.id, 20_000);
+      // The new session's catch-up read of the channel is slow; meanwhile one message arrives live
+      // (it waits behind the catch-up) and a newer one is in the channel before its event arrives.
+      const caughtUp = () => h.logs.filter((l) => l.msg === 'caught up' && l.channelId === ORDER).length;
+      const caughtBefore = caughtUp();
+      const read = h.fake.delayNext((method, path) => method === 'GET' && path === `/channels/${ORDER}/messages`, 4000);
+      const identifies = h.fake.sessions.identifies;
+      h.fake.invalidateSession(false);
+      await until(() => h.fake.sessions.identifies > identifies, 30_000, 'a new session');
+      await read;
+      const live = await ask(ORDER, 'older, arrived live');
+      await sleep(500); // its event is handled (the catch-up read is held for 4 s)
+      h.fake.holdGateway();
+      const newer = await ask(ORDER, 'newer, its event delayed');
+      await until(() => caughtUp() > caughtBefore, 15_000, 'the catch-up read');
+      await sleep(300);
+      h.fake.releaseGateway();
+      for (const m of [live, newer]) await h.answered(m.id, 20_000);
+      await sleep(300);
+      const stored = await recentMessages(h.db, ORDER, 20);
+      assert.deepEqual(
+        stored.filter((m) => m.role === 'user').map((m) => m.content),
+        [first, live, newer].map((m) => m.content),
+        'stored in the order sent',
+      );
+      for (const m of [live, newer]) assert.equal(repliesTo(m).length, 1, `one reply to "${m.content}"`);
+      assert.ok(repliesTo(live)[0]!.at < repliesTo(newer)[0]!.at, 'answered in the order sent');
     });
 
     test('catching up racing the live events: every message answered exactly once, in order', async () => {

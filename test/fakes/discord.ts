@@ -51,6 +51,12 @@
  *   {message, retry_after, global}; a bucket 429 also says X-RateLimit-Remaining: 0) or
  *   `{status: 400|401|403|404|500|502|503|504, code?, message?}`. Note discord.js retries 5xx up to
  *   `rest.retries` (3) times at once, and throws DiscordAPIError on 4xx.
+ * - `delayNext(match, ms)`: the next request matching (method, path) is answered `ms` later, its
+ *   response computed then (so it sees what happened meanwhile); returns a promise that resolves
+ *   when that request has arrived.
+ * - `holdGateway()` / `releaseGateway()`: while held, every frame for live connections waits (REST
+ *   goes on: a message is in the channel's history before its MESSAGE_CREATE is delivered);
+ *   release sends them in order.
  * - Gateway control: `closeGateway(code, reason?, shardId?)` closes live connections (of one shard
  *   id if given; 4000 etc. keep the session resumable; 4004/4007/4009/4010–4014 drop it),
  *   `requestReconnect()` sends op 7, `invalidateSession(resumable)` sends op 9, `dispatch(t, d)` sends
@@ -494,6 +500,9 @@ export interface FakeDiscord {
   userMessage(o: UserMessageOptions): Promise<FakeMessage>;
   waitFor(pred: (c: RestCall) => boolean, timeoutMs?: number): Promise<RestCall>;
   failNext(match: (method: string, path: string) => boolean, spec: FailSpec, times?: number): void;
+  delayNext(match: (method: string, path: string) => boolean, ms: number): Promise<void>;
+  holdGateway(): void;
+  releaseGateway(): void;
   /** Close live connections (only those of one shard id, if given). */
   closeGateway(code: number, reason?: string, shardId?: number): void;
   requestReconnect(): void;
@@ -792,6 +801,9 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
   const lastIdentifyAt = new Map<number, number>();
   const buckets = new Map<string, Bucket>();
   const failures: Failure[] = [];
+  const delays: { match: (method: string, path: string) => boolean; ms: number; arrived: () => void }[] = [];
+  /** Frames held by holdGateway(), in order, with their connection. */
+  let gatewayHold: { conn: Conn; text: string }[] | null = null;
   const timers = new Set<NodeJS.Timeout>();
   const callWaiters = new Set<(c: RestCall) => void>();
   const sockets = new Set<Socket>();
@@ -1198,6 +1210,12 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
         return;
       }
       b.count++;
+      const d = delays.findIndex((x) => x.match(method, path));
+      if (d >= 0) {
+        const [delay] = delays.splice(d, 1);
+        delay!.arrived();
+        await new Promise<void>((resolve) => later(delay!.ms, resolve));
+      }
       const out = route(method, path, query, body);
       if (out.status === 204) send(204);
       else send(out.status, out.payload);
@@ -2370,6 +2388,10 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
     if (conn.ws.readyState !== WebSocket.OPEN) return Promise.resolve();
     logFrame('out', payload);
     const text = JSON.stringify(payload);
+    if (gatewayHold) {
+      gatewayHold.push({ conn, text });
+      return Promise.resolve();
+    }
     if (conn.held) {
       conn.held.push(text);
       return Promise.resolve();
@@ -2741,6 +2763,20 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
 
     failNext(match, spec, times = 1) {
       failures.push({ match, spec, remaining: times });
+    },
+
+    delayNext(match, ms) {
+      return new Promise<void>((arrived) => delays.push({ match, ms, arrived }));
+    },
+
+    holdGateway() {
+      gatewayHold ??= [];
+    },
+
+    releaseGateway() {
+      const frames = gatewayHold ?? [];
+      gatewayHold = null;
+      for (const { conn, text } of frames) if (conn.ws.readyState === WebSocket.OPEN) conn.ws.send(text);
     },
 
     closeGateway(code, reason = '', shardId?: number) {
