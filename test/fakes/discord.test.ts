@@ -594,14 +594,14 @@ describe('fake Discord: application commands and interactions', () => {
   });
 
   test('Discord time limits: no callback after the window (10062), no webhook after the token lifetime (10015)', async () => {
-    const quick = await startFakeDiscord({ interactionCallbackWindowMs: 150, interactionTokenTtlMs: 700 });
+    const quick = await startFakeDiscord({ interactionCallbackWindowMs: 1000, interactionTokenTtlMs: 3000 });
     const c = await loggedIn(makeClient(quick), quick);
     try {
       await c.rest.put(Routes.applicationCommands(quick.applicationId), { body: [{ name: 'ask', description: 'Ask' }] });
       const got = nextInteraction<ChatInputCommandInteraction>(c);
       const h = await quick.slashCommand({ name: 'ask' });
       const late = await got;
-      await sleep(250);
+      await sleep(1200);
       await assert.rejects(late.reply('too late'), apiError(404, 10062));
       // An interaction never acknowledged in time takes its token with it.
       await assert.rejects(
@@ -621,7 +621,7 @@ describe('fake Discord: application commands and interactions', () => {
       const i = await got2;
       await i.deferReply();
       await i.editReply('in time');
-      await sleep(800);
+      await sleep(3200);
       await assert.rejects(i.editReply('after 15 minutes'), apiError(404, 10015));
       await assert.rejects(i.followUp('after 15 minutes'), apiError(404, 10015));
     } finally {

@@ -706,7 +706,7 @@ describe('fake web site', () => {
 });
 
 describe('fake web site: generated pages', () => {
-  test('200 deterministic pages with a sitemap and links between them, served fast', async () => {
+  test('200 deterministic pages with a sitemap and links between them', async () => {
     const a = await startFakeWeb({ generated: 200 });
     const b = await startFakeWeb({ generated: 200 });
     try {
@@ -718,7 +718,6 @@ describe('fake web site: generated pages', () => {
       assert.equal(urls[199], a.url('/gen/page-200'));
       assert.ok(!a.sitemapUrls().some((u) => u.includes('/gen/')), '/sitemap.xml does not list them');
 
-      const t0 = performance.now();
       const queue = [...urls];
       const bodies = new Map<string, string>();
       await Promise.all(
@@ -730,8 +729,6 @@ describe('fake web site: generated pages', () => {
           }
         }),
       );
-      const ms = performance.now() - t0;
-      assert.ok(ms < 5000, `200 pages in ${ms.toFixed(0)} ms`);
       assert.ok(a.maxConcurrent('/gen/') <= 4);
 
       for (let i = 1; i <= 200; i++) {
