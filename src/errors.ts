@@ -27,10 +27,6 @@ export class DependencyError extends Error {
   }
 }
 
-export function isUserError(err: unknown): err is UserError {
-  return err instanceof UserError;
-}
-
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);

@@ -28,8 +28,6 @@ import {
   systemHead,
 } from './prompt.js';
 
-/** llama-3.3-70b-versatile's context window. */
-export const LLAMA_33_CONTEXT_WINDOW = 131_072;
 /** Default prompt + answer allowance: small, to suit Groq's free tier (12,000 tokens a minute). */
 export const DEFAULT_CONTEXT_TOKENS = 7_000;
 export const DEFAULT_RESERVE_FOR_ANSWER = 1_000;

@@ -22,10 +22,6 @@ function run<A extends unknown[]>(load: () => Promise<Action<A>>) {
   };
 }
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
 export function buildProgram(options: { json: boolean }): Command {
   const program = new Command('copilot');
   program
@@ -196,5 +192,3 @@ Configuration comes from the environment and .env (see .env.example); \`copilot 
 
   return program;
 }
-
-export { collect };

@@ -3,12 +3,10 @@ import type { Output } from './output.js';
 
 export interface Progress {
   update(text: string): void;
-  succeed(text: string): void;
-  fail(text: string): void;
   stop(): void;
 }
 
-const silent: Progress = { update() {}, succeed() {}, fail() {}, stop() {} };
+const silent: Progress = { update() {}, stop() {} };
 
 export async function startProgress(out: Output, text: string): Promise<Progress> {
   if (!out.stderrTTY || out.json) return silent;
@@ -18,8 +16,6 @@ export async function startProgress(out: Output, text: string): Promise<Progress
     update: (t) => {
       spinner.text = t;
     },
-    succeed: (t) => spinner.succeed(t),
-    fail: (t) => spinner.fail(t),
     stop: () => spinner.stop(),
   };
 }

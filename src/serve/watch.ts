@@ -14,7 +14,6 @@ export interface ConfigWatcher {
   /** The allowed channels' ids. */
   ids(): string[];
   readonly size: number;
-  readonly version: number;
   /** Reloads now (also what the timer and NOTIFY do). */
   refresh(): Promise<void>;
   close(): Promise<void>;
@@ -69,9 +68,6 @@ export async function watchConfig(
     ids: () => [...channels.keys()],
     get size() {
       return channels.size;
-    },
-    get version() {
-      return version;
     },
     refresh: () => refresh(true),
     async close() {
