@@ -65,8 +65,3 @@ export function databaseError(err: unknown, description: string): Error {
   }
   return err instanceof Error ? err : new Error(message);
 }
-
-/** True when the error means the database cannot be reached right now (worth retrying later). */
-export function isUnavailable(err: unknown): boolean {
-  return err instanceof DependencyError && /^database_(unreachable|unavailable)$/.test(err.code);
-}

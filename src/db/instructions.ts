@@ -32,13 +32,6 @@ export async function getInstructions(db: Queryable, scope: string): Promise<Ins
   return rows[0] ? toInstructions(rows[0]) : null;
 }
 
-export async function listInstructions(db: Queryable): Promise<Instructions[]> {
-  const { rows } = await db.query<InstructionsRow>(
-    "select scope, content, updated_at, updated_by from instructions order by scope <> 'global', scope",
-  );
-  return rows.map(toInstructions);
-}
-
 export async function putInstructions(db: Queryable, scope: string, content: string, actor: string): Promise<void> {
   await db.query(
     `insert into instructions (scope, content, updated_by) values ($1, $2, $3)
