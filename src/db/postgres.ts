@@ -2,7 +2,7 @@
 import type { Pool, PoolClient, PoolConfig } from 'pg';
 import { DependencyError, UserError } from '../errors.js';
 import type { Db, Queryable, QueryResult } from './backend.js';
-import { databaseError } from './errors.js';
+import { databaseError } from './pg-errors.js';
 
 export interface PostgresOptions {
   /** DATABASE_URL; or, for the embedded database's socket, `connection` (its password never in a URL). */

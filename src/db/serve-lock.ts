@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Client } from 'pg';
 import { DependencyError, UserError, errorMessage } from '../errors.js';
-import { databaseError } from './errors.js';
+import { databaseError } from './pg-errors.js';
 
 /** The shard number that stands for "every shard". */
 export const ALL_SHARDS = -1;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { databaseError } from '../../src/db/errors.js';
+import { databaseError } from '../../src/db/pg-errors.js';
 import { loadMigrations, migrate, migrationStatus } from '../../src/db/migrate.js';
 import { openPostgres } from '../../src/db/postgres.js';
 import { DependencyError } from '../../src/errors.js';

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { openEmbedded } from '../../src/db/embedded.js';
-import { databaseError } from '../../src/db/errors.js';
+import { databaseError } from '../../src/db/pg-errors.js';
 import { acquireLock } from '../../src/db/lock.js';
 import { shareEmbedded } from '../../src/db/share.js';
 import type { SharedServer } from '../../src/db/share.js';

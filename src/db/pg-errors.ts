@@ -1,4 +1,4 @@
-/** Database errors → one clear line (never the URL or its password). */
+/** Postgres and PGlite errors → one clear line as a typed error (never the URL or its password). */
 import { DependencyError, UserError } from '../errors.js';
 
 interface PgLikeError {
