@@ -210,26 +210,6 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: Env = process.e
   return Object.freeze(config);
 }
 
-/** Query parameters that carry a secret (libpq's `password` and `sslpassword`, API tokens). */
-const SECRET_PARAM = /^(?:password|sslpassword|passwd|pwd|secret|token|access[-_]?token|api[-_]?key)$/i;
-
-/**
- * A URL with its password replaced — in the user info and in query parameters such as
- * `?password=` or `sslpassword=` — safe for messages and `config list`.
- */
-export function redactUrl(value: string): string {
-  try {
-    const parsed = new URL(value);
-    if (parsed.password) parsed.password = '****';
-    for (const key of new Set(parsed.searchParams.keys())) {
-      if (SECRET_PARAM.test(key)) parsed.searchParams.set(key, '****');
-    }
-    return parsed.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
-}
-
 /** Host and port of a database URL, for error messages. */
 export function describeDatabase(value: string): string {
   try {

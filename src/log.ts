@@ -1,7 +1,7 @@
 /** pino, JSON on stdout; every string logged passes the secret redaction (tokens, keys, URL passwords). */
 import type { DestinationStream, Logger } from 'pino';
 import type { Config } from './config.js';
-import { redactSecrets } from './http/status.js';
+import { redactSecrets } from './redact.js';
 
 function redactDeep(value: unknown, secrets: string[], depth = 0): unknown {
   if (typeof value === 'string') return redactSecrets(value, secrets);

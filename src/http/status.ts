@@ -7,6 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { redactSecrets } from '../redact.js';
 import type { Metrics } from './metrics.js';
 
 export type DiscordState = 'connecting' | 'ready' | 'reconnecting' | 'disconnected';
@@ -77,49 +78,6 @@ export interface StatusBody {
   config: ConfigStatus | null;
   counters: Record<string, number>;
   latency: { p50: number | null; p90: number | null; p99: number | null; count: number };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Redaction
-
-const REDACTED = '****';
-
-const SECRET_PATTERNS: Array<[RegExp, string | ((match: string, ...groups: string[]) => string)]> = [
-  // URL credentials: scheme://user:pass@host -> scheme://user:****@host. The password runs to the
-  // last '@' of the authority, as URL parsers read it (a raw '@' in a password is still hidden).
-  [/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/?#]*:)[^\s/?#]*@/gi, `$1${REDACTED}@`],
-  // key=value / key: value passwords (libpq strings, query parameters, JSON-ish text).
-  [
-    /(\b(?:password|passwd|pwd|secret|api[_-]?key|token)\b["']?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&;,"'}]+)/gi,
-    (_m: string, key: string, value: string) => {
-      const q = value[0] === '"' || value[0] === "'" ? value[0] : '';
-      return `${key}${q}${REDACTED}${q}`;
-    },
-  ],
-  // Authorization headers.
-  [/\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/]{8,}=*/g, `$1 ${REDACTED}`],
-  [/\b(Bot)\s+[\w-]{20,}\.[\w-]{4,}\.[\w-]{20,}/g, `$1 ${REDACTED}`],
-  // Discord bot tokens and JWT-like three-part tokens (kept loose: a longer token must not leak a tail).
-  [/[\w-]{20,}\.[\w-]{4,}\.[\w-]{20,}/g, REDACTED],
-  // Provider API keys: Groq, Hugging Face, OpenAI-style.
-  [/\b(gsk|hf)_[A-Za-z0-9]{8,}/g, `$1_${REDACTED}`],
-  [/\bsk-[A-Za-z0-9_-]{16,}/g, `sk-${REDACTED}`],
-];
-
-/**
- * Remove anything that looks like a secret from free text: URL passwords, `password=` values,
- * Bearer/Basic/Bot authorization values, Discord bot tokens (and JWTs), `gsk_…` / `hf_…` / `sk-…`
- * keys. `known` lists literal secrets (e.g. the configured token) replaced wherever they appear.
- */
-export function redactSecrets(text: string, known: readonly (string | undefined | null)[] = []): string {
-  let out = String(text);
-  for (const secret of known) {
-    if (secret && secret.length >= 6) out = out.split(secret).join(REDACTED);
-  }
-  for (const [pattern, replacement] of SECRET_PATTERNS) {
-    out = typeof replacement === 'string' ? out.replace(pattern, replacement) : out.replace(pattern, replacement);
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,9 +5,10 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, test } from 'node:test';
-import { loadConfig, redactUrl } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
 import { UserError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
+import { redactUrl } from '../../src/redact.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'copilot-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

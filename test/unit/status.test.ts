@@ -2,14 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { createMetrics, type Metrics, percentile } from '../../src/http/metrics.js';
-import {
-  type DatabaseHealth,
-  type DiscordState,
-  type StatusSource,
-  bearerMatches,
-  redactSecrets,
-  startStatusServer,
-} from '../../src/http/status.js';
+import { type DatabaseHealth, type DiscordState, type StatusSource, bearerMatches, startStatusServer } from '../../src/http/status.js';
+import { redactSecrets } from '../../src/redact.js';
 
 const DB_SECRET = 'hunter2';
 const DB_URL = `postgres://u:${DB_SECRET}@h/db`;

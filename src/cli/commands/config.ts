@@ -1,5 +1,6 @@
 /** `copilot config get|set|unset|list`: the operator profile, stored with conf in COPILOT_HOME. */
-import { PROFILE_FILE, PROFILE_KEYS, readProfile, redactUrl } from '../../config.js';
+import { PROFILE_FILE, PROFILE_KEYS, readProfile } from '../../config.js';
+import { redactUrl } from '../../redact.js';
 import type { ProfileKey } from '../../config.js';
 import { ensureHome } from '../../db/lock.js';
 import { UserError } from '../../errors.js';
