@@ -3,10 +3,8 @@
  * (discord.js, PGlite, pdf.js and groq-sdk load only in the commands that use them).
  */
 import { Command, Option } from 'commander';
-import { createRequire } from 'node:module';
+import { VERSION } from '../version.js';
 import type { Context, GlobalOptions } from './context.js';
-
-const version = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
 
 type Action<A extends unknown[]> = (ctx: Context, ...args: A) => Promise<void>;
 
@@ -26,7 +24,7 @@ export function buildProgram(options: { json: boolean }): Command {
   const program = new Command('copilot');
   program
     .description('A self-hosted AI copilot for Discord: grounded answers from your documents, administered from here.')
-    .version(version, '-V, --version')
+    .version(VERSION, '-V, --version')
     .option('--json', 'print exactly one JSON document on stdout (errors as JSON on stderr)')
     .option('--database-url <url>', 'Postgres with pgvector (default: DATABASE_URL, the profile, else the embedded database)')
     .option('--home <dir>', 'data folder for the embedded database and the profile (default: COPILOT_HOME or ~/.copilot)')

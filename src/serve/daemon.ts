@@ -4,7 +4,6 @@
  * Discord bot and the status endpoint — started in that order, stopped in reverse. SIGTERM/SIGINT: stop taking messages, let answers finish (or end
  * them marked interrupted), close the gateway, the HTTP server and the database; exit 0.
  */
-import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import type { App } from '../app.js';
 import type { Config } from '../config.js';
@@ -14,9 +13,8 @@ import { DependencyError, UserError, errorMessage } from '../errors.js';
 import type { Metrics } from '../http/metrics.js';
 import type { StatusSource } from '../http/status.js';
 import type { Bot } from '../bot/bot.js';
+import { VERSION } from '../version.js';
 import type { ConfigWatcher } from './watch.js';
-
-const version = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
 
 export interface DaemonOptions {
   config: Config;
@@ -35,7 +33,7 @@ export interface Daemon {
 
 function statusSource(app: App, bot: Bot, watcher: ConfigWatcher, metrics: Metrics): StatusSource {
   return {
-    version,
+    version: VERSION,
     startedAt: Date.now(),
     metrics,
     discord: () => ({ state: bot.state(), ping: bot.ping(), guilds: bot.guilds() }),
