@@ -6,8 +6,9 @@
  * all of it (attempts, backoff, Retry-After waits) fits in one first-token budget: past it the
  * caller gives the retrieval-only answer instead of keeping the user waiting.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.js';
-import { parseRetryAfter, sleep } from '../util/retry.js';
+import { parseRetryAfter } from '../util/retry-after.js';
 import type { ChatMessage } from './prompt.js';
 
 export interface ChatUsage {
@@ -180,13 +181,13 @@ export async function createChatClient(config: Config, options: ChatClientOption
             const wait = failure.retryAfterMs ?? backoff * 2;
             if (rateWaited + wait > maxRateWait || wait >= left()) throw failure;
             rateWaited += wait;
-            await sleep(wait, signal);
+            await sleep(wait, undefined, { signal });
             continue;
           }
           if ((failure.kind === 'unavailable' || failure.kind === 'timeout') && serverFailures < serverRetries) {
             const wait = backoff * 2 ** serverFailures;
             if (wait >= left()) throw failure;
-            await sleep(wait, signal);
+            await sleep(wait, undefined, { signal });
             serverFailures++;
             continue;
           }

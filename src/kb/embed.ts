@@ -6,9 +6,10 @@
  * budget instead (embedQuestion): whoever waits for an answer gets full text alone sooner.
  * Vectors come back L2-normalised at the model's own dimension.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.js';
 import { DependencyError } from '../errors.js';
-import { parseRetryAfter, sleep } from '../util/retry.js';
+import { parseRetryAfter } from '../util/retry-after.js';
 
 export interface Embedder {
   readonly model: string;
@@ -158,7 +159,7 @@ export function createEmbedder(config: Config, options: EmbedderOptions = {}, ca
           status === undefined || status === 429 || status === 408 || status >= 500 || (err as Error)?.name === 'TimeoutError';
         if (!retryable || attempt === attempts || err instanceof DependencyError) break;
         const wait = status === 429 && seen.retryAfterMs !== undefined ? seen.retryAfterMs : backoff * 2 ** (attempt - 1);
-        await sleep(Math.min(maxWait, wait), outer);
+        await sleep(Math.min(maxWait, wait), undefined, { signal: outer });
       }
     }
     throw describeFailure(lastError, provider, tried);
