@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import { loadConfig } from '../config.js';
 import type { Db } from '../db/backend.js';
 import type { OpenOptions } from '../db/open.js';
-import { osActor } from '../admin/actor.js';
+import { osActor } from './actor.js';
 import type { Output } from './output.js';
 import { createOutput } from './output.js';
 

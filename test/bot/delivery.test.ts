@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { showConversation } from '../../src/admin/convo.js';
+import { showConversation } from '../../src/convo/service.js';
 import { recentMessages } from '../../src/db/conversations.js';
 import type { FakeMessage } from '../fakes/discord.js';
 import { replyFromLastUser } from '../fakes/groq.js';

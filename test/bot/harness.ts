@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { Logger } from 'pino';
-import { addChannels, listChannels } from '../../src/admin/channels.js';
+import { addChannels, listChannels } from '../../src/channels/service.js';
 import { createChatClient } from '../../src/answer/groq.js';
 import { createAnswerService } from '../../src/answer/service.js';
 import type { AnswerService } from '../../src/answer/service.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { addChannels, listChannels, removeChannels } from '../../src/admin/channels.js';
-import { listConversations, resetConversation, showConversation } from '../../src/admin/convo.js';
-import { instructionsHistory, setInstructions, showInstructions } from '../../src/admin/instructions.js';
+import { addChannels, listChannels, removeChannels } from '../../src/channels/service.js';
+import { listConversations, resetConversation, showConversation } from '../../src/convo/service.js';
+import { instructionsHistory, setInstructions, showInstructions } from '../../src/instructions/service.js';
 import type { Db } from '../../src/db/backend.js';
 import { appendMessage, ensureConversation } from '../../src/db/conversations.js';
 import { effectiveInstructions } from '../../src/db/instructions.js';

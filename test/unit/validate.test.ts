@@ -1,7 +1,7 @@
 /** Input checks shared by the CLI and the services: snowflakes and whole numbers. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { assertSnowflake, isSnowflake, wholeNumber } from '../../src/admin/validate.js';
+import { assertSnowflake, isSnowflake, wholeNumber } from '../../src/validate.js';
 import { UserError } from '../../src/errors.js';
 
 test('a snowflake: 17–20 digits, no leading zero, at most 2^64 − 1', () => {

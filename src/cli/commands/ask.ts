@@ -1,7 +1,7 @@
 /** `copilot ask` and `copilot chat`: the answer service in the terminal, with the same memory. */
 import { createInterface } from 'node:readline';
-import { CLI_CONVERSATION, resetConversation } from '../../admin/convo.js';
-import { assertSnowflake } from '../../admin/validate.js';
+import { CLI_CONVERSATION, resetConversation } from '../../convo/service.js';
+import { assertSnowflake } from '../../validate.js';
 import type { AnswerResult } from '../../answer/service.js';
 import type { App } from '../../app.js';
 import { UserError } from '../../errors.js';

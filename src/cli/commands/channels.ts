@@ -1,6 +1,6 @@
-/** `copilot channels list|add|remove` — flags in, printing out; the logic is in src/admin. */
-import { addChannels, listChannels, parseChannelIds, parseMode, removeChannels } from '../../admin/channels.js';
-import type { ChannelChange } from '../../admin/channels.js';
+/** `copilot channels list|add|remove` — flags in, printing out; the logic is in src/channels/service.ts. */
+import { addChannels, listChannels, parseChannelIds, parseMode, removeChannels } from '../../channels/service.js';
+import type { ChannelChange } from '../../channels/service.js';
 import type { Context } from '../context.js';
 import { when } from '../output.js';
 

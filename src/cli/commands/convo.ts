@@ -1,7 +1,7 @@
 /** `copilot convo list|show|reset`. */
-import { listConversations, resetConversation, showConversation } from '../../admin/convo.js';
-import { conversationId } from '../../admin/convo.js';
-import { MAX_LIST_LIMIT, wholeNumber } from '../../admin/validate.js';
+import { listConversations, resetConversation, showConversation } from '../../convo/service.js';
+import { conversationId } from '../../convo/service.js';
+import { MAX_LIST_LIMIT, wholeNumber } from '../../validate.js';
 import { UserError } from '../../errors.js';
 import type { Context } from '../context.js';
 import { truncate, when } from '../output.js';

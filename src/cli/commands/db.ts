@@ -1,5 +1,5 @@
 /** `copilot db migrate|status`. */
-import { databaseInfo } from '../../admin/doctor.js';
+import { databaseInfo } from '../../health/checks.js';
 import { migrate, migrationStatus } from '../../db/migrate.js';
 import type { Context } from '../context.js';
 import { when } from '../output.js';

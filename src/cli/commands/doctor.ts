@@ -1,6 +1,6 @@
 /** `copilot doctor`: every check runs; exit 1 when any fails. */
-import { configCheck, databaseChecks, discordCheck, embeddingsCheck, groqCheck } from '../../admin/doctor.js';
-import type { CheckResult } from '../../admin/doctor.js';
+import { configCheck, databaseChecks, discordCheck, embeddingsCheck, groqCheck } from '../../health/checks.js';
+import type { CheckResult } from '../../health/checks.js';
 import { openDatabase } from '../../db/open.js';
 import { DependencyError } from '../../errors.js';
 import type { Context } from '../context.js';

@@ -9,9 +9,9 @@ import {
   normaliseInstructions,
   setInstructions,
   showInstructions,
-} from '../../admin/instructions.js';
-import type { SetResult } from '../../admin/instructions.js';
-import { MAX_LIST_LIMIT, assertSnowflake, wholeNumber } from '../../admin/validate.js';
+} from '../../instructions/service.js';
+import type { SetResult } from '../../instructions/service.js';
+import { MAX_LIST_LIMIT, assertSnowflake, wholeNumber } from '../../validate.js';
 import { UserError } from '../../errors.js';
 import type { Context } from '../context.js';
 import { truncate, when } from '../output.js';

@@ -1,5 +1,5 @@
 /** `copilot kb ingest|list|show|remove|search|embed|gaps`. */
-import { wholeNumber } from '../../admin/validate.js';
+import { wholeNumber } from '../../validate.js';
 import { createEmbedder } from '../../kb/embed.js';
 import { DependencyError, UserError, errorMessage } from '../../errors.js';
 import type { Context } from '../context.js';

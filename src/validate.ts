@@ -1,5 +1,5 @@
 /** Input checks shared by the CLI and the services. */
-import { UserError } from '../errors.js';
+import { UserError } from './errors.js';
 
 /** 17–20 digits without a leading zero, and no more than fits in 64 bits (2^64 − 1). */
 const SNOWFLAKE = /^[1-9]\d{16,19}$/;

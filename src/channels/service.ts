@@ -1,10 +1,10 @@
-/** Allowed channels: add (or change mode), remove, list — each change audited. */
+/** The channels service: the allowed channels listed, added (or their mode changed) and removed, each change audited. */
 import type { Db } from '../db/backend.js';
 import { recordAudit } from '../db/audit.js';
 import { CHANNEL_MODES, deleteChannel, getChannel, insertChannel, listChannels, updateChannelMode } from '../db/channels.js';
 import type { Channel, ChannelMode } from '../db/channels.js';
 import { UserError } from '../errors.js';
-import { assertSnowflake } from './validate.js';
+import { assertSnowflake } from '../validate.js';
 
 export { listChannels };
 

@@ -1,4 +1,4 @@
-/** System instructions: global and per-channel overrides, every change audited. */
+/** The instructions service: the global system instructions and per-channel overrides, every change audited. */
 import type { Db } from '../db/backend.js';
 import { listAudit, recordAudit } from '../db/audit.js';
 import type { AuditEntry } from '../db/audit.js';
@@ -7,7 +7,7 @@ import { GLOBAL_SCOPE, getInstructions, putInstructions } from '../db/instructio
 import type { Instructions } from '../db/instructions.js';
 import { hasNul } from '../db/text.js';
 import { UserError } from '../errors.js';
-import { assertSnowflake } from './validate.js';
+import { assertSnowflake } from '../validate.js';
 
 export const MAX_INSTRUCTIONS_CHARS = 20_000;
 

@@ -1,4 +1,4 @@
-/** Who is making a change, for the audit log: the OS user running the command. */
+/** Who makes a change from the command line, for the audit log: the OS user running the command. */
 import { userInfo } from 'node:os';
 
 export function osActor(): string {

@@ -1,10 +1,10 @@
-/** Conversations: list, show, reset. */
+/** The conversations service: conversation memory listed, shown and reset (audited). */
 import type { Db } from '../db/backend.js';
 import { recordAudit } from '../db/audit.js';
 import { conversationExists, deleteMessages, listConversations, recentMessages } from '../db/conversations.js';
 import type { StoredMessage } from '../db/conversations.js';
 import { UserError } from '../errors.js';
-import { assertSnowflake } from './validate.js';
+import { assertSnowflake } from '../validate.js';
 
 export { listConversations };
 
