@@ -1,4 +1,4 @@
-/** Knowledge-base operations behind `copilot kb`: list, show, remove, search, embed. */
+/** Knowledge-base operations behind `copilot kb`: list, show, remove, search, embed, gaps. */
 import type { Db } from '../db/backend.js';
 import {
   chunksMissingEmbeddings,
@@ -20,6 +20,7 @@ import { retrieve } from './retrieve.js';
 import type { RetrievalResult, RetrieveOptions } from './retrieve.js';
 
 export { listDocuments };
+export { listGaps } from '../db/gaps.js';
 
 async function resolve(db: Db, ref: string): Promise<DocumentRow | null> {
   // A number too large to be an id (ids are bigints well below 2^53) can only be a name.

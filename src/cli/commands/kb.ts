@@ -223,7 +223,7 @@ export function parseSince(value: string | undefined, now = Date.now()): Date {
 
 export async function gaps(ctx: Context, opts: { since?: string }): Promise<void> {
   const since = parseSince(opts.since);
-  const { listGaps } = await import('../../db/gaps.js');
+  const { listGaps } = await import('../../kb/service.js');
   const rows = await ctx.withDb('kb gaps', (db) => listGaps(db, since));
   ctx.out.data(rows);
   if (rows.length === 0) {
