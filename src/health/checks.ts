@@ -5,6 +5,7 @@
 import type { Config } from '../config.js';
 import type { Db } from '../db/backend.js';
 import { migrationStatus } from '../db/migrate.js';
+import { availableVectorVersion, serverVersions } from '../db/server-info.js';
 import { errorMessage } from '../errors.js';
 
 export interface CheckResult {
@@ -23,10 +24,8 @@ export interface DatabaseInfo {
 }
 
 export async function databaseInfo(db: Db): Promise<DatabaseInfo> {
-  const { rows } = await db.query<{ server: string; vector: string | null }>(
-    "select current_setting('server_version') as server, (select extversion from pg_extension where extname = 'vector') as vector",
-  );
-  return { backend: db.kind, description: db.description, serverVersion: rows[0]!.server, vectorVersion: rows[0]!.vector };
+  const versions = await serverVersions(db);
+  return { backend: db.kind, description: db.description, serverVersion: versions.server, vectorVersion: versions.vector };
 }
 
 export async function databaseChecks(open: () => Promise<Db>): Promise<CheckResult[]> {
@@ -43,14 +42,12 @@ export async function databaseChecks(open: () => Promise<Db>): Promise<CheckResu
     if (info.vectorVersion) {
       checks.push({ name: 'pgvector', ok: true, detail: `vector ${info.vectorVersion}` });
     } else {
-      const { rows } = await db.query<{ default_version: string }>(
-        "select default_version from pg_available_extensions where name = 'vector'",
-      );
+      const available = await availableVectorVersion(db);
       checks.push({
         name: 'pgvector',
         ok: false,
-        detail: rows[0]
-          ? `available (${rows[0].default_version}) but not created — run \`copilot db migrate\``
+        detail: available
+          ? `available (${available}) but not created — run \`copilot db migrate\``
           : 'the "vector" extension is not installed on the server — install pgvector',
       });
     }

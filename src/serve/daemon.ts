@@ -7,7 +7,9 @@
 import type { Logger } from 'pino';
 import type { App } from '../app.js';
 import type { Config } from '../config.js';
+import { instructionsUpdatedAt } from '../db/config-state.js';
 import { countChunks } from '../db/documents.js';
+import { ping } from '../db/server-info.js';
 import { getEmbeddingSettings } from '../db/settings.js';
 import { DependencyError, UserError, errorMessage } from '../errors.js';
 import type { Metrics } from '../http/metrics.js';
@@ -38,7 +40,7 @@ function statusSource(app: App, bot: Bot, watcher: ConfigWatcher, metrics: Metri
     metrics,
     discord: () => ({ state: bot.state(), ping: bot.ping(), guilds: bot.guilds() }),
     async database() {
-      await app.db.query('select 1');
+      await ping(app.db);
       return { backend: app.db.kind, ok: true };
     },
     async kb() {
@@ -46,8 +48,8 @@ function statusSource(app: App, bot: Bot, watcher: ConfigWatcher, metrics: Metri
       return { ...counts, model: counts.embedded > 0 ? settings.model : null };
     },
     async config() {
-      const { rows } = await app.db.query<{ at: Date | string | null }>('select max(updated_at) as at from instructions');
-      return { allowedChannels: watcher.size, instructionsUpdatedAt: rows[0]?.at ? new Date(rows[0].at).toISOString() : null };
+      const at = await instructionsUpdatedAt(app.db);
+      return { allowedChannels: watcher.size, instructionsUpdatedAt: at ? at.toISOString() : null };
     },
   };
 }

@@ -7,6 +7,7 @@
 import type { Db } from '../db/backend.js';
 import { listChannels } from '../db/channels.js';
 import type { ChannelMode } from '../db/channels.js';
+import { configVersion } from '../db/config-state.js';
 import { errorMessage } from '../errors.js';
 
 export interface ConfigWatcher {
@@ -28,16 +29,9 @@ export async function watchConfig(
   let failing = false;
   let loading: Promise<void> | null = null;
 
-  async function currentVersion(): Promise<number> {
-    const { rows } = await db.query<{ v: string | number }>(
-      'select last_value + (case when is_called then 1 else 0 end) as v from config_version',
-    );
-    return Number(rows[0]!.v);
-  }
-
   async function load(force: boolean): Promise<void> {
     try {
-      const v = await currentVersion();
+      const v = await configVersion(db);
       if (!force && v === version) {
         if (failing) options.log?.info({}, 'database answers again; configuration current');
         failing = false;
