@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { AnswerResult, AnswerService } from '../answer/service.js';
 import { INTERRUPTED_NOTE } from '../answer/service.js';
 import { DependencyError, errorMessage } from '../errors.js';
-import type { Metrics } from '../http/metrics.js';
+import type { Metrics } from './metrics.js';
 import { StreamingReply } from './reply.js';
 import type { ReplyTarget } from './reply.js';
 import type { Typing } from './typing.js';

@@ -8,7 +8,6 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { redactSecrets } from '../redact.js';
-import type { Metrics } from './metrics.js';
 
 export type DiscordState = 'connecting' | 'ready' | 'reconnecting' | 'disconnected';
 
@@ -31,6 +30,17 @@ export interface ConfigStatus {
   instructionsUpdatedAt: string | null;
 }
 
+/** The metrics the endpoint shows: a snapshot for /status, the Prometheus text for /metrics. */
+export interface StatusMetrics {
+  /** Content-Type of the Prometheus text exposition. */
+  readonly contentType: string;
+  snapshot(): {
+    counters: Record<string, number>;
+    latency: { count: number; p50: number | null; p90: number | null; p99: number | null };
+  };
+  prometheus(): Promise<string>;
+}
+
 /** What the daemon exposes to the endpoint. Must never return message content. */
 export interface StatusSource {
   version: string;
@@ -40,7 +50,7 @@ export interface StatusSource {
   database(): Promise<DatabaseHealth>;
   kb(): Promise<KbStatus>;
   config(): Promise<ConfigStatus>;
-  metrics: Metrics;
+  metrics: StatusMetrics;
 }
 
 /** The subset of a pino logger the server uses. */

@@ -12,9 +12,9 @@ import { countChunks } from '../db/documents.js';
 import { ping } from '../db/server-info.js';
 import { getEmbeddingSettings } from '../db/settings.js';
 import { DependencyError, UserError, errorMessage } from '../errors.js';
-import type { Metrics } from '../http/metrics.js';
 import type { StatusSource } from '../http/status.js';
 import type { Bot } from '../bot/bot.js';
+import type { Metrics } from '../bot/metrics.js';
 import { VERSION } from '../version.js';
 import type { ConfigWatcher } from './watch.js';
 
@@ -101,7 +101,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     cleanups.push({ name: 'config watcher', fn: () => watcher.close() });
     if (watcher.size === 0) log.warn({}, 'no allowed channels: add one with `copilot channels add <channel-id>`');
 
-    const { createMetrics } = await import('../http/metrics.js');
+    const { createMetrics } = await import('../bot/metrics.js');
     const metrics = await createMetrics();
     const { createBot } = await import('../bot/bot.js');
     const bot = await createBot({

@@ -1,10 +1,7 @@
 /**
- * In-process metrics for the daemon: prom-client counters and histograms on a dedicated Registry
- * (never the global default one), plus a small ring buffer of recent reply latencies so /status can
- * report percentiles without parsing Prometheus output.
- *
- * prom-client is imported lazily inside createMetrics(): it costs ~80 ms to import and only `serve`
- * needs it.
+ * The bot's metrics: prom-client counters and histograms on a dedicated Registry (imported lazily:
+ * ~80 ms, and only `serve` needs it), plus the exact nearest-rank percentiles of the last
+ * LATENCY_WINDOW replies for /status, which a prom-client Summary (estimates over a time window) cannot give.
  */
 import type { Counter, Histogram, Registry } from 'prom-client';
 
@@ -15,7 +12,7 @@ export type CounterName = (typeof COUNTER_NAMES)[number];
 const COUNTER_HELP: Record<CounterName, string> = {
   messagesSeen: 'Messages received in allowed channels and considered for an answer',
   replies: 'Answers posted',
-  fallbacks: 'Answers that fell back to the "I do not know" reply (no grounded passages)',
+  fallbacks: 'Retrieval-only answers (cited passages without a generated answer: Groq unavailable, not configured, or over budget)',
   errors: 'Messages whose handling failed',
   rateLimited: 'Rate-limit notices sent to users',
   gaps: 'Knowledge gaps recorded',
@@ -47,7 +44,7 @@ export interface Metrics {
   inc(name: CounterName, by?: number): void;
   /**
    * Record one reply's total latency and time to first token (null when no token streamed, e.g.
-   * a fallback). Does NOT increment `replies`: call inc('replies') for that.
+   * a retrieval-only answer). Does NOT increment `replies`: call inc('replies') for that.
    * Histograms are exported in seconds (Prometheus base unit); the arguments are milliseconds.
    */
   observeReply(totalMs: number, firstTokenMs: number | null): void;
