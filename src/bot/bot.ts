@@ -64,7 +64,8 @@ export interface BotDeps {
   catchUpLimit?: number;
 }
 
-export type BotState = 'connecting' | 'ready' | 'reconnecting' | 'disconnected';
+/** The bot's connection to the Discord gateway, as `serve` and the status endpoint report it. */
+export type DiscordState = 'connecting' | 'ready' | 'reconnecting' | 'disconnected';
 
 export interface Bot {
   /** Logs in; resolves when ready; rejects with a DependencyError (bad token, refused intents, timeout). */
@@ -74,7 +75,7 @@ export interface Bot {
    * interrupts them (messages still waiting stay stored as unanswered); destroys the client.
    */
   stop(graceMs?: number): Promise<void>;
-  state(): BotState;
+  state(): DiscordState;
   /** Gateway heartbeat latency in ms, or null before the first heartbeat. */
   ping(): number | null;
   guilds(): number;
@@ -163,7 +164,7 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
   });
   const inflight = new Set<AbortController>();
   const fatalListeners: ((err: Error) => void)[] = [];
-  let state: BotState = 'disconnected';
+  let state: DiscordState = 'disconnected';
   let started = false;
   let stopping = false;
   let fatalFired = false;

@@ -7,9 +7,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { DiscordState } from '../bot/bot.js';
 import { redactSecrets } from '../redact.js';
-
-export type DiscordState = 'connecting' | 'ready' | 'reconnecting' | 'disconnected';
 
 export interface DatabaseHealth {
   backend: 'postgres' | 'embedded';

@@ -2,7 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { createMetrics, type Metrics, percentile } from '../../src/bot/metrics.js';
-import { type DatabaseHealth, type DiscordState, type StatusSource, bearerMatches, startStatusServer } from '../../src/http/status.js';
+import type { DiscordState } from '../../src/bot/bot.js';
+import { type DatabaseHealth, type StatusSource, bearerMatches, startStatusServer } from '../../src/http/status.js';
 import { redactSecrets } from '../../src/redact.js';
 
 const DB_SECRET = 'hunter2';
