@@ -17,6 +17,7 @@ import type { Client, Message } from 'discord.js';
 import type { Logger } from 'pino';
 import type { Accepted, AnswerService, IncomingQuestion } from '../answer/service.js';
 import { DependencyError, errorMessage } from '../errors.js';
+import { withDeadline } from '../util/deadline.js';
 import { fetchMessagesAfter, gateInput, replyTarget, sendTyping } from './discord.js';
 import { gate } from './gate.js';
 import type { ChannelDirectory } from './gate.js';
@@ -120,15 +121,16 @@ function laterId(a: string | null, b: string): string {
   return a !== null && BigInt(a) > BigInt(b) ? a : b;
 }
 
+/** Whether `p` settles within `ms`. */
 function within(p: Promise<unknown>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    timer.unref?.();
-    void p.then(() => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
+  return withDeadline(
+    p.then(
+      () => true,
+      () => true,
+    ),
+    ms,
+    () => false,
+  );
 }
 
 export async function createBot(deps: BotDeps): Promise<Bot> {

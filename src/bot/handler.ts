@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { AnswerResult, AnswerService } from '../answer/service.js';
 import { INTERRUPTED_NOTE } from '../answer/service.js';
 import { DependencyError, errorMessage } from '../errors.js';
+import { withDeadline } from '../util/deadline.js';
 import type { Metrics } from './metrics.js';
 import { StreamingReply } from './reply.js';
 import type { ReplyTarget } from './reply.js';
@@ -48,16 +49,12 @@ function settleOrAbandon(p: Promise<AnswerResult>, signal: AbortSignal): Promise
     (result): Outcome => ({ kind: 'result', result }),
     (err: unknown): Outcome => ({ kind: 'failed', err }),
   );
+  const settleSoon = () => withDeadline(outcome, ABORT_SETTLE_MS, (): Outcome => ({ kind: 'abandoned' }));
+  if (signal.aborted) return settleSoon();
   return new Promise((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
-    const onAbort = () => {
-      timer = setTimeout(() => resolve({ kind: 'abandoned' }), ABORT_SETTLE_MS);
-      timer.unref?.();
-    };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
+    const onAbort = () => resolve(settleSoon());
+    signal.addEventListener('abort', onAbort, { once: true });
     void outcome.then((o) => {
-      clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       resolve(o);
     });

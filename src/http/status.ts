@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { DiscordState } from '../bot/bot.js';
 import { redactSecrets } from '../redact.js';
+import { withDeadline } from '../util/deadline.js';
 
 export interface DatabaseHealth {
   backend: 'postgres' | 'embedded';
@@ -100,15 +101,6 @@ class TimeoutError extends Error {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(ms)), ms);
-    timer.unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
  * One call in flight at a time, timed out after `ms`: concurrent requests share it, so a slow
  * database is not piled on. The slot is freed when the call settles or times out, so a call that
@@ -118,7 +110,9 @@ function singleFlight<T>(fn: () => Promise<T>, ms: number): () => Promise<T> {
   let inFlight: Promise<T> | null = null;
   return () => {
     if (!inFlight) {
-      const p = withTimeout(Promise.resolve().then(fn), ms).finally(() => {
+      const p = withDeadline(Promise.resolve().then(fn), ms, () => {
+        throw new TimeoutError(ms);
+      }).finally(() => {
         if (inFlight === p) inFlight = null;
       });
       inFlight = p;
