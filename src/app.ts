@@ -1,6 +1,7 @@
 /**
  * Composition root: builds the database, embedder, Groq client, token counter and the answer
- * service from Config. Every resource registers its cleanup; close() releases them in reverse.
+ * service from Config. The one cleanup stack: every resource (the daemon's too) registers its
+ * cleanup here, and close() releases them in reverse.
  */
 import type { Config } from './config.js';
 import type { Db } from './db/backend.js';
@@ -20,9 +21,13 @@ export interface App {
   embedder: Embedder | null;
   chat: ChatClient | null;
   answers: AnswerService;
-  /** Registers a cleanup to run on close (in reverse order of registration). */
-  onClose(fn: () => Promise<void> | void): void;
-  close(): Promise<void>;
+  /** Registers a resource's cleanup, run on close in reverse order of registration. */
+  onClose(resource: string, fn: () => Promise<void> | void): void;
+  /**
+   * Releases every resource, each even if an earlier one failed. A failure goes to `onError` when
+   * given (the daemon logs it and goes on); otherwise the first one is thrown at the end.
+   */
+  close(onError?: (resource: string, err: unknown) => void): Promise<void>;
 }
 
 export interface AppOptions extends OpenOptions {
@@ -30,9 +35,9 @@ export interface AppOptions extends OpenOptions {
 }
 
 export async function createApp(config: Config, options: AppOptions): Promise<App> {
-  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanups: { resource: string; fn: () => Promise<void> | void }[] = [];
   const [db, counter, chat] = await Promise.all([openDatabase(config, options), loadLlamaTokenizer(), createChatClient(config)]);
-  cleanups.push(() => db.close());
+  cleanups.push({ resource: 'database', fn: () => db.close() });
   const embedder = createEmbedder(config);
   const answers = createAnswerService({ db, config, embedder, chat, counter, log: options.log });
   let closed = false;
@@ -42,18 +47,19 @@ export async function createApp(config: Config, options: AppOptions): Promise<Ap
     embedder,
     chat,
     answers,
-    onClose(fn) {
-      cleanups.push(fn);
+    onClose(resource, fn) {
+      cleanups.push({ resource, fn });
     },
-    async close() {
+    async close(onError) {
       if (closed) return;
       closed = true;
       const errors: unknown[] = [];
-      for (const fn of cleanups.reverse()) {
+      for (const { resource, fn } of cleanups.reverse()) {
         try {
           await fn();
         } catch (err) {
-          errors.push(err);
+          if (onError) onError(resource, err);
+          else errors.push(err);
         }
       }
       if (errors.length > 0) throw errors[0];

@@ -1,6 +1,8 @@
 /**
  * The CLI's one error boundary: typed errors become exit codes (2 bad input, 1 dependency or
- * internal failure) and one clear line on stderr (JSON with --json). Nothing else exits.
+ * internal failure) and one clear line on stderr (JSON with --json). Nothing else sets the exit
+ * code; only `serve` ends the process itself, with that code, once it has stopped (a library may
+ * keep a socket open).
  */
 import { DependencyError, UserError } from '../errors.js';
 import { printable } from './output.js';

@@ -1,8 +1,9 @@
 /**
- * `copilot serve`: the database (shared with other copilot processes when embedded; on Postgres,
- * the lock that keeps one serve per bot), the answer service, the configuration watcher, the
- * Discord bot and the status endpoint — started in that order, stopped in reverse. SIGTERM/SIGINT: stop taking messages, let answers finish (or end
- * them marked interrupted), close the gateway, the HTTP server and the database; exit 0.
+ * `copilot serve`: the app (the database, shared with other copilot processes when embedded, and
+ * the answer service), on Postgres the lock that keeps one serve per bot, the configuration
+ * watcher, the Discord bot and the status endpoint — started in that order, each registered with
+ * the app's cleanup stack, so stopped in reverse. On stop: no new messages, answers finish (or end
+ * marked interrupted), then the gateway, the HTTP server and the database close.
  */
 import type { Logger } from 'pino';
 import type { App } from '../app.js';
@@ -15,6 +16,7 @@ import { DependencyError, UserError, errorMessage } from '../errors.js';
 import type { StatusSource } from '../http/status.js';
 import type { Bot } from '../bot/bot.js';
 import type { Metrics } from '../bot/metrics.js';
+import { withDeadline } from '../util/deadline.js';
 import { VERSION } from '../version.js';
 import type { ConfigWatcher } from './watch.js';
 
@@ -62,20 +64,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       'bad_config',
     );
   }
-  const cleanups: { name: string; fn: () => Promise<void> }[] = [];
-  const closeAll = async () => {
-    for (const { name, fn } of cleanups.splice(0).reverse()) {
-      try {
-        await fn();
-      } catch (err) {
-        log.warn({ resource: name, err: errorMessage(err) }, 'error while closing');
-      }
-    }
-  };
+  const { createApp } = await import('../app.js');
+  const app = await createApp(config, { command: 'serve', share: true, poolSize: 8, log: log.child({ module: 'answer' }) });
+  const closeAll = () => app.close((resource, err) => log.warn({ resource, err: errorMessage(err) }, 'error while closing'));
   try {
-    const { createApp } = await import('../app.js');
-    const app = await createApp(config, { command: 'serve', share: true, poolSize: 8, log: log.child({ module: 'answer' }) });
-    cleanups.push({ name: 'database', fn: () => app.close() });
     log.info(
       { backend: app.db.kind, database: app.db.description, groq: Boolean(app.chat), embeddings: app.embedder?.model ?? null },
       'database ready',
@@ -92,13 +84,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         token: config.discordToken,
         log: log.child({ module: 'serve-lock' }),
       });
-      cleanups.push({ name: 'serve lock', fn: () => serveLock.close() });
+      app.onClose('serve lock', () => serveLock.close());
       serveLock.onFatal((err) => lockLost(err));
     }
 
     const { watchConfig } = await import('./watch.js');
     const watcher = await watchConfig(app.db, { log: log.child({ module: 'config' }) });
-    cleanups.push({ name: 'config watcher', fn: () => watcher.close() });
+    app.onClose('config watcher', () => watcher.close());
     if (watcher.size === 0) log.warn({}, 'no allowed channels: add one with `copilot channels add <channel-id>`');
 
     const { createMetrics } = await import('../bot/metrics.js');
@@ -133,10 +125,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         { cause: err },
       );
     }
-    cleanups.push({ name: 'status endpoint', fn: () => status.close() });
+    app.onClose('status endpoint', () => status.close());
 
     await bot.start();
-    cleanups.push({ name: 'discord', fn: () => bot.stop(options.graceMs ?? 8000) });
+    app.onClose('discord', () => bot.stop(options.graceMs ?? 8000));
     log.info({ guilds: bot.guilds(), channels: watcher.size, port: status.port }, 'copilot is serving');
 
     let stopping: Promise<void> | null = null;
@@ -149,18 +141,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const stop = (reason: string, failure?: Error): Promise<void> =>
       (stopping ??= (async () => {
         log.info({ reason }, 'shutting down');
-        // A hung close must not keep the process alive past the platform's kill timeout.
-        const backstop = setTimeout(
-          () => {
-            log.error({}, 'shutdown took too long; exiting');
-            process.exit(failure ? 1 : 0);
-          },
+        // A hung close must not keep the process alive past the platform's kill timeout: `done`
+        // settles anyway, and the serve command then ends the process (cli/commands/serve.ts).
+        const closed = await withDeadline(
+          closeAll().then(() => true),
           (options.graceMs ?? 8000) + 4000,
+          () => false,
         );
-        backstop.unref();
-        await closeAll();
-        clearTimeout(backstop);
-        log.info({}, 'stopped');
+        if (closed) log.info({}, 'stopped');
+        else log.error({}, 'shutdown took too long; exiting');
         if (failure) rejectDone(failure);
         else resolveDone();
       })());

@@ -29,8 +29,9 @@ export async function serve(ctx: Context, opts: { port?: string; host?: string }
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
-    // Everything is closed now; a library must not keep the process alive after that
-    // (@discordjs/ws reconnects a shard destroyed while it was waiting to reconnect).
+    // Everything is closed now (or the close hung past its backstop); a library must not keep the
+    // process alive after that (@discordjs/ws reconnects a shard destroyed while it was waiting
+    // to reconnect). process.exit() takes the exit code main.ts sets.
     setTimeout(() => process.exit(), 1000).unref();
   }
 }
