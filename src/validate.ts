@@ -24,14 +24,27 @@ export function assertSnowflake(value: string, what = 'channel ID'): string {
 export const MAX_LIST_LIMIT = 10_000;
 
 /**
- * A whole number given on the command line (digits only: no sign, fraction, exponent or hex),
- * from `min` to `max`; anything else is a UserError naming the option and the range.
+ * The number `text` writes with digits only (no sign, fraction, exponent or hex; surrounding
+ * spaces allowed) when it is from `min` to `max`, else null. The one rule for whole numbers in
+ * flags and in the environment.
+ */
+export function wholeNumberIn(text: string, min: number, max: number): number | null {
+  const trimmed = text.trim();
+  const n = /^\d{1,16}$/.test(trimmed) ? Number(trimmed) : Number.NaN;
+  return n >= min && n <= max ? n : null;
+}
+
+/** What is wrong with a whole number outside `min`..`max`, quoting it. */
+export function wholeNumberProblem(value: string, min: number, max: number): string {
+  return `must be a whole number from ${min} to ${max} (got "${value}")`;
+}
+
+/**
+ * A whole number given on the command line, from `min` to `max`; anything else is a UserError
+ * naming the option and the range.
  */
 export function wholeNumber(value: string | undefined, option: string, min: number, max: number, code = 'bad_number'): number {
-  const text = (value ?? '').trim();
-  const n = /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
-  if (!(n >= min && n <= max)) {
-    throw new UserError(`${option} must be a whole number from ${min} to ${max} (got "${value ?? ''}")`, code);
-  }
+  const n = wholeNumberIn(value ?? '', min, max);
+  if (n === null) throw new UserError(`${option} ${wholeNumberProblem(value ?? '', min, max)}`, code);
   return n;
 }
