@@ -1,5 +1,5 @@
 /** `copilot config get|set|unset|list`: the operator profile, stored with conf in COPILOT_HOME. */
-import { PROFILE_FILE, PROFILE_KEYS, readProfile } from '../../config.js';
+import { PROFILE_FILE, PROFILE_KEYS, readProfile, settingProblem } from '../../config.js';
 import { redactUrl } from '../../redact.js';
 import type { ProfileKey } from '../../config.js';
 import { ensureHome } from '../../db/lock.js';
@@ -16,19 +16,9 @@ function checkKey(key: string): ProfileKey {
 function validate(key: ProfileKey, value: string): string {
   const v = value.trim();
   if (v === '') throw new UserError(`${key}: empty value — use \`copilot config unset ${key}\` to remove it`, 'bad_value');
-  if (key.endsWith('-url')) {
-    let url: URL;
-    try {
-      url = new URL(v);
-    } catch {
-      throw new UserError(`${key}: not a valid URL`, 'bad_value');
-    }
-    const protocols = key === 'database-url' ? ['postgres:', 'postgresql:'] : ['http:', 'https:'];
-    if (!protocols.includes(url.protocol)) throw new UserError(`${key}: must be a ${protocols.join(' or ')} URL`, 'bad_value');
-  }
-  if (key === 'log-level' && !['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(v)) {
-    throw new UserError(`log-level: must be one of fatal, error, warn, info, debug, trace, silent`, 'bad_value');
-  }
+  // The same checks as the environment's (config.ts).
+  const problem = settingProblem(PROFILE_KEYS[key], v);
+  if (problem) throw new UserError(`${key}: ${problem}`, 'bad_value');
   return v;
 }
 
