@@ -3,6 +3,8 @@
  * (discord.js, PGlite, pdf.js and groq-sdk load only in the commands that use them).
  */
 import { Command, Option } from 'commander';
+import { UserError } from '../errors.js';
+import { MAX_LIST_LIMIT, wholeNumber, wholeNumberIn } from '../validate.js';
 import { VERSION } from '../version.js';
 import type { Context, GlobalOptions } from './context.js';
 
@@ -18,6 +20,17 @@ function run<A extends unknown[]>(load: () => Promise<Action<A>>) {
     const action = await load();
     await action(ctx, ...(args.slice(0, -1) as A));
   };
+}
+
+/** A flag's whole number from `min` to `max`; anything else exits 2 naming the flag and the range. */
+function whole(flag: string, min: number, max: number, code?: string) {
+  return (value: string): number => wholeNumber(value, flag, min, max, code);
+}
+
+function port(value: string): number {
+  const n = wholeNumberIn(value, 0, 65535);
+  if (n === null) throw new UserError(`--port must be a port number (got "${value}")`, 'bad_port');
+  return n;
 }
 
 export function buildProgram(options: { json: boolean }): Command {
@@ -47,7 +60,7 @@ Configuration comes from the environment and .env (see .env.example); \`copilot 
   program
     .command('serve')
     .description('run the Discord bot and the status endpoint')
-    .option('--port <n>', 'status endpoint port (default: PORT or 8080)')
+    .addOption(new Option('--port <n>', 'status endpoint port (default: PORT or 8080)').argParser(port))
     .option('--host <h>', 'status endpoint address (default: HOST or 0.0.0.0)')
     .action(run(async () => (await import('./commands/serve.js')).serve));
 
@@ -70,7 +83,7 @@ Configuration comes from the environment and .env (see .env.example); \`copilot 
     .description('print the instructions in force')
     .option('--channel <id>', "a channel's override (falls back to the global instructions)")
     .option('--history', 'list the changes instead (who, when, old → new)')
-    .option('--limit <n>', 'how many changes --history lists', '20')
+    .addOption(new Option('--limit <n>', 'how many changes --history lists').default(20).argParser(whole('--limit', 1, MAX_LIST_LIMIT)))
     .action(run(async () => (await import('./commands/instructions.js')).show));
   instructions
     .command('set')
@@ -124,7 +137,7 @@ Configuration comes from the environment and .env (see .env.example); \`copilot 
   kb.command('search')
     .description('the retrieval the bot uses: rank, score, file, page, snippet')
     .argument('<query...>', 'what to look for')
-    .option('-k <n>', 'how many results', '5')
+    .addOption(new Option('-k <n>', 'how many results').default(5).argParser(whole('-k', 1, 50)))
     .action(run(async () => (await import('./commands/kb.js')).search));
   kb.command('embed')
     .description('compute missing embeddings (--rebuild: all of them, for a new model)')
@@ -144,7 +157,7 @@ Configuration comes from the environment and .env (see .env.example); \`copilot 
     .command('show')
     .description("a conversation's recent messages")
     .argument('<channel-id>', 'channel or thread ID (or "cli")')
-    .option('--limit <n>', 'how many messages', '20')
+    .addOption(new Option('--limit <n>', 'how many messages').default(20).argParser(whole('--limit', 1, MAX_LIST_LIMIT, 'bad_limit')))
     .action(run(async () => (await import('./commands/convo.js')).show));
   convo
     .command('reset')

@@ -262,6 +262,8 @@ for (const kind of BACKENDS) {
         [['convo', 'show', 'cli', '--limit', '99999999999999999999'], /^copilot: --limit must be a whole number from 1 to 10000/],
         [['convo', 'show', 'cli', '--limit', '0x10'], /^copilot: --limit must be a whole number/],
         [['kb', 'search', 'export', '-k', '1e1'], /^copilot: -k must be a whole number from 1 to 50/],
+        [['serve', '--port', '65536'], /^copilot: --port must be a port number \(got "65536"\)/],
+        [['serve', '--port', '-1'], /^copilot: --port must be a port number \(got "-1"\)/],
       ];
       for (const [args, message] of cases) {
         const r = await cli(args);

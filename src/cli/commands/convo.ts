@@ -1,7 +1,6 @@
 /** `copilot convo list|show|reset`. */
 import { listConversations, resetConversation, showConversation } from '../../convo/service.js';
 import { conversationId } from '../../convo/service.js';
-import { MAX_LIST_LIMIT, wholeNumber } from '../../validate.js';
 import { UserError } from '../../errors.js';
 import type { Context } from '../context.js';
 import { truncate, when } from '../output.js';
@@ -19,8 +18,8 @@ export async function list(ctx: Context): Promise<void> {
   );
 }
 
-export async function show(ctx: Context, id: string, opts: { limit?: string }): Promise<void> {
-  const limit = wholeNumber(opts.limit ?? '20', '--limit', 1, MAX_LIST_LIMIT, 'bad_limit');
+export async function show(ctx: Context, id: string, opts: { limit: number }): Promise<void> {
+  const { limit } = opts;
   const target = conversationId(id);
   const messages = await ctx.withDb('convo show', (db) => showConversation(db, target, limit));
   ctx.out.data(messages);

@@ -11,17 +11,16 @@ import {
   showInstructions,
 } from '../../instructions/service.js';
 import type { SetResult } from '../../instructions/service.js';
-import { MAX_LIST_LIMIT, assertSnowflake, wholeNumber } from '../../validate.js';
+import { assertSnowflake } from '../../validate.js';
 import { UserError } from '../../errors.js';
 import type { Context } from '../context.js';
 import { truncate, when } from '../output.js';
 
-export async function show(ctx: Context, opts: { channel?: string; history?: boolean; limit?: string }): Promise<void> {
+export async function show(ctx: Context, opts: { channel?: string; history?: boolean; limit: number }): Promise<void> {
   const { out } = ctx;
   if (opts.channel !== undefined) assertSnowflake(opts.channel);
   if (opts.history) {
-    const limit = wholeNumber(opts.limit, '--limit', 1, MAX_LIST_LIMIT);
-    const entries = await ctx.withDb('instructions show', (db) => instructionsHistory(db, opts.channel, limit));
+    const entries = await ctx.withDb('instructions show', (db) => instructionsHistory(db, opts.channel, opts.limit));
     out.data(entries);
     if (entries.length === 0) {
       out.line('No changes recorded yet.');

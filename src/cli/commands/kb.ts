@@ -1,5 +1,4 @@
 /** `copilot kb ingest|list|show|remove|search|embed|gaps`. */
-import { wholeNumber } from '../../validate.js';
 import { createEmbedder } from '../../kb/embed.js';
 import { DependencyError, UserError, errorMessage } from '../../errors.js';
 import type { Context } from '../context.js';
@@ -145,8 +144,8 @@ export async function remove(ctx: Context, refs: string[]): Promise<void> {
   for (const d of removed) ctx.out.line(`${ctx.out.style.green('removed')} ${d.name} (id ${d.id})`);
 }
 
-export async function search(ctx: Context, words: string[], opts: { k?: string }): Promise<void> {
-  const k = wholeNumber(opts.k, '-k', 1, 50);
+export async function search(ctx: Context, words: string[], opts: { k: number }): Promise<void> {
+  const { k } = opts;
   const query = words.join(' ').trim();
   if (!query) throw new UserError('the search query is empty', 'empty_query');
   const { searchKnowledgeBase } = await import('../../kb/service.js');

@@ -1,15 +1,8 @@
 /** `copilot serve`: the daemon in the foreground until SIGTERM or SIGINT. */
-import { UserError } from '../../errors.js';
 import type { Context } from '../context.js';
 
-function portOption(value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new UserError(`--port must be a port number (got "${value}")`, 'bad_port');
-  return Number(value);
-}
-
-export async function serve(ctx: Context, opts: { port?: string; host?: string }): Promise<void> {
-  const port = portOption(opts.port, ctx.config.port);
+export async function serve(ctx: Context, opts: { port?: number; host?: string }): Promise<void> {
+  const port = opts.port ?? ctx.config.port;
   const host = opts.host ?? ctx.config.host;
   const { createLogger } = await import('../../log.js');
   const log = await createLogger(ctx.config);
