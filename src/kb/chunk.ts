@@ -8,7 +8,7 @@
  * hard bound of 1.2 × size) nor, by estimate, the embedding model's input of 256 word pieces; a
  * tiny remainder is avoided by balancing the last two chunks of a page.
  */
-import type { TextUnit } from './extract.js';
+import type { TextUnit } from './text.js';
 
 export interface Chunk {
   ordinal: number;

@@ -21,7 +21,7 @@ import { getEmbeddingSettings } from '../db/settings.js';
 import { UserError } from '../errors.js';
 import { chunkUnits, estimateWordPieces, MODEL_MAX_WORD_PIECES } from './chunk.js';
 import type { Chunk } from './chunk.js';
-import type { TextUnit } from './extract.js';
+import type { TextUnit } from './text.js';
 import type { Embedder } from './embed.js';
 import { ensureModel } from './model.js';
 

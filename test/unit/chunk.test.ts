@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { chunkUnits, estimateWordPieces, type Chunk } from '../../src/kb/chunk.js';
-import { extractText, type Extracted, type TextUnit } from '../../src/kb/extract.js';
+import { extractText, type Extracted } from '../../src/kb/extract.js';
+import type { TextUnit } from '../../src/kb/text.js';
 import { longManual, manualFacts, tablesDoc, twoColumnDoc } from '../support/pdfs.js';
 
 const flat = (s: string) => s.replace(/\s+/g, ' ').trim();

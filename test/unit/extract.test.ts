@@ -3,7 +3,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { before, describe, test } from 'node:test';
 import { UserError } from '../../src/errors.js';
-import { detectType, extractText, layoutPage, renderPages, type Extracted, type PositionedText } from '../../src/kb/extract.js';
+import { detectType, extractText, type Extracted } from '../../src/kb/extract.js';
+import { renderPages } from '../../src/kb/pdf/extract.js';
+import { layoutPage, type PositionedText } from '../../src/kb/pdf/layout.js';
 import {
   corruptPdf,
   encryptedPdf,
@@ -177,7 +179,7 @@ describe('PDF: 50-page manual', () => {
 
 test('loading pdf.js leaves Array.prototype.push and JSON as they were', async () => {
   const before = BUILT_INS;
-  const { loadPdfJs } = await import('../../src/kb/pdf.js');
+  const { loadPdfJs } = await import('../../src/kb/pdf/read.js');
   await loadPdfJs();
   assert.equal(Array.prototype.push, before.push);
   assert.equal(JSON.parse, before.parse);

@@ -19,7 +19,7 @@ export async function ingest(ctx: Context, files: string[], opts: { replace?: bo
   const embedder = createEmbedder(ctx.config);
   if (!embedder) out.note(out.style.yellow(NO_EMBEDDER));
   // PDF reading threads load pdf.js while the database is being opened.
-  if (files.some((f) => /\.pdf$/i.test(f))) (await import('../../kb/pdf-readers.js')).warmPdfReaders();
+  if (files.some((f) => /\.pdf$/i.test(f))) (await import('../../kb/pdf/pool.js')).warmPdfReaders();
   const { ingestFile } = await import('../../kb/ingest.js');
   type Row = {
     file: string;

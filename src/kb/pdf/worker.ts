@@ -1,17 +1,17 @@
 /**
- * A PDF reading thread (see pdf-readers.ts). It loads pdf.js once, then reads the share of pages
- * of each document it is given, posting each page's paragraphs as soon as they are laid out.
+ * A PDF reading thread (see pool.ts): loads pdf.js once, then reads its share of the pages of
+ * each document it is given, posting each page's paragraphs as soon as they are laid out.
  */
 import { parentPort } from 'node:worker_threads';
-import { UserError } from '../errors.js';
-import { loadPdfJs, readPdf } from './pdf.js';
-import type { ReaderReply, ReaderRequest } from './pdf-readers.js';
+import { UserError } from '../../errors.js';
+import type { ReaderReply, ReaderRequest } from './pool.js';
+import { loadPdfJs, readPdf } from './read.js';
 
 const port = parentPort!;
 const post = (reply: ReaderReply) => port.postMessage(reply);
 const cancelled = new Set<number>();
 
-// pdf.js rejections are all awaited or caught in pdf.ts; one surfacing late, after its document
+// pdf.js rejections are all awaited or caught in read.ts; one surfacing late, after its document
 // was dealt with, must not stop the thread that other documents are being read by.
 process.on('unhandledRejection', () => {});
 

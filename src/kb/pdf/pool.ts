@@ -1,17 +1,16 @@
 /**
- * PDF reading threads. pdf.js spends ~10 ms of CPU per full page in getTextContent; reading the
- * pages of one document in several threads (page n in thread (n - 1) % threads) uses every core.
- * Each thread opens the document itself; pages are handed on in page order as soon as every
- * earlier page has arrived, so that embedding can start while the rest is still being read.
+ * The PDF reading threads (pdf.js spends ~10 ms of CPU per page): page n of a document is read in
+ * thread (n - 1) % threads, and pages are handed on in page order as soon as every earlier one has
+ * arrived, so that embedding can start while the rest is still being read.
  *
- * The threads start on first use (or on `warmPdfReaders()`), load pdf.js once, and stop after a
- * minute without work. They never keep the process alive on their own. When threads cannot be
+ * The threads start on first use (or on `warmPdfReaders()`), load pdf.js once, stop after a
+ * minute without work, and never keep the process alive on their own. When threads cannot be
  * started, pages are read in the calling thread: slower, same result.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { UserError } from '../errors.js';
-import type { ParagraphLines } from './extract.js';
+import { UserError } from '../../errors.js';
+import type { ParagraphLines } from '../text.js';
 
 export type ReaderRequest =
   | { type: 'read'; id: number; fileName: string; bytes: Uint8Array; shard: number; of: number; outline: boolean }
@@ -47,7 +46,7 @@ class Reader {
   private stopped = false;
 
   constructor() {
-    this.worker = new Worker(new URL('./pdf-worker.js', import.meta.url));
+    this.worker = new Worker(new URL('./worker.js', import.meta.url));
     this.worker.unref();
     this.ready = new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => {
@@ -221,7 +220,7 @@ async function readInThisThread(
   bytes: Uint8Array,
   onPage: (page: number, total: number, paragraphs: ParagraphLines[], section: string | null) => void,
 ): Promise<PdfPages> {
-  const { readPdf } = await import('./pdf.js');
+  const { readPdf } = await import('./read.js');
   let total = 0;
   let sections: (string | null)[] = [];
   await readPdf(fileName, bytes, {

@@ -1,22 +1,22 @@
 /**
- * Reading PDF pages with pdf.js: text items → laid-out paragraphs, per page. Runs in the reading
- * threads (pdf-worker.ts), each reading its share of the pages, and in the calling thread when no
- * reading thread is available.
- *
- * pdf.js is imported lazily (it costs ~120–200 ms to load) and its worker module is registered as
- * `globalThis.pdfjsWorker`, so it runs in the thread that imports it without resolving a worker
- * file or URL. Every pdf.js promise is awaited or caught, and the loading task is always
- * destroyed, so a damaged file can neither reject unhandled nor leak memory.
+ * Reading PDF pages with pdf.js (loaded lazily, in the thread that reads): text items → laid-out
+ * paragraphs, per page, in the reading threads (worker.ts) or the calling thread.
  */
-import { UserError } from '../errors.js';
-import { cleanLine, layoutPage, SECTION_SEPARATOR } from './extract.js';
-import type { ParagraphLines, PositionedText } from './extract.js';
+import { UserError } from '../../errors.js';
+import { cleanLine, SECTION_SEPARATOR } from '../text.js';
+import type { ParagraphLines } from '../text.js';
+import { layoutPage } from './layout.js';
+import type { PositionedText } from './layout.js';
 
 type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 type PdfDoc = Awaited<ReturnType<PdfJs['getDocument']>['promise']>;
 
 let pdfjsLoading: Promise<PdfJs> | null = null;
 
+/**
+ * Imports pdf.js once (it costs ~120–200 ms) with its worker module registered as
+ * `globalThis.pdfjsWorker`, so it runs in this thread without resolving a worker file or URL.
+ */
 export async function loadPdfJs(): Promise<PdfJs> {
   pdfjsLoading ??= (async () => {
     // The legacy build's polyfills replace Array.prototype.push, JSON.parse and JSON.stringify
@@ -156,6 +156,10 @@ export async function pdfDrawsText(fileName: string, bytes: Uint8Array): Promise
   }
 }
 
+/**
+ * Opens the document, hands it to `use`, and always destroys the loading task: every pdf.js
+ * promise is awaited or caught, so a damaged file can neither reject unhandled nor leak memory.
+ */
 async function withDocument<T>(fileName: string, bytes: Uint8Array, use: (doc: PdfDoc) => Promise<T>): Promise<T> {
   const pdfjs = await loadPdfJs();
   // pdf.js transfers (detaches) the buffer it is given: hand it a copy, never the caller's bytes.
