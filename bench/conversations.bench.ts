@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/open.js';
 import { createEmbedder } from '../src/kb/embed.js';
-import { ingestFile } from '../src/kb/ingest.js';
+import { ingestFile } from '../src/kb/ingest/pipeline.js';
 import { retrieve, type Passage } from '../src/kb/retrieve.js';
 import { startFakeEmbeddings } from '../test/fakes/embeddings.js';
 import { longManual, tablesDoc, twoColumnDoc } from '../test/support/pdfs.js';

@@ -18,7 +18,7 @@ import { insertChunks, insertDocument, updateLexemeStats, vectorLiteral } from '
 import type { NewChunk } from '../src/db/documents.js';
 import { openDatabase } from '../src/db/open.js';
 import { createEmbedder } from '../src/kb/embed.js';
-import { ingestFile } from '../src/kb/ingest.js';
+import { ingestFile } from '../src/kb/ingest/pipeline.js';
 import { EF_SEARCH, RELEVANCE_THRESHOLD, retrieve } from '../src/kb/retrieve.js';
 import { fakeEmbed, startFakeEmbeddings } from '../test/fakes/embeddings.js';
 import { longManual, tablesDoc, twoColumnDoc } from '../test/support/pdfs.js';

@@ -84,7 +84,7 @@ export async function insertDocument(
   return Number(rows[0]!.id);
 }
 
-/** Gives a document row its final name and metadata (see ChunkStream in kb/ingest.ts). */
+/** Gives a document row its final name and metadata (see ChunkStream in kb/ingest/stream.ts). */
 export async function updateDocument(
   db: Queryable,
   id: number,

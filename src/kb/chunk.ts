@@ -207,3 +207,8 @@ export function chunkUnits(units: TextUnit[], opts: ChunkOptions = {}): Chunk[] 
   }
   return chunks;
 }
+
+/** What the embedding model reads for a chunk: its section heading, then its text. */
+export function embeddingInput(section: string | null, content: string): string {
+  return section ? `${section}\n${content}` : content;
+}

@@ -14,7 +14,7 @@ import { setEmbeddingModel } from '../db/settings.js';
 import { DependencyError, UserError } from '../errors.js';
 import { embedQuestion } from './embed.js';
 import type { Embedder } from './embed.js';
-import { embeddingInput } from './ingest.js';
+import { embeddingInput } from './chunk.js';
 import { checkQueryModel, ensureModel } from './model.js';
 import { retrieve } from './retrieve.js';
 import type { RetrievalResult, RetrieveOptions } from './retrieve.js';

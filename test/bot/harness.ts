@@ -20,7 +20,7 @@ import type { BackendKind, Db } from '../../src/db/backend.js';
 import { openDatabase } from '../../src/db/open.js';
 import { createMetrics } from '../../src/bot/metrics.js';
 import type { Metrics } from '../../src/bot/metrics.js';
-import { ingestFile } from '../../src/kb/ingest.js';
+import { ingestFile } from '../../src/kb/ingest/pipeline.js';
 import { snowflake, startFakeDiscord } from '../fakes/discord.js';
 import type { FakeDiscord, FakeDiscordOptions, FakeMessage, RestCall } from '../fakes/discord.js';
 import { startFakeGroq } from '../fakes/groq.js';

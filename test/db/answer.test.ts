@@ -16,7 +16,7 @@ import type { Db } from '../../src/db/backend.js';
 import { appendMessage, ensureConversation, recentMessages } from '../../src/db/conversations.js';
 import { listGaps } from '../../src/db/gaps.js';
 import { createEmbedder } from '../../src/kb/embed.js';
-import { ingestFile } from '../../src/kb/ingest.js';
+import { ingestFile } from '../../src/kb/ingest/pipeline.js';
 import { embedMissing } from '../../src/kb/service.js';
 import { startFakeEmbeddings } from '../fakes/embeddings.js';
 import { startFakeGroq } from '../fakes/groq.js';

@@ -20,7 +20,7 @@ export async function ingest(ctx: Context, files: string[], opts: { replace?: bo
   if (!embedder) out.note(out.style.yellow(NO_EMBEDDER));
   // PDF reading threads load pdf.js while the database is being opened.
   if (files.some((f) => /\.pdf$/i.test(f))) (await import('../../kb/pdf/pool.js')).warmPdfReaders();
-  const { ingestFile } = await import('../../kb/ingest.js');
+  const { ingestFile } = await import('../../kb/ingest/pipeline.js');
   type Row = {
     file: string;
     status: string;
