@@ -1,30 +1,31 @@
-/** Early embedding: chunks of a PDF embedded in batches while the rest is still being read. */
+/** Early embedding: a PDF's chunks embedded in batches while the rest is still being read. */
+import PQueue from 'p-queue';
 import type { Embedder } from '../embed.js';
 
 /**
- * Embeds texts in batches while the document is still being read. Best effort: a failed batch
- * is simply embedded again afterwards (where its error, if it persists, is reported), and at
- * most a few batches are in flight so a slow provider is not flooded.
+ * Embeds texts in batches of `batch` while the document is still being read, at most
+ * `maxInFlight` batches at once so a slow provider is not flooded. Best effort: a failed batch
+ * is simply embedded again afterwards, where its error, if it persists, is reported.
  */
 export function earlyEmbedding(embedder: Embedder, batch = 32, maxInFlight = 4) {
   const vectors = new Map<string, number[]>();
-  const queue: string[] = [];
-  const inFlight = new Set<Promise<void>>();
+  const queue = new PQueue({ concurrency: maxInFlight });
+  const unsent: string[] = [];
   let flushing = false;
   let onBatch = () => {};
-  const pump = () => {
-    while ((queue.length >= batch || (flushing && queue.length > 0)) && inFlight.size < maxInFlight) {
-      const texts = queue.splice(0, batch);
-      const work: Promise<void> = embedder
-        .embed(texts)
-        .then((vs) => texts.forEach((t, i) => vectors.set(t, vs[i]!)))
-        .catch(() => {})
-        .finally(() => {
-          inFlight.delete(work);
-          pump();
+  const send = () => {
+    while (unsent.length >= batch || (flushing && unsent.length > 0)) {
+      const texts = unsent.splice(0, batch);
+      void queue.add(async () => {
+        try {
+          const vs = await embedder.embed(texts);
+          texts.forEach((t, i) => vectors.set(t, vs[i]!));
+        } catch {
+          // embedded again with the rest of the document
+        } finally {
           onBatch();
-        });
-      inFlight.add(work);
+        }
+      });
     }
   };
   return {
@@ -36,21 +37,20 @@ export function earlyEmbedding(embedder: Embedder, batch = 32, maxInFlight = 4) 
       return vectors.get(text);
     },
     add(texts: string[]) {
-      queue.push(...texts);
-      pump();
+      unsent.push(...texts);
+      send();
     },
-    /** Sends the rest of the queue, however short. */
+    /** Sends the rest, however short a batch it makes (and from now on every text at once). */
     flush() {
       flushing = true;
-      pump();
+      send();
     },
-    /** Waits for the batches in flight; what was queued but not sent is left to the caller. */
+    /** Waits for the batches in flight; batches not yet started are dropped, left to the caller. */
     async settle(): Promise<Map<string, number[]>> {
-      queue.length = 0;
-      while (inFlight.size > 0) await Promise.all([...inFlight]);
+      unsent.length = 0;
+      queue.clear();
+      await queue.onIdle();
       return vectors;
     },
   };
 }
-
-export type EarlyEmbedding = ReturnType<typeof earlyEmbedding>;
