@@ -204,6 +204,20 @@ export async function deleteDocument(db: Queryable, id: number): Promise<void> {
   await db.query('delete from documents where id = $1', [id]);
 }
 
+/** Deletes the chunks of a document with these ordinals. */
+export async function deleteChunks(db: Queryable, documentId: number, ordinals: number[]): Promise<void> {
+  await db.query('delete from chunks where document_id = $1 and ordinal = any($2::int[])', [documentId, ordinals]);
+}
+
+/**
+ * Lets this transaction wait between statements for as long as it needs: a transaction that
+ * writes chunks while the document is still being read must not be cut short by a server-side
+ * idle limit (its length is bounded by the provider's capped retries).
+ */
+export async function allowIdleInTransaction(tx: Queryable): Promise<void> {
+  await tx.exec('set local idle_in_transaction_session_timeout = 0');
+}
+
 export interface ChunkView {
   id: number;
   ordinal: number;
@@ -234,6 +248,24 @@ export async function chunksMissingEmbeddings(
     [limit, afterId],
   );
   return rows.map((r) => ({ id: Number(r.id), content: r.content, section: r.section }));
+}
+
+/** Whether any chunk has a vector. */
+export async function hasStoredVectors(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query<{ n: string | number }>(
+    'select count(*) as n from (select 1 from chunks where embedding is not null limit 1) s',
+  );
+  return Number(rows[0]!.n) > 0;
+}
+
+/** Records `model` on the documents of these chunks whose every chunk now has a vector. */
+export async function markDocumentsEmbedded(db: Queryable, model: string, chunkIds: number[]): Promise<void> {
+  await db.query(
+    `update documents d set embedding_model = $1
+     where d.id in (select document_id from chunks where id = any($2::bigint[]))
+       and not exists (select 1 from chunks c where c.document_id = d.id and c.embedding is null)`,
+    [model, chunkIds],
+  );
 }
 
 export async function setEmbeddings(db: Queryable, ids: number[], vectors: number[][]): Promise<void> {

@@ -4,15 +4,9 @@
  * stored yet, in which case the column simply takes the new model's dimension.
  */
 import type { Queryable } from '../db/backend.js';
+import { hasStoredVectors } from '../db/documents.js';
 import { getEmbeddingSettings, setEmbeddingModel } from '../db/settings.js';
 import { UserError } from '../errors.js';
-
-export async function storedVectorCount(db: Queryable): Promise<number> {
-  const { rows } = await db.query<{ n: string | number }>(
-    'select count(*) as n from (select 1 from chunks where embedding is not null limit 1) s',
-  );
-  return Number(rows[0]!.n);
-}
 
 export function modelMismatch(stored: { model: string; dimension: number }, model: string, dimension?: number): UserError {
   const what = stored.model !== model ? `model ${stored.model}` : `${stored.dimension} dimensions`;
@@ -27,14 +21,14 @@ export function modelMismatch(stored: { model: string; dimension: number }, mode
 export async function ensureModel(db: Queryable, model: string, dimension: number): Promise<void> {
   const stored = await getEmbeddingSettings(db);
   if (stored.model === model && stored.dimension === dimension) return;
-  if ((await storedVectorCount(db)) > 0) throw modelMismatch(stored, model, dimension);
+  if (await hasStoredVectors(db)) throw modelMismatch(stored, model, dimension);
   await setEmbeddingModel(db, { model, dimension });
 }
 
 /** Before searching with query vectors of `model`: throws when stored vectors are of another model. */
 export async function checkQueryModel(db: Queryable, model: string): Promise<'ok' | 'no_vectors'> {
   const stored = await getEmbeddingSettings(db);
-  if ((await storedVectorCount(db)) === 0) return 'no_vectors';
+  if (!(await hasStoredVectors(db))) return 'no_vectors';
   if (stored.model !== model) throw modelMismatch(stored, model);
   return 'ok';
 }

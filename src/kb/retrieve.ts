@@ -1,13 +1,12 @@
 /**
- * Hybrid retrieval: pgvector HNSW cosine (top 40) and Postgres full text (top 40) fused by
- * reciprocal rank fusion. The full-text side matches ANY of the question's meaningful lexemes
- * (stop words dropped, stemmed by the 'english' configuration), weighted by rarity (chunks per
- * lexeme are kept in kb_lexemes), so the passage sharing the most rare words ranks first.
- * Also returns a relevance signal for the "not in the knowledge base" decision.
+ * Hybrid retrieval: the nearest chunks by cosine (top 40) and full-text candidates (top 40) fused
+ * by reciprocal rank fusion, the full-text side weighting the question's lexemes by rarity; and
+ * the relevance signal for the "not in the knowledge base" decision. The statements are in
+ * db/search.ts.
  */
-import type { Db, Queryable } from '../db/backend.js';
-import { vectorLiteral } from '../db/documents.js';
-import { dbText } from '../db/text.js';
+import type { Db } from '../db/backend.js';
+import { fullTextCandidates, nearestChunks, passagesById, questionLexemes } from '../db/search.js';
+import type { PassageRow } from '../db/search.js';
 
 export const CANDIDATES = 40;
 export const RRF_K = 60;
@@ -154,61 +153,16 @@ interface Term {
   idf: number;
 }
 
-function tsLiteral(lexeme: string): string {
-  return `'${lexeme.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-}
-
-async function queryTerms(db: Queryable, question: string): Promise<{ terms: Term[]; total: number }> {
-  const { rows } = await db.query<{ lexeme: string; df: number | null; total: number | null }>(
-    `select t.lexeme, s.chunks as df, (select chunks from kb_lexemes where lexeme = '') as total
-     from unnest(tsvector_to_array(to_tsvector('english', $1))) as t(lexeme)
-     left join kb_lexemes s on s.lexeme = t.lexeme`,
-    [question],
-  );
-  const total = Number(rows[0]?.total ?? 0);
-  const terms = rows
-    .map((r) => {
-      const df = Number(r.df ?? 0);
-      return { lexeme: r.lexeme, df, idf: Math.log(1 + (total + 1) / (df + 0.5)) };
-    })
-    // Single characters and conversational filler are noise in questions.
+/** The question's lexemes weighted by rarity; single characters and conversational filler are noise in questions. */
+async function queryTerms(db: Db, question: string): Promise<Term[]> {
+  const { lexemes, totalChunks } = await questionLexemes(db, question);
+  return lexemes
+    .map(({ lexeme, chunks: df }) => ({ lexeme, df, idf: Math.log(1 + (totalChunks + 1) / (df + 0.5)) }))
     .filter((t) => t.lexeme.length > 1 && !FILLER_LEXEMES.has(t.lexeme));
-  return { terms, total };
 }
 
-const versionCache = new WeakMap<object, Promise<string | null>>();
-function vectorVersion(db: Db): Promise<string | null> {
-  let v = versionCache.get(db);
-  if (!v) {
-    v = db.query<{ v: string }>("select extversion as v from pg_extension where extname = 'vector'").then((r) => r.rows[0]?.v ?? null);
-    versionCache.set(db, v);
-  }
-  return v;
-}
-
-function atLeast(version: string | null, major: number, minor: number): boolean {
-  if (!version) return false;
-  const [a = 0, b = 0] = version.split('.').map(Number);
-  return a > major || (a === major && b >= minor);
-}
-
-async function vectorSearch(db: Db, vector: number[], limit: number): Promise<{ id: number; cosine: number }[]> {
-  const iterative = atLeast(await vectorVersion(db), 0, 8);
-  // One statement: the settings are local to its own transaction and, through the lateral
-  // reference, set before the index scan starts. Iterative scans exist from pgvector 0.8.
-  const { rows } = await db.query<{ id: string | number; distance: number }>(
-    `select v.id, v.distance from
-       (select set_config('hnsw.ef_search', $2, true) as ef, set_config($3, 'relaxed_order', true) as iterative) cfg,
-       lateral (select id, embedding <=> $1::vector as distance from chunks
-                where embedding is not null and cfg.ef is not null and cfg.iterative is not null
-                order by embedding <=> $1::vector limit $4) v`,
-    [vectorLiteral(vector), String(Math.max(EF_SEARCH, limit)), iterative ? 'hnsw.iterative_scan' : 'copilot.unused', limit],
-  );
-  // relaxed_order may return near-sorted results: sort them exactly.
-  return rows.map((r) => ({ id: Number(r.id), cosine: 1 - Number(r.distance) })).sort((a, b) => b.cosine - a.cosine);
-}
-
-async function fullTextSearch(db: Db, terms: Term[], total: number, limit: number): Promise<{ id: number; rank: number }[]> {
+/** Full-text candidates: selected by the rarest lexemes within a row budget, scored by all of them. */
+async function fullTextSearch(db: Db, terms: Term[], limit: number): Promise<{ id: number; rank: number }[]> {
   const known = terms.filter((t) => t.df > 0);
   if (known.length === 0) return [];
   const byRarity = [...known].sort((a, b) => a.df - b.df);
@@ -219,48 +173,15 @@ async function fullTextSearch(db: Db, terms: Term[], total: number, limit: numbe
     selecting.push(t);
     matched += t.df;
   }
-  // Rows are detoasted once (tsv || ''), scored by rarity-weighted coverage, and only the best
-  // get the costlier proximity rank (ts_rank_cd, cover density).
-  const { rows } = await db.query<{ id: string | number; score: number }>(
-    `with c as materialized (
-       select id, tsv || ''::tsvector as tsv from chunks where tsv @@ to_tsquery('simple', $1) limit $6
-     ), covered as (
-       select id, tsv,
-         (select coalesce(sum(w.idf), 0) from unnest($2::tsquery[], $3::float8[]) as w(q, idf) where c.tsv @@ w.q) as covered
-       from c order by covered desc, id limit $7
-     )
-     select id, covered + ts_rank_cd(tsv, to_tsquery('simple', $4), 1) as score
-     from covered order by score desc, id limit $5`,
-    [
-      selecting.map((t) => tsLiteral(t.lexeme)).join(' | '),
-      known.map((t) => tsLiteral(t.lexeme)),
-      known.map((t) => t.idf),
-      known.map((t) => tsLiteral(t.lexeme)).join(' | '),
-      limit,
-      // Questions made only of very common words: score a bounded sample (vectors carry them).
-      CANDIDATE_ROW_BUDGET,
-      PROXIMITY_CANDIDATES,
-    ],
-  );
-  return rows.map((r, i) => ({ id: Number(r.id), rank: i + 1 }));
-}
-
-async function details(db: Db, ids: number[], terms: Term[]) {
-  const { rows } = await db.query<{
-    id: string | number;
-    document_id: string | number;
-    name: string;
-    page: number | null;
-    section: string | null;
-    content: string;
-    covered: number;
-  }>(
-    `select c.id, c.document_id, d.name, c.page, c.section, c.content,
-       (select coalesce(sum(w.idf), 0) from unnest($2::tsquery[], $3::float8[]) as w(q, idf) where c.tsv @@ w.q) as covered
-     from chunks c join documents d on d.id = c.document_id where c.id = any($1::bigint[])`,
-    [ids, terms.map((t) => tsLiteral(t.lexeme)), terms.map((t) => t.idf)],
-  );
-  return new Map(rows.map((r) => [Number(r.id), r]));
+  const ids = await fullTextCandidates(db, {
+    selecting: selecting.map((t) => t.lexeme),
+    scoring: known.map((t) => ({ lexeme: t.lexeme, weight: t.idf })),
+    limit,
+    // Questions made only of very common words: score a bounded sample (vectors carry them).
+    sample: CANDIDATE_ROW_BUDGET,
+    proximity: PROXIMITY_CANDIDATES,
+  });
+  return ids.map((id, i) => ({ id, rank: i + 1 }));
 }
 
 /** Combines coverage of the question's rare words with vector similarity (see bench/retrieval). */
@@ -273,10 +194,10 @@ export async function retrieve(db: Db, question: string, options: RetrieveOption
   const k = options.k ?? 5;
   const vector = options.use === 'fulltext' ? null : (options.queryVector ?? null);
   const useText = options.use !== 'vector';
-  const { terms, total } = await queryTerms(db, dbText(question));
+  const terms = await queryTerms(db, question);
   const [fts, vec] = await Promise.all([
-    useText ? fullTextSearch(db, terms, total, CANDIDATES) : Promise.resolve([]),
-    vector ? vectorSearch(db, vector, CANDIDATES) : Promise.resolve([]),
+    useText ? fullTextSearch(db, terms, CANDIDATES) : Promise.resolve([]),
+    vector ? nearestChunks(db, vector, CANDIDATES, EF_SEARCH) : Promise.resolve([]),
   ]);
   const fused = new Map<number, { score: number; ftsRank: number | null; vectorRank: number | null; cosine: number | null }>();
   const entry = (id: number) => {
@@ -298,12 +219,12 @@ export async function retrieve(db: Db, question: string, options: RetrieveOption
   const top = [...fused.entries()].sort((a, b) => b[1].score - a[1].score || a[0] - b[0]).slice(0, k);
   const rows =
     top.length > 0
-      ? await details(
+      ? await passagesById(
           db,
           top.map(([id]) => id),
-          terms,
+          terms.map((t) => ({ lexeme: t.lexeme, weight: t.idf })),
         )
-      : new Map();
+      : new Map<number, PassageRow>();
   const totalIdf = terms.reduce((s, t) => s + t.idf, 0);
   const passages: Passage[] = top.flatMap(([id, e]) => {
     const r = rows.get(id);
@@ -311,14 +232,14 @@ export async function retrieve(db: Db, question: string, options: RetrieveOption
     return [
       {
         chunkId: id,
-        documentId: Number(r.document_id),
-        documentName: r.name,
+        documentId: r.documentId,
+        documentName: r.documentName,
         page: r.page,
         section: r.section,
         content: r.content,
         score: e.score,
         cosine: e.cosine,
-        coverage: totalIdf > 0 ? Number(r.covered) / totalIdf : 0,
+        coverage: totalIdf > 0 ? r.covered / totalIdf : 0,
         ftsRank: e.ftsRank,
         vectorRank: e.vectorRank,
       },

@@ -7,6 +7,7 @@ import {
   documentChunks,
   findDocument,
   listDocuments,
+  markDocumentsEmbedded,
   setEmbeddings,
 } from '../db/documents.js';
 import type { ChunkView, DocumentRow, DocumentSummary } from '../db/documents.js';
@@ -137,11 +138,10 @@ export async function embedMissing(
         missing.map((c) => c.id),
         vectors,
       );
-      await tx.query(
-        `update documents d set embedding_model = $1
-         where d.id in (select document_id from chunks where id = any($2::bigint[]))
-           and not exists (select 1 from chunks c where c.document_id = d.id and c.embedding is null)`,
-        [embedder.model, missing.map((c) => c.id)],
+      await markDocumentsEmbedded(
+        tx,
+        embedder.model,
+        missing.map((c) => c.id),
       );
     });
     done += missing.length;

@@ -1,7 +1,7 @@
 /** The chunk stream: on PostgreSQL, a PDF's chunks written while the rest is still being read. */
 import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../../db/backend.js';
-import { insertChunks, insertDocument, updateLexemeStats } from '../../db/documents.js';
+import { allowIdleInTransaction, deleteChunks, insertChunks, insertDocument, updateLexemeStats } from '../../db/documents.js';
 import type { NewChunk, VectorEncoding } from '../../db/documents.js';
 import { getEmbeddingSettings } from '../../db/settings.js';
 import { embeddingInput, estimateWordPieces, MODEL_MAX_WORD_PIECES } from '../chunk.js';
@@ -106,9 +106,8 @@ export class ChunkStream {
   }
 
   private async run(tx: Queryable): Promise<number> {
-    // The transaction waits on reading and embedding between statements; a server-side idle limit
-    // must not cut it short (its length is bounded by the provider's capped retries).
-    await tx.exec('set local idle_in_transaction_session_timeout = 0');
+    // The transaction waits on reading and embedding between statements.
+    await allowIdleInTransaction(tx);
     // a connection lost while waiting for chunks ends the wait at once
     let lost: Error | null = null;
     void tx.lost?.then((err) => {
@@ -142,7 +141,7 @@ export class ChunkStream {
     const rewrite = chunks.filter((c) => !this.written.has(c.ordinal) || !same(this.written.get(c.ordinal)!, c));
     const rewritten = new Set(rewrite.map((c) => c.ordinal));
     const drop = [...this.written.keys()].filter((o) => o >= chunks.length || rewritten.has(o));
-    if (drop.length > 0) await tx.query('delete from chunks where document_id = $1 and ordinal = any($2::int[])', [id, drop]);
+    if (drop.length > 0) await deleteChunks(tx, id, drop);
     await insertChunks(tx, id, rewrite, this.options.encoding);
     await complete(tx, id);
     await updateLexemeStats(tx, id, 1);
