@@ -13,8 +13,8 @@ export interface AuditEntry {
 }
 
 interface AuditRow {
-  id: string | number;
-  at: Date | string;
+  id: number;
+  at: Date;
   actor: string;
   action: string;
   target: string | null;
@@ -46,8 +46,8 @@ export async function listAudit(
     [filter.actionPrefix ?? null, filter.target ?? null, filter.limit ?? 50],
   );
   return rows.map((r) => ({
-    id: Number(r.id),
-    at: new Date(r.at),
+    id: r.id,
+    at: r.at,
     actor: r.actor,
     action: r.action,
     target: r.target,

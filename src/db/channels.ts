@@ -15,11 +15,11 @@ export interface Channel {
 interface ChannelRow {
   id: string;
   mode: ChannelMode;
-  added_at: Date | string;
+  added_at: Date;
   added_by: string;
 }
 
-const toChannel = (r: ChannelRow): Channel => ({ id: r.id, mode: r.mode, addedAt: new Date(r.added_at), addedBy: r.added_by });
+const toChannel = (r: ChannelRow): Channel => ({ id: r.id, mode: r.mode, addedAt: r.added_at, addedBy: r.added_by });
 
 export async function listChannels(db: Queryable): Promise<Channel[]> {
   const { rows } = await db.query<ChannelRow>('select id, mode, added_at, added_by from channels order by added_at, id');

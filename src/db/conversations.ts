@@ -35,23 +35,23 @@ export interface StoredMessage {
 }
 
 interface MessageRow {
-  id: string | number;
+  id: number;
   role: MessageRole;
   content: string;
   author_id: string | null;
   discord_message_id: string | null;
   status: MessageStatus;
-  created_at: Date | string;
+  created_at: Date;
 }
 
 const toMessage = (r: MessageRow): StoredMessage => ({
-  id: Number(r.id),
+  id: r.id,
   role: r.role,
   content: r.content,
   authorId: r.author_id,
   discordMessageId: r.discord_message_id,
   status: r.status,
-  createdAt: new Date(r.created_at),
+  createdAt: r.created_at,
 });
 
 export async function listConversations(db: Queryable): Promise<ConversationSummary[]> {
@@ -59,9 +59,9 @@ export async function listConversations(db: Queryable): Promise<ConversationSumm
     id: string;
     channel_id: string | null;
     parent_id: string | null;
-    created_at: Date | string;
-    messages: string | number;
-    last_message_at: Date | string | null;
+    created_at: Date;
+    messages: number;
+    last_message_at: Date | null;
   }>(
     `select c.id, c.channel_id, c.parent_id, c.created_at, count(m.id) as messages, max(m.created_at) as last_message_at
      from conversations c left join messages m on m.conversation_id = c.id
@@ -71,9 +71,9 @@ export async function listConversations(db: Queryable): Promise<ConversationSumm
     id: r.id,
     channelId: r.channel_id,
     parentId: r.parent_id,
-    messages: Number(r.messages),
-    lastMessageAt: r.last_message_at ? new Date(r.last_message_at) : null,
-    createdAt: new Date(r.created_at),
+    messages: r.messages,
+    lastMessageAt: r.last_message_at,
+    createdAt: r.created_at,
   }));
 }
 
@@ -128,12 +128,12 @@ export async function appendMessage(
   conversationId: string,
   m: { role: MessageRole; content: string; authorId?: string | null; discordMessageId?: string | null; status?: MessageStatus },
 ): Promise<number> {
-  const { rows } = await db.query<{ id: string | number }>(
+  const { rows } = await db.query<{ id: number }>(
     `insert into messages (conversation_id, role, content, author_id, discord_message_id, status)
      values ($1, $2, $3, $4, $5, $6) returning id`,
     [conversationId, m.role, dbText(m.content), dbText(m.authorId), dbText(m.discordMessageId), m.status ?? 'complete'],
   );
-  return Number(rows[0]!.id);
+  return rows[0]!.id;
 }
 
 export interface IncomingRecord {
@@ -152,7 +152,7 @@ export async function recordIncoming(
   conversationId: string,
   m: { content: string; authorId: string; discordMessageId: string },
 ): Promise<IncomingRecord> {
-  const { rows } = await db.query<{ id: string | number; status: MessageStatus; created: boolean }>(
+  const { rows } = await db.query<{ id: number; status: MessageStatus; created: boolean }>(
     `with found as (
        select id, status from messages where discord_message_id = $4 and role = 'user' order by id limit 1
      ), added as (
@@ -166,7 +166,7 @@ export async function recordIncoming(
     [conversationId, dbText(m.content), dbText(m.authorId), dbText(m.discordMessageId)],
   );
   const r = rows[0]!;
-  return { id: Number(r.id), status: r.status, created: r.created };
+  return { id: r.id, status: r.status, created: r.created };
 }
 
 /** Stores an answer and marks its question answered, in one statement; returns the answer's id. */
@@ -176,14 +176,14 @@ export async function appendAnswer(
   questionId: number,
   m: { content: string; status: MessageStatus },
 ): Promise<number> {
-  const { rows } = await db.query<{ id: string | number }>(
+  const { rows } = await db.query<{ id: number }>(
     `with answered as (
        update messages set status = 'complete' where id = $4 and role = 'user' and status = 'unanswered'
      )
      insert into messages (conversation_id, role, content, status, answer_to) values ($1, 'assistant', $2, $3, $4) returning id`,
     [conversationId, dbText(m.content), m.status, questionId],
   );
-  return Number(rows[0]!.id);
+  return rows[0]!.id;
 }
 
 export async function setMessageStatus(db: Queryable, id: number, status: MessageStatus): Promise<void> {
@@ -204,7 +204,7 @@ export interface CatchUpPoint {
  * purpose, not missed).
  */
 export async function catchUpPoint(db: Queryable, conversationId: string): Promise<CatchUpPoint> {
-  const { rows } = await db.query<{ last_answered: string | null; reset_at: Date | string | null }>(
+  const { rows } = await db.query<{ last_answered: string | null; reset_at: Date | null }>(
     `select
        (select discord_message_id from messages
         where conversation_id = $1 and role = 'user' and discord_message_id is not null and status <> 'unanswered'
@@ -213,7 +213,7 @@ export async function catchUpPoint(db: Queryable, conversationId: string): Promi
     [conversationId],
   );
   const r = rows[0]!;
-  return { conversationId, lastAnswered: r.last_answered, resetAt: r.reset_at ? new Date(r.reset_at) : null };
+  return { conversationId, lastAnswered: r.last_answered, resetAt: r.reset_at };
 }
 
 /** Threads under these channels with a message stored since `since`. */

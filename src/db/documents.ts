@@ -30,37 +30,35 @@ export interface NewChunk {
 }
 
 interface Row {
-  id: string | number;
+  id: number;
   name: string;
   sha256: string;
-  bytes: string | number;
+  bytes: number;
   pages: number;
   type: DocumentType;
   embedding_model: string | null;
-  created_at: Date | string;
-  chunks?: string | number;
-  embedded?: string | number;
+  created_at: Date;
 }
 
 const toDocument = (r: Row): DocumentRow => ({
-  id: Number(r.id),
+  id: r.id,
   name: r.name,
   sha256: r.sha256,
-  bytes: Number(r.bytes),
+  bytes: r.bytes,
   pages: r.pages,
   type: r.type,
   embeddingModel: r.embedding_model,
-  createdAt: new Date(r.created_at),
+  createdAt: r.created_at,
 });
 
 const COLUMNS = 'd.id, d.name, d.sha256, d.bytes, d.pages, d.type, d.embedding_model, d.created_at';
 
 export async function listDocuments(db: Queryable): Promise<DocumentSummary[]> {
-  const { rows } = await db.query<Row>(
+  const { rows } = await db.query<Row & { chunks: number; embedded: number }>(
     `select ${COLUMNS}, count(c.id) as chunks, count(c.embedding) as embedded
      from documents d left join chunks c on c.document_id = d.id group by d.id order by d.id`,
   );
-  return rows.map((r) => ({ ...toDocument(r), chunks: Number(r.chunks), embedded: Number(r.embedded) }));
+  return rows.map((r) => ({ ...toDocument(r), chunks: r.chunks, embedded: r.embedded }));
 }
 
 export async function findDocument(db: Queryable, by: { id?: number; name?: string; sha256?: string }): Promise<DocumentRow | null> {
@@ -77,11 +75,11 @@ export async function insertDocument(
   db: Queryable,
   d: { name: string; sha256: string; bytes: number; pages: number; type: DocumentType; embeddingModel: string | null },
 ): Promise<number> {
-  const { rows } = await db.query<{ id: string | number }>(
+  const { rows } = await db.query<{ id: number }>(
     `insert into documents (name, sha256, bytes, pages, type, embedding_model) values ($1, $2, $3, $4, $5, $6) returning id`,
     [dbText(d.name), d.sha256, d.bytes, d.pages, d.type, d.embeddingModel],
   );
-  return Number(rows[0]!.id);
+  return rows[0]!.id;
 }
 
 /** Gives a document row its final name and metadata (see ChunkStream in kb/ingest/stream.ts). */
@@ -114,8 +112,8 @@ export const TEXT_VECTORS: VectorEncoding = { binary: false };
 /** The encoding for `kind` of database: binary through `pg` to PostgreSQL (needs pgvector's type oid). */
 export async function vectorEncoding(db: Queryable, kind: 'postgres' | 'embedded'): Promise<VectorEncoding> {
   if (kind !== 'postgres') return TEXT_VECTORS;
-  const { rows } = await db.query<{ oid: number | string }>("select 'vector'::regtype::oid as oid");
-  return { binary: true, vectorOid: Number(rows[0]!.oid) };
+  const { rows } = await db.query<{ oid: number }>("select 'vector'::regtype::oid as oid");
+  return { binary: true, vectorOid: rows[0]!.oid };
 }
 
 /** A value for a `$n::vector[]` parameter. */
@@ -229,12 +227,12 @@ export interface ChunkView {
 }
 
 export async function documentChunks(db: Queryable, documentId: number, limit: number): Promise<ChunkView[]> {
-  const { rows } = await db.query<Omit<ChunkView, 'id'> & { id: string | number }>(
+  const { rows } = await db.query<ChunkView>(
     `select id, ordinal, page, section, content, truncated, embedding is not null as embedded
      from chunks where document_id = $1 order by ordinal limit $2`,
     [documentId, limit],
   );
-  return rows.map((r) => ({ ...r, id: Number(r.id) }));
+  return rows;
 }
 
 /** Chunks without a vector, oldest first. */
@@ -243,19 +241,17 @@ export async function chunksMissingEmbeddings(
   limit: number,
   afterId = 0,
 ): Promise<{ id: number; content: string; section: string | null }[]> {
-  const { rows } = await db.query<{ id: string | number; content: string; section: string | null }>(
+  const { rows } = await db.query<{ id: number; content: string; section: string | null }>(
     'select id, content, section from chunks where embedding is null and id > $2 order by id limit $1',
     [limit, afterId],
   );
-  return rows.map((r) => ({ id: Number(r.id), content: r.content, section: r.section }));
+  return rows;
 }
 
 /** Whether any chunk has a vector. */
 export async function hasStoredVectors(db: Queryable): Promise<boolean> {
-  const { rows } = await db.query<{ n: string | number }>(
-    'select count(*) as n from (select 1 from chunks where embedding is not null limit 1) s',
-  );
-  return Number(rows[0]!.n) > 0;
+  const { rows } = await db.query<{ n: number }>('select count(*) as n from (select 1 from chunks where embedding is not null limit 1) s');
+  return rows[0]!.n > 0;
 }
 
 /** Records `model` on the documents of these chunks whose every chunk now has a vector. */
@@ -277,8 +273,8 @@ export async function setEmbeddings(db: Queryable, ids: number[], vectors: numbe
 }
 
 export async function countChunks(db: Queryable): Promise<{ documents: number; chunks: number; embedded: number }> {
-  const { rows } = await db.query<{ documents: string | number; chunks: string | number; embedded: string | number }>(
+  const { rows } = await db.query<{ documents: number; chunks: number; embedded: number }>(
     'select (select count(*) from documents) as documents, count(*) as chunks, count(embedding) as embedded from chunks',
   );
-  return { documents: Number(rows[0]!.documents), chunks: Number(rows[0]!.chunks), embedded: Number(rows[0]!.embedded) };
+  return rows[0]!;
 }

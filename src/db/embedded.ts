@@ -6,6 +6,7 @@ import type { PGlite, Transaction } from '@electric-sql/pglite';
 import { DependencyError } from '../errors.js';
 import type { Db, Queryable, QueryResult } from './backend.js';
 import type { HeldLock } from './lock.js';
+import { INT8_OID, parseInt8 } from './parsers.js';
 import type { SharedServer } from './share.js';
 
 export const DATA_DIR = 'data';
@@ -37,7 +38,7 @@ export async function openEmbedded(home: string, lock: HeldLock): Promise<Db & {
   let db: PGlite;
   try {
     const [{ PGlite }, { vector }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-pgvector')]);
-    db = await PGlite.create(dataDir, { extensions: { vector } });
+    db = await PGlite.create(dataDir, { extensions: { vector }, parsers: { [INT8_OID]: parseInt8 } });
   } catch (err) {
     lock.release();
     throw new DependencyError(`cannot open the embedded database in ${dataDir}: ${(err as Error).message ?? err}`, 'embedded_open_failed', {

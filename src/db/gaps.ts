@@ -26,10 +26,10 @@ export async function recordGap(db: Queryable, question: string, conversationId:
 }
 
 export async function listGaps(db: Queryable, since: Date, limit = 100): Promise<GapSummary[]> {
-  const { rows } = await db.query<{ question: string; count: string | number; last_asked_at: Date | string }>(
+  const { rows } = await db.query<{ question: string; count: number; last_asked_at: Date }>(
     `select (array_agg(question order by created_at desc))[1] as question, count(*) as count, max(created_at) as last_asked_at
      from kb_gaps where created_at >= $1 group by normalized order by count(*) desc, max(created_at) desc limit $2`,
     [since, limit],
   );
-  return rows.map((r) => ({ question: r.question, count: Number(r.count), lastAskedAt: new Date(r.last_asked_at) }));
+  return rows.map((r) => ({ question: r.question, count: r.count, lastAskedAt: r.last_asked_at }));
 }

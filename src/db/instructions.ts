@@ -14,14 +14,14 @@ export interface Instructions {
 interface InstructionsRow {
   scope: string;
   content: string;
-  updated_at: Date | string;
+  updated_at: Date;
   updated_by: string;
 }
 
 const toInstructions = (r: InstructionsRow): Instructions => ({
   scope: r.scope,
   content: r.content,
-  updatedAt: new Date(r.updated_at),
+  updatedAt: r.updated_at,
   updatedBy: r.updated_by,
 });
 

@@ -61,7 +61,7 @@ export async function migrationStatus(db: Db): Promise<MigrationStatus> {
   const rows = (await appliedVersions(db)) ?? [];
   const done = new Set(rows.map((r) => r.version));
   return {
-    applied: rows.map((r) => ({ version: r.version, name: r.name, appliedAt: new Date(r.applied_at) })),
+    applied: rows.map((r) => ({ version: r.version, name: r.name, appliedAt: r.applied_at })),
     pending: known.filter((m) => !done.has(m.version)).map(({ version, name }) => ({ version, name })),
     unknown: rows.filter((r) => !known.some((m) => m.version === r.version)).map((r) => r.version),
   };

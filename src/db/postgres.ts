@@ -3,6 +3,7 @@ import type { Pool, PoolClient, PoolConfig } from 'pg';
 import { DependencyError, UserError } from '../errors.js';
 import type { Db, Queryable, QueryResult } from './backend.js';
 import { databaseError } from './pg-errors.js';
+import { INT8_OID, parseInt8 } from './parsers.js';
 
 export interface PostgresOptions {
   /** DATABASE_URL; or, for the embedded database's socket, `connection` (its password never in a URL). */
@@ -38,7 +39,12 @@ function wrap(client: Pool | PoolClient, description: string): Queryable {
 
 export async function openPostgres(options: PostgresOptions): Promise<Db> {
   const pg = (await import('pg')).default;
+  // This pool's own parsers (pg's global ones are left alone): int8 as a number, see parsers.ts.
+  const builtIn = pg.types.getTypeParser;
+  const getTypeParser = ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID && format !== 'binary' ? parseInt8 : builtIn(oid, format as 'text')) as typeof builtIn;
   const config: PoolConfig = {
+    types: { getTypeParser },
     ...(options.connection ?? { connectionString: options.url }),
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,

@@ -33,8 +33,8 @@ export async function questionLexemes(db: Queryable, question: string): Promise<
     [dbText(question)],
   );
   return {
-    lexemes: rows.map((r) => ({ lexeme: r.lexeme, chunks: Number(r.df ?? 0) })),
-    totalChunks: Number(rows[0]?.total ?? 0),
+    lexemes: rows.map((r) => ({ lexeme: r.lexeme, chunks: r.df ?? 0 })),
+    totalChunks: rows[0]?.total ?? 0,
   };
 }
 
@@ -59,7 +59,7 @@ export async function nearestChunks(db: Db, vector: number[], limit: number, efS
   const iterative = atLeast(await vectorVersion(db), 0, 8);
   // One statement: the settings are local to its own transaction and, through the lateral
   // reference, set before the index scan starts. Iterative scans exist from pgvector 0.8.
-  const { rows } = await db.query<{ id: string | number; distance: number }>(
+  const { rows } = await db.query<{ id: number; distance: number }>(
     `select v.id, v.distance from
        (select set_config('hnsw.ef_search', $2, true) as ef, set_config($3, 'relaxed_order', true) as iterative) cfg,
        lateral (select id, embedding <=> $1::vector as distance from chunks
@@ -68,7 +68,7 @@ export async function nearestChunks(db: Db, vector: number[], limit: number, efS
     [vectorLiteral(vector), String(Math.max(efSearch, limit)), iterative ? 'hnsw.iterative_scan' : 'copilot.unused', limit],
   );
   // relaxed_order may return near-sorted results: sort them exactly.
-  return rows.map((r) => ({ id: Number(r.id), cosine: 1 - Number(r.distance) })).sort((a, b) => b.cosine - a.cosine);
+  return rows.map((r) => ({ id: r.id, cosine: 1 - r.distance })).sort((a, b) => b.cosine - a.cosine);
 }
 
 export interface FullTextQuery {
@@ -87,7 +87,7 @@ export interface FullTextQuery {
 export async function fullTextCandidates(db: Queryable, q: FullTextQuery): Promise<number[]> {
   // Rows are detoasted once (tsv || ''), scored by weighted coverage, and only the best get the
   // costlier proximity rank.
-  const { rows } = await db.query<{ id: string | number; score: number }>(
+  const { rows } = await db.query<{ id: number; score: number }>(
     `with c as materialized (
        select id, tsv || ''::tsvector as tsv from chunks where tsv @@ to_tsquery('simple', $1) limit $6
      ), covered as (
@@ -107,7 +107,7 @@ export async function fullTextCandidates(db: Queryable, q: FullTextQuery): Promi
       q.proximity,
     ],
   );
-  return rows.map((r) => Number(r.id));
+  return rows.map((r) => r.id);
 }
 
 export interface PassageRow {
@@ -124,8 +124,8 @@ export interface PassageRow {
 /** The chunks `ids` with their document's name and their coverage of `scoring`, by chunk id. */
 export async function passagesById(db: Queryable, ids: number[], scoring: WeightedLexeme[]): Promise<Map<number, PassageRow>> {
   const { rows } = await db.query<{
-    id: string | number;
-    document_id: string | number;
+    id: number;
+    document_id: number;
     name: string;
     page: number | null;
     section: string | null;
@@ -139,15 +139,15 @@ export async function passagesById(db: Queryable, ids: number[], scoring: Weight
   );
   return new Map(
     rows.map((r) => [
-      Number(r.id),
+      r.id,
       {
-        chunkId: Number(r.id),
-        documentId: Number(r.document_id),
+        chunkId: r.id,
+        documentId: r.document_id,
         documentName: r.name,
         page: r.page,
         section: r.section,
         content: r.content,
-        covered: Number(r.covered),
+        covered: r.covered,
       },
     ]),
   );

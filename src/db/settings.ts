@@ -7,10 +7,8 @@ export interface EmbeddingSettings {
 }
 
 export async function getEmbeddingSettings(db: Queryable): Promise<EmbeddingSettings> {
-  const { rows } = await db.query<{ value: EmbeddingSettings | string }>("select value from settings where key = 'embedding'");
-  const value = rows[0]?.value;
-  const parsed = typeof value === 'string' ? (JSON.parse(value) as EmbeddingSettings) : value;
-  return parsed ?? { model: 'sentence-transformers/all-MiniLM-L6-v2', dimension: 384 };
+  const { rows } = await db.query<{ value: EmbeddingSettings }>("select value from settings where key = 'embedding'");
+  return rows[0]?.value ?? { model: 'sentence-transformers/all-MiniLM-L6-v2', dimension: 384 };
 }
 
 /**
