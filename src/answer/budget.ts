@@ -15,11 +15,11 @@
  * are never trimmed; if they alone exceed the budget they are returned anyway with
  * `overBudget: true`.
  */
+import type { Passage } from '../kb/retrieve.js';
 import type { TokenCounter } from './tokens.js';
 import {
   type ChatMessage,
   type HistoryMessage,
-  type Passage,
   type PromptInput,
   PART_SEPARATOR,
   PASSAGES_HEADING,

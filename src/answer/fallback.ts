@@ -1,6 +1,6 @@
 /** The retrieval-only answer: the top passages, briefly quoted with their sources. Pure. */
+import type { Passage } from '../kb/retrieve.js';
 import { sourceLabel } from './prompt.js';
-import type { Passage } from './prompt.js';
 
 export const FALLBACK_UNAVAILABLE = 'Generated answers are unavailable right now; here is what the knowledge base says:';
 export const FALLBACK_NOT_CONFIGURED = 'Generated answers are not set up here; here is what the knowledge base says:';

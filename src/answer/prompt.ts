@@ -7,16 +7,7 @@
  *   user/assistant: history, oldest first
  *   user: the question
  */
-
-export interface Passage {
-  documentName: string;
-  page: number | null;
-  section: string | null;
-  content: string;
-  score: number;
-  /** Llama 3 tokens in `content.trim()`, if known (e.g. counted at ingest); saves counting. */
-  tokens?: number;
-}
+import type { Passage } from '../kb/retrieve.js';
 
 export interface HistoryMessage {
   role: 'user' | 'assistant';

@@ -27,7 +27,7 @@ import { errorMessage } from '../errors.js';
 import { embedQuestion } from '../kb/embed.js';
 import type { Embedder } from '../kb/embed.js';
 import { retrieve } from '../kb/retrieve.js';
-import type { Passage as RetrievedPassage, Relevance } from '../kb/retrieve.js';
+import type { Passage, Relevance } from '../kb/retrieve.js';
 import { checkQueryModel } from '../kb/model.js';
 import { DEFAULT_CONTEXT_TOKENS, DEFAULT_RESERVE_FOR_ANSWER, fitToBudget } from './budget.js';
 import { FALLBACK_BUSY, FALLBACK_NOT_CONFIGURED, FALLBACK_UNAVAILABLE, fallbackAnswer } from './fallback.js';
@@ -35,7 +35,6 @@ import { ChatFailure } from './groq.js';
 import type { ChatClient } from './groq.js';
 import { TokenBudget, UserRateLimiter } from './limits.js';
 import { citedIndexes, formatSources, MarkerStripper, sourceLabel } from './prompt.js';
-import type { Passage } from './prompt.js';
 import type { TokenCounter } from './tokens.js';
 
 export const DEFAULT_INSTRUCTIONS = 'You are a helpful assistant for this Discord community. Answer accurately and concisely.';
@@ -141,10 +140,6 @@ export interface AnswerService {
   /** Threads under these channels with messages in the last windowMs. */
   recentThreads(parentIds: string[], windowMs: number): Promise<string[]>;
   readonly tokenBudget: TokenBudget;
-}
-
-function toPromptPassage(p: RetrievedPassage): Passage {
-  return { documentName: p.documentName, page: p.page, section: p.section, content: p.content, score: p.score };
 }
 
 function refs(passages: Passage[], indexes?: number[]): SourceRef[] {
@@ -253,7 +248,7 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
       const userMessageId = questionId;
 
       const retrieval = await retrieve(deps.db, question, { k: deps.k ?? 5, queryVector: vector });
-      const retrieved = retrieval.passages.map(toPromptPassage);
+      const retrieved = retrieval.passages;
       const fitted = fitToBudget(
         {
           instructions: instructions?.content ?? DEFAULT_INSTRUCTIONS,

@@ -2,14 +2,13 @@
  * Text extraction: detects a file's type and hands it to its reader — PDF (per page, read in
  * threads, loaded only when a PDF is read), Markdown (per heading section) or plain text.
  */
+import type { DocumentType } from '../db/documents.js';
 import { UserError } from '../errors.js';
 import { markdownUnits } from './markdown.js';
 import type { PdfExtractOptions } from './pdf/extract.js';
 import { plainTextUnits } from './plaintext.js';
 import { decodeText } from './text.js';
 import type { TextUnit } from './text.js';
-
-export type DocumentType = 'pdf' | 'markdown' | 'text';
 
 export interface Extracted {
   type: DocumentType;

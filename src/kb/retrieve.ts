@@ -21,15 +21,22 @@ const CANDIDATE_ROW_BUDGET = 300;
 const PROXIMITY_CANDIDATES = 50;
 const MIN_SELECTING = 1;
 
+/** A passage of the knowledge base as an answer quotes and cites it. */
 export interface Passage {
-  chunkId: number;
-  documentId: number;
   documentName: string;
   page: number | null;
   section: string | null;
   content: string;
-  /** Fused score (reciprocal rank fusion). */
+  /** Fused score (reciprocal rank fusion): higher ranks first. */
   score: number;
+  /** Llama 3 tokens in `content.trim()`, if known (e.g. counted at ingest); saves counting. */
+  tokens?: number;
+}
+
+/** A passage as retrieval found it, with the signals that ranked it. */
+export interface RetrievedPassage extends Passage {
+  chunkId: number;
+  documentId: number;
   /** Cosine similarity to the question (null without vectors). */
   cosine: number | null;
   /** Share of the question's lexeme weight (rarity) this passage contains, 0–1. */
@@ -47,7 +54,7 @@ export interface Relevance {
 }
 
 export interface RetrievalResult {
-  passages: Passage[];
+  passages: RetrievedPassage[];
   relevance: Relevance;
   mode: 'hybrid' | 'fulltext' | 'vector';
   lexemes: string[];
@@ -226,7 +233,7 @@ export async function retrieve(db: Db, question: string, options: RetrieveOption
         )
       : new Map<number, PassageRow>();
   const totalIdf = terms.reduce((s, t) => s + t.idf, 0);
-  const passages: Passage[] = top.flatMap(([id, e]) => {
+  const passages: RetrievedPassage[] = top.flatMap(([id, e]) => {
     const r = rows.get(id);
     if (!r) return [];
     return [

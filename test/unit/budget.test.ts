@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fitToBudget } from '../../src/answer/budget.js';
-import { type HistoryMessage, type Passage, type PromptInput, buildMessages } from '../../src/answer/prompt.js';
+import { type HistoryMessage, type PromptInput, buildMessages } from '../../src/answer/prompt.js';
 import type { TokenCounter } from '../../src/answer/tokens.js';
+import type { Passage } from '../../src/kb/retrieve.js';
 
 /** One token per whitespace-separated word: easy to reason about. */
 const words: TokenCounter = { count: (t) => t.split(/\s+/).filter(Boolean).length };

@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import {
   MarkerStripper,
   NOT_IN_KB_MARKER,
-  type Passage,
   buildMessages,
   citedIndexes,
   formatSources,
   sourceLabel,
   stripMarker,
 } from '../../src/answer/prompt.js';
+import type { Passage } from '../../src/kb/retrieve.js';
 
 const passage = (documentName: string, page: number | null, section: string | null, content: string, score = 1): Passage => ({
   documentName,

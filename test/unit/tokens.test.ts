@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadLlamaTokenizer, withCache } from '../../src/answer/tokens.js';
 import { fitToBudget } from '../../src/answer/budget.js';
-import type { ChatMessage, Passage } from '../../src/answer/prompt.js';
+import type { ChatMessage } from '../../src/answer/prompt.js';
+import type { Passage } from '../../src/kb/retrieve.js';
 
 test('loadLlamaTokenizer: Llama 3 counts, loaded once', async () => {
   const [a, b] = await Promise.all([loadLlamaTokenizer(), loadLlamaTokenizer()]);
