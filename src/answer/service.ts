@@ -34,7 +34,7 @@ import { FALLBACK_BUSY, FALLBACK_NOT_CONFIGURED, FALLBACK_UNAVAILABLE, fallbackA
 import { ChatFailure } from './groq.js';
 import type { ChatClient } from './groq.js';
 import { TokenBudget, UserRateLimiter } from './limits.js';
-import { citedIndexes, formatSources, MarkerStripper, sourceLabel } from './prompt.js';
+import { citedIndexes, formatSources, MarkerStripper, sourceLabel, stripMarker } from './prompt.js';
 import type { TokenCounter } from './tokens.js';
 
 export const DEFAULT_INSTRUCTIONS = 'You are a helpful assistant for this Discord community. Answer accurately and concisely.';
@@ -328,7 +328,7 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
         });
         emit(stripper.end());
         tokenBudget.settle(estimate, outcome.usage ? outcome.usage.promptTokens + outcome.usage.completionTokens : estimate);
-        const answer = stripMarkerText(outcome.text);
+        const answer = stripMarker(outcome.text).text.trim();
         const cited = citedIndexes(answer);
         // "Not in the knowledge base": the model's marker, or weak retrieval that it did not cite.
         const uncited = cited.length === 0 && (!retrieval.relevance.answerable || fitted.passages.length === 0);
@@ -349,7 +349,7 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
         if (failure.partial) {
           tokenBudget.settle(estimate, estimate);
           emit(stripper.end());
-          const partial = stripMarkerText(failure.partial);
+          const partial = stripMarker(failure.partial).text.trim();
           deps.log?.warn({ conversationId: req.conversationId, kind: failure.kind }, 'answer stream interrupted');
           const cited = citedIndexes(partial);
           return finish({
@@ -372,11 +372,6 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
       }
     },
   };
-}
-
-function stripMarkerText(text: string): string {
-  const stripper = new MarkerStripper();
-  return (stripper.push(text) + stripper.end()).trim();
 }
 
 /** Greetings and thanks are not knowledge-base questions: never recorded as gaps. */
