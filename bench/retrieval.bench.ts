@@ -14,9 +14,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import type { Db } from '../src/db/backend.js';
-import { insertChunks, insertDocument, updateLexemeStats, vectorLiteral } from '../src/db/documents.js';
+import { insertChunks, insertDocument, updateLexemeStats } from '../src/db/documents.js';
 import type { NewChunk } from '../src/db/documents.js';
 import { openDatabase } from '../src/db/open.js';
+import { vectorText } from '../src/db/vectors.js';
 import { createEmbedder } from '../src/kb/embed.js';
 import { ingestFile } from '../src/kb/ingest/pipeline.js';
 import { EF_SEARCH, RELEVANCE_THRESHOLD, retrieve } from '../src/kb/retrieve.js';
@@ -239,7 +240,7 @@ async function speed(label: string, db: Db, queries: number): Promise<(string | 
   }
   const recallQueries = Math.min(queries, 100);
   for (let i = 0; i < recallQueries; i++) {
-    const v = vectorLiteral(vectors[i]!);
+    const v = vectorText(vectors[i]!);
     const approx = await db.transaction(async (tx) => {
       await tx.query(`select set_config('hnsw.ef_search', $1, true)`, [String(EF_SEARCH)]);
       await tx.query(`select set_config('hnsw.iterative_scan', 'relaxed_order', true)`);

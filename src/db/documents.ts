@@ -1,6 +1,7 @@
 /** Documents and their chunks (full text + vectors), and the lexeme statistics kept with them. */
 import type { Queryable } from './backend.js';
 import { dbText } from './text.js';
+import { TEXT_VECTORS, vectorArray, vectorText } from './vectors.js';
 
 export type DocumentType = 'pdf' | 'markdown' | 'text';
 
@@ -95,50 +96,6 @@ export async function updateDocument(
     d.type,
     d.embeddingModel,
   ]);
-}
-
-export function vectorLiteral(v: number[]): string {
-  return `[${v.join(',')}]`;
-}
-
-/**
- * How vectors travel to the server: as pgvector text (PGlite, and anything else), or, over `pg`
- * to PostgreSQL, as one binary `vector[]` parameter that the server neither formats nor parses.
- */
-export type VectorEncoding = { binary: false } | { binary: true; vectorOid: number };
-
-export const TEXT_VECTORS: VectorEncoding = { binary: false };
-
-/** The encoding for `kind` of database: binary through `pg` to PostgreSQL (needs pgvector's type oid). */
-export async function vectorEncoding(db: Queryable, kind: 'postgres' | 'embedded'): Promise<VectorEncoding> {
-  if (kind !== 'postgres') return TEXT_VECTORS;
-  const { rows } = await db.query<{ oid: number }>("select 'vector'::regtype::oid as oid");
-  return { binary: true, vectorOid: rows[0]!.oid };
-}
-
-/** A value for a `$n::vector[]` parameter. */
-function vectorArray(vectors: (number[] | null)[], encoding: VectorEncoding): Buffer | (string | null)[] {
-  if (!encoding.binary) return vectors.map((v) => (v ? vectorLiteral(v) : null));
-  // array_recv's format: dimensions, null flag, element type, size and lower bound, then each
-  // element as its length and vector_recv's format (int16 dimension, int16 unused, float4s).
-  const size = 20 + vectors.reduce((n, v) => n + 4 + (v ? 4 + 4 * v.length : 0), 0);
-  const buf = Buffer.allocUnsafe(size);
-  let at = buf.writeInt32BE(1, 0);
-  at = buf.writeInt32BE(vectors.some((v) => !v) ? 1 : 0, at);
-  at = buf.writeUInt32BE(encoding.vectorOid, at);
-  at = buf.writeInt32BE(vectors.length, at);
-  at = buf.writeInt32BE(1, at);
-  for (const v of vectors) {
-    if (!v) {
-      at = buf.writeInt32BE(-1, at);
-      continue;
-    }
-    at = buf.writeInt32BE(4 + 4 * v.length, at);
-    at = buf.writeInt16BE(v.length, at);
-    at = buf.writeInt16BE(0, at);
-    for (const x of v) at = buf.writeFloatBE(x, at);
-  }
-  return buf;
 }
 
 /** Inserts chunks in multi-row batches (one statement per batch). */
@@ -268,7 +225,7 @@ export async function setEmbeddings(db: Queryable, ids: number[], vectors: numbe
   await db.query(
     `update chunks c set embedding = v.embedding::vector
      from unnest($1::bigint[], $2::text[]) as v(id, embedding) where c.id = v.id`,
-    [ids, vectors.map(vectorLiteral)],
+    [ids, vectors.map(vectorText)],
   );
 }
 

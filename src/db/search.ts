@@ -4,8 +4,8 @@
  * How they are combined and ranked is kb/retrieve.ts's business.
  */
 import type { Db, Queryable } from './backend.js';
-import { vectorLiteral } from './documents.js';
 import { dbText } from './text.js';
+import { vectorText } from './vectors.js';
 
 export interface QuestionLexeme {
   lexeme: string;
@@ -65,7 +65,7 @@ export async function nearestChunks(db: Db, vector: number[], limit: number, efS
        lateral (select id, embedding <=> $1::vector as distance from chunks
                 where embedding is not null and cfg.ef is not null and cfg.iterative is not null
                 order by embedding <=> $1::vector limit $4) v`,
-    [vectorLiteral(vector), String(Math.max(efSearch, limit)), iterative ? 'hnsw.iterative_scan' : 'copilot.unused', limit],
+    [vectorText(vector), String(Math.max(efSearch, limit)), iterative ? 'hnsw.iterative_scan' : 'copilot.unused', limit],
   );
   // relaxed_order may return near-sorted results: sort them exactly.
   return rows.map((r) => ({ id: r.id, cosine: 1 - r.distance })).sort((a, b) => b.cosine - a.cosine);

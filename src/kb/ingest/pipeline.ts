@@ -7,15 +7,8 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Db, Queryable } from '../../db/backend.js';
-import {
-  deleteDocument,
-  findDocument,
-  insertChunks,
-  insertDocument,
-  updateDocument,
-  updateLexemeStats,
-  vectorEncoding,
-} from '../../db/documents.js';
+import { deleteDocument, findDocument, insertChunks, insertDocument, updateDocument, updateLexemeStats } from '../../db/documents.js';
+import { vectorEncoding } from '../../db/vectors.js';
 import { UserError } from '../../errors.js';
 import { chunkUnits, embeddingInput } from '../chunk.js';
 import type { Embedder } from '../embed.js';

@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../../db/backend.js';
 import { allowIdleInTransaction, deleteChunks, insertChunks, insertDocument, updateLexemeStats } from '../../db/documents.js';
-import type { NewChunk, VectorEncoding } from '../../db/documents.js';
+import type { NewChunk } from '../../db/documents.js';
+import type { VectorEncoding } from '../../db/vectors.js';
 import { getEmbeddingSettings } from '../../db/settings.js';
 import { embeddingInput, estimateWordPieces, MODEL_MAX_WORD_PIECES } from '../chunk.js';
 import type { Chunk } from '../chunk.js';
