@@ -21,6 +21,8 @@ const TABLES = [
   'messages',
   'schema_migrations',
   'settings',
+  'token_spending',
+  'user_question_limits',
 ];
 
 for (const kind of BACKENDS) {
