@@ -36,20 +36,25 @@ const SWEEP_BATCH = 64;
 // $1 user, $2 perMinute, $3 now (null: the database clock), $4 window in ms. The upsert runs
 // first and the sweep reads its result, so a question waits on at most its own user's row, and
 // holds no other row while it waits (two sweeps waiting on each other's users would deadlock).
-const IN_WINDOW = `from unnest(u.times) t where t > excluded.seen_at - $4::integer * interval '1 millisecond'`;
 const TAKE_QUESTION = `
-  with clock as (select coalesce($3::timestamptz, clock_timestamp()) as now),
+  with clock as (
+    select now, now - $4::integer * interval '1 millisecond' as cutoff
+    from (select coalesce($3::timestamptz, clock_timestamp()) as now) c
+  ),
   taken as (
     insert into user_question_limits as u (user_id, times, refusals, last_at, seen_at)
     select $1::text, array[clock.now], 0, clock.now, clock.now from clock
-    on conflict (user_id) do update set
-      times = case
-        when (select count(*) ${IN_WINDOW}) < $2::integer then array(select t ${IN_WINDOW} order by t) || excluded.seen_at
-        else array(select t ${IN_WINDOW} order by t)
-      end,
-      refusals = case when (select count(*) ${IN_WINDOW}) < $2::integer then 0 else least(u.refusals + 1, 2) end,
-      last_at = case when (select count(*) ${IN_WINDOW}) < $2::integer then excluded.seen_at else u.last_at end,
-      seen_at = excluded.seen_at
+    on conflict (user_id) do update set (times, refusals, last_at, seen_at) = (
+      select
+        case when cardinality(w.times) < $2::integer then w.times || excluded.seen_at else w.times end,
+        case when cardinality(w.times) < $2::integer then 0 else least(u.refusals + 1, 2) end,
+        case when cardinality(w.times) < $2::integer then excluded.seen_at else u.last_at end,
+        excluded.seen_at
+      from (
+        select array(select t from unnest(u.times) t where t > excluded.seen_at - $4::integer * interval '1 millisecond' order by t) as times
+        offset 0
+      ) w
+    )
     returning u.refusals, case when u.refusals > 0 then greatest(1, ceil(extract(epoch from (
       u.times[cardinality(u.times) - $2::integer + 1] + $4::integer * interval '1 millisecond' - u.seen_at)) * 1000))::integer
     end as retry_ms
@@ -57,12 +62,12 @@ const TAKE_QUESTION = `
   swept as (
     delete from user_question_limits
     where user_id in (
-      select l.user_id from user_question_limits l, clock
+      select l.user_id from user_question_limits l
       where exists (select 1 from taken)
-        and l.last_at <= clock.now - $4::integer * interval '1 millisecond' and l.user_id <> $1::text
+        and l.last_at <= (select cutoff from clock) and l.user_id <> $1::text
       order by l.last_at
       limit ${SWEEP_BATCH}
-      for update of l skip locked
+      for update skip locked
     )
   )
   select refusals, retry_ms from taken`;
