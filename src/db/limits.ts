@@ -36,6 +36,8 @@ const SWEEP_BATCH = 64;
 // $1 user, $2 perMinute, $3 now (null: the database clock), $4 window in ms. The upsert runs
 // first and the sweep reads its result, so a question waits on at most its own user's row, and
 // holds no other row while it waits (two sweeps waiting on each other's users would deadlock).
+// The update reads the clock again once it holds the row: a question that waited for it is
+// counted at the time it was taken, never before the questions it waited for.
 const TAKE_QUESTION = `
   with clock as (
     select now, now - $4::integer * interval '1 millisecond' as cutoff
@@ -46,12 +48,13 @@ const TAKE_QUESTION = `
     select $1::text, array[clock.now], 0, clock.now, clock.now from clock
     on conflict (user_id) do update set (times, refusals, last_at, seen_at) = (
       select
-        case when cardinality(w.times) < $2::integer then w.times || excluded.seen_at else w.times end,
+        case when cardinality(w.times) < $2::integer then w.times || w.now else w.times end,
         case when cardinality(w.times) < $2::integer then 0 else least(u.refusals + 1, 2) end,
-        case when cardinality(w.times) < $2::integer then excluded.seen_at else u.last_at end,
-        excluded.seen_at
+        case when cardinality(w.times) < $2::integer then w.now else u.last_at end,
+        w.now
       from (
-        select array(select t from unnest(u.times) t where t > excluded.seen_at - $4::integer * interval '1 millisecond' order by t) as times
+        select n.now, array(select t from unnest(u.times) t where t > n.now - $4::integer * interval '1 millisecond' order by t) as times
+        from (select coalesce($3::timestamptz, clock_timestamp()) as now offset 0) n
         offset 0
       ) w
     )

@@ -113,6 +113,18 @@ async function openHandles(t: TestDatabase, count: number): Promise<Db[]> {
   return [owner, ...others];
 }
 
+/** Polls (bounded) until a statement on this database waits for a lock held by another. */
+async function untilWaitingOnLock(db: Db): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const { rows } = await db.query<{ n: number }>(
+      "select count(*)::integer as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+    );
+    if (rows[0]!.n > 0) return;
+    await sleep(10);
+  }
+  throw new Error('no statement ever waited for the lock');
+}
+
 async function emptyTables(db: Db): Promise<void> {
   await db.query('delete from user_question_limits');
   await db.query('delete from token_spending');
@@ -177,6 +189,29 @@ for (const kind of BACKENDS) {
           assert.equal(decisions.filter((d) => d.ok).length, users.length, 'every user is let in');
           assert.equal(await trackedUsers(db), users.length, 'rows renewed by a question are never swept');
         }
+      });
+
+      test('a question that waited for the user row reads the clock after the wait: never told to wait longer than the window', async () => {
+        await emptyTables(db);
+        const windowMs = 5_000;
+        await takeUserQuestion(db, 'waiter', 2, { windowMs });
+        const { pending } = await db.transaction(async (tx) => {
+          await tx.query('select 1 from user_question_limits where user_id = $1 for update', ['waiter']);
+          const pending = takeUserQuestion(dbs[1]!, 'waiter', 2, { windowMs }); // waits for the row
+          pending.catch(() => {});
+          // On Postgres, until the waiter is blocked on the row (it has read the clock by then). The
+          // embedded database runs one transaction at a time: the waiter starts after this one.
+          if (kind === 'postgres') await untilWaitingOnLock(dbs[2]!);
+          // Meanwhile the user's two questions of the window are taken, later than the waiter began.
+          await tx.query(
+            'update user_question_limits set times = array[clock_timestamp(), clock_timestamp()], last_at = clock_timestamp(), refusals = 0 where user_id = $1',
+            ['waiter'],
+          );
+          return { pending };
+        });
+        const d = await pending;
+        assert.ok(!d.ok && d.firstRefusal, JSON.stringify(d));
+        assert.ok(d.retryInMs <= windowMs, `retry in ${d.retryInMs} ms, the window is ${windowMs}`);
       });
 
       test('concurrent reservations over 4 connections never exceed the budget, and refuse only when they must', async () => {
