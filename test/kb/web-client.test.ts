@@ -172,6 +172,11 @@ describe('web client', () => {
       await expectFailure(c.get(web.url('/docs/install'), { explicit: true, maxBytes: 1000 }), 'too_large', /limit of 1000 bytes/);
       const r = body(await c.get(web.url('/docs/install'), { explicit: true, maxBytes: 1000, truncate: true }));
       assert.equal(r.bytes, 1000);
+      // A body still streaming when the limit is reached is cut there too, not lost as a broken connection.
+      for (const path of ['/bad/huge', '/bad/huge-chunked']) {
+        const big = body(await c.get(web.url(path), { explicit: true, maxBytes: 100_000, truncate: true }));
+        assert.equal(big.bytes, 100_000, path);
+      }
     });
   });
 

@@ -7,6 +7,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ROBOTS_AGENT, WebClient } from '../../src/kb/fetch/client.js';
 import { FetchError } from '../../src/kb/fetch/errors.js';
+import { ROBOTS_MAX_BYTES } from '../../src/kb/fetch/robots.js';
 import { startFakeWeb, type FakeWeb } from '../fakes/web.js';
 
 describe('robots.txt', () => {
@@ -120,6 +121,47 @@ describe('robots.txt', () => {
     assert.ok(!err.message.includes('\n'));
     assert.ok(!web.requests.some((r) => r.path === '/docs/install'));
     assert.equal(await allowed('/'), false);
+  });
+
+  test('a robots.txt that does not answer in time, or keeps answering 429, disallows everything too', async () => {
+    web.delay('/robots.txt', 'hang');
+    const slow = new WebClient({ timeoutMs: 300 });
+    try {
+      const err = await slow.get(web.url('/docs/install')).catch((e: unknown) => e);
+      assert.ok(err instanceof FetchError && err.reason === 'robots', String(err));
+      assert.match(err.message, /robots\.txt could not be read \(timeout\)/);
+    } finally {
+      slow.close();
+      web.restore('/robots.txt');
+    }
+    web.fail('/robots.txt', { status: 429 });
+    const once = new WebClient({ maxAttempts: 1 });
+    try {
+      assert.equal((await once.robots.check(new URL(web.url('/docs/install')))).allowed, false, '429 is not "no robots.txt"');
+    } finally {
+      once.close();
+    }
+    assert.ok(!web.requests.some((r) => r.path === '/docs/install'));
+  });
+
+  test('a redirected robots.txt is followed: the rules of where it lands apply', async () => {
+    web.redirect('/robots.txt', '/config/robots.txt', 301);
+    web.route('/config/robots.txt', { type: 'text/plain', body: 'User-agent: *\nDisallow: /docs/webhooks\n' });
+    try {
+      assert.equal(await allowed('/docs/webhooks'), false);
+      assert.equal(await allowed('/docs/private/roadmap'), true, 'the rules are the redirected file’s alone');
+    } finally {
+      web.restore('/config/robots.txt');
+    }
+  });
+
+  test('a robots.txt over 500 KiB: the first 500 KiB are read, not refused as too large', async () => {
+    assert.equal(ROBOTS_MAX_BYTES, 500 * 1024);
+    const rules = 'User-agent: copilot\nDisallow: /docs/install\n';
+    web.route('/robots.txt', { type: 'text/plain', body: rules + '# padding\n'.repeat(80_000) + 'Disallow: /docs/webhooks\n' });
+    assert.equal(await allowed('/docs/install'), false);
+    assert.equal(await allowed('/docs/configuration'), true);
+    assert.equal(await allowed('/docs/webhooks'), true, 'a rule past 500 KiB is not read');
   });
 
   test('robots.txt is not consulted for a URL given explicitly', async () => {

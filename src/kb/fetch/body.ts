@@ -91,6 +91,9 @@ export async function readBody(res: IncomingMessage, url: string, hop: string, l
   let size = 0;
   // The first limit error wins over whatever the streams report while they are torn down.
   let limitError: FetchError | null = null;
+  // Set once the first maxBytes are kept: pipeline() then rejects with ENOUGH or, when the response
+  // was still streaming, with the AbortError of tearing it down.
+  let enough = false;
   const over = () => (limitError ??= tooLarge(url, hop, maxBytes));
   try {
     const sink = async (source: AsyncIterable<Buffer>) => {
@@ -99,6 +102,7 @@ export async function readBody(res: IncomingMessage, url: string, hop: string, l
           if (!limits.truncate) throw over();
           parts.push(chunk.subarray(0, maxBytes - size));
           size = maxBytes;
+          enough = true;
           throw ENOUGH;
         }
         parts.push(chunk);
@@ -109,7 +113,7 @@ export async function readBody(res: IncomingMessage, url: string, hop: string, l
     await (pipeline as (...streams: unknown[]) => Promise<void>)(res, countRaw, ...decoders, sink);
   } catch (err) {
     if (limitError) throw limitError;
-    if (err !== ENOUGH) throw err;
+    if (!enough) throw err;
   }
   return Buffer.concat(parts, size);
 }
