@@ -259,6 +259,84 @@ describe('readSitemaps', () => {
     }
   });
 
+  test('a page listed twice (in two sitemaps, once with a tracking parameter and a fragment) is kept once, where first seen', async () => {
+    web.route('/sm/twice-index.xml', {
+      type: 'application/xml',
+      body: `<sitemapindex xmlns="${NS}"><sitemap><loc>${web.url('/sm/first.xml')}</loc></sitemap><sitemap><loc>${web.url('/sm/second.xml')}</loc></sitemap></sitemapindex>`,
+    });
+    web.route('/sm/first.xml', {
+      type: 'application/xml',
+      body: `<urlset xmlns="${NS}"><url><loc>${web.url('/docs/install')}</loc></url><url><loc>${web.url('/docs/webhooks')}</loc></url></urlset>`,
+    });
+    web.route('/sm/second.xml', {
+      type: 'application/xml',
+      body: `<urlset xmlns="${NS}"><url><loc>${web.url('/docs/changelog')}</loc></url><url><loc>${web.url('/docs/install?utm_medium=email#linux')}</loc></url><url><loc>${web.url('/docs/webhooks')}</loc></url></urlset>`,
+    });
+    try {
+      const r = await readSitemaps(client, web.url('/sm/twice-index.xml'));
+      assert.deepEqual(
+        r.pages.map((p) => p.url),
+        [web.url('/docs/install'), web.url('/docs/webhooks'), web.url('/docs/changelog')],
+      );
+    } finally {
+      for (const p of ['/sm/twice-index.xml', '/sm/first.xml', '/sm/second.xml']) web.restore(p);
+    }
+  });
+
+  test('at most maxFiles sitemaps are read; the others are reported, not requested', async () => {
+    const n = 6;
+    for (let i = 0; i < n; i++) {
+      web.route(`/sm/part-${i}.xml`, {
+        type: 'application/xml',
+        body: `<urlset xmlns="${NS}"><url><loc>${web.url(`/gen/page-00${i + 1}`)}</loc></url></urlset>`,
+      });
+    }
+    web.route('/sm/parts.xml', {
+      type: 'application/xml',
+      body: `<sitemapindex xmlns="${NS}">${Array.from({ length: n }, (_, i) => `<sitemap><loc>${web.url(`/sm/part-${i}.xml`)}</loc></sitemap>`).join('')}</sitemapindex>`,
+    });
+    try {
+      const r = await readSitemaps(client, web.url('/sm/parts.xml'), { maxFiles: 3 });
+      assert.deepEqual(r.sitemaps, [web.url('/sm/parts.xml'), web.url('/sm/part-0.xml'), web.url('/sm/part-1.xml')]);
+      assert.deepEqual(
+        r.pages.map((p) => p.url),
+        [web.url('/gen/page-001'), web.url('/gen/page-002')],
+      );
+      assert.deepEqual(
+        r.skipped.map((s) => [s.reason, s.url]),
+        [2, 3, 4, 5].map((i) => ['limit', web.url(`/sm/part-${i}.xml`)]),
+      );
+      for (let i = 2; i < n; i++) assert.equal(count(`/sm/part-${i}.xml`), 0);
+    } finally {
+      web.restore('/sm/parts.xml');
+      for (let i = 0; i < n; i++) web.restore(`/sm/part-${i}.xml`);
+    }
+  });
+
+  test('a plain-text sitemap served as text/plain is read a URL per line', async () => {
+    web.route('/sm/list.txt', {
+      type: 'text/plain; charset=utf-8',
+      body: `${web.url('/docs/install')}\n${web.url('/docs/webhooks')}\n\n`,
+    });
+    try {
+      const r = await readSitemaps(client, web.url('/sm/list.txt'));
+      assert.deepEqual(
+        r.pages.map((p) => p.url),
+        [web.url('/docs/install'), web.url('/docs/webhooks')],
+      );
+    } finally {
+      web.restore('/sm/list.txt');
+    }
+  });
+
+  test('the first sitemap is not subject to robots.txt when given explicitly, and is when not', async () => {
+    await rejects(readSitemaps(client, web.url('/docs/private/sitemap.xml'), { explicit: false }), 'robots', /disallowed by/);
+    assert.equal(count('/docs/private/sitemap.xml'), 0);
+    // Given by the operator: requested (and gone, as the site has no such file).
+    await rejects(readSitemaps(client, web.url('/docs/private/sitemap.xml')), 'gone');
+    assert.equal(count('/docs/private/sitemap.xml'), 1);
+  });
+
   test('a nested sitemap disallowed by robots.txt is not read', async () => {
     web.route('/sm/private-index.xml', {
       type: 'application/xml',
