@@ -174,6 +174,23 @@ describe('crawl', () => {
     }
   });
 
+  test('a page that redirects to one the crawl already has is a duplicate: one document for both', async () => {
+    web.redirect('/gen/page-002', '/gen/page-001', 301);
+    try {
+      const events = await collect(crawl(client(), web.url('/gen/'), { maxPages: 300 }));
+      const docs = of(events, 'document');
+      const landed = docs.filter((d) => d.document.finalUrl === web.url('/gen/page-001'));
+      assert.equal(landed.length, 1, landed.map((d) => d.url).join(' '));
+      const dup = of(events, 'skipped').filter((s) => s.reason === 'duplicate');
+      assert.equal(dup.length, 1);
+      assert.ok([web.url('/gen/page-001'), web.url('/gen/page-002')].includes(dup[0]!.url));
+      assert.equal(dup[0]!.detail, web.url('/gen/page-001'));
+      assert.equal(docs.length, 200, 'the other pages are all there');
+    } finally {
+      web.restore('/gen/page-002');
+    }
+  });
+
   test('the 200-page generated site: every page once, each with its own fact, at most 4 in flight', async () => {
     web.setLatency(5);
     try {
