@@ -8,7 +8,7 @@ import { TextDecoder } from 'node:util';
 import { parseDocument } from 'htmlparser2';
 import { isTag, isText, type AnyNode, type Element } from 'domhandler';
 import { FetchError } from './fetch/errors.js';
-import { cleanLine, SECTION_SEPARATOR, type TextUnit } from './extract.js';
+import { cleanLine, SECTION_SEPARATOR, type TextUnit } from './text.js';
 
 export interface HtmlPage {
   /** `<title>`, else the first h1, else the URL. */

@@ -107,7 +107,7 @@ describe('HTML pages of the fake site → text units', () => {
         }
         for (const it of s.items) {
           assert.ok(
-            unit!.text.split('\n').some((l) => /^(?:- |\d+\. )/.test(l) && squash(l).endsWith(squash(it))),
+            unit!.text.split('\n').some((l: string) => /^(?:- |\d+\. )/.test(l) && squash(l).endsWith(squash(it))),
             `${p.path}: list item "${it}" on its own line`,
           );
         }

@@ -8,7 +8,8 @@ import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { createRequire } from 'node:module';
 import PQueue from 'p-queue';
-import { parseRetryAfter, sleep } from '../../util/retry.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseRetryAfter } from '../../util/retry-after.js';
 import { bareHost, isLinkLocal, literalAddress, systemResolver, type ResolvedAddress, type Resolver } from './address.js';
 import { readBody } from './body.js';
 import { classifyError, FetchError } from './errors.js';
@@ -305,7 +306,7 @@ export class WebClient {
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.queueOf(host).add(async () => {
         const wait = (this.notBefore.get(host) ?? 0) - Date.now();
-        if (wait > 0) await sleep(wait, opts.signal);
+        if (wait > 0) await sleep(wait, undefined, { signal: opts.signal });
         return this.request(hop, url, addresses, opts);
       });
       if (outcome.kind !== 'status' || !RETRIED.has(outcome.status) || attempt >= this.maxAttempts) return outcome;
@@ -313,7 +314,7 @@ export class WebClient {
       const wait = Math.min(this.retryAfterCapMs, asked ?? 1000 * 2 ** (attempt - 1));
       // The whole host waits: other requests to it start no earlier than this one's retry.
       this.notBefore.set(host, Math.max(this.notBefore.get(host) ?? 0, Date.now() + wait));
-      await sleep(wait, opts.signal);
+      await sleep(wait, undefined, { signal: opts.signal });
     }
   }
 

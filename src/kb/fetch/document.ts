@@ -3,7 +3,7 @@
  * (its bytes, for the PDF reader), decided by Content-Type. Anything else is unsupported.
  */
 import { readHtml, type HtmlPage } from '../html.js';
-import type { TextUnit } from '../extract.js';
+import type { TextUnit } from '../text.js';
 import type { GetOptions, NotModified, WebClient } from './client.js';
 import { FetchError } from './errors.js';
 import { isHtml, isPdf } from './media.js';
