@@ -18,12 +18,13 @@ import type { Logger } from 'pino';
 import type { Accepted, AnswerService, IncomingQuestion } from '../answer/service.js';
 import { DependencyError, errorMessage } from '../errors.js';
 import { withDeadline } from '../util/deadline.js';
-import { fetchMessagesAfter, gateInput, replyTarget, sendTyping } from './discord.js';
+import { fetchMessagesAfter, gateInput, openThread, replyTarget, sendTyping } from './discord.js';
 import { gate } from './gate.js';
 import type { ChannelDirectory } from './gate.js';
 import { answerMessage } from './handler.js';
 import type { Metrics } from './metrics.js';
 import { SerialByKey } from './order.js';
+import { isThreadRefusal, threadName, withChannelFallback } from './threads.js';
 import { ConversationQueue } from './queue.js';
 import type { QueueJob } from './queue.js';
 import { keepTyping } from './typing.js';
@@ -242,6 +243,18 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
   const storeOrder = new SerialByKey();
   const storeLive = (q: IncomingQuestion) => storeOrder.run(q.conversationId, () => deps.answers.accept(q));
 
+  /** Channels where Discord refused a thread (or a message in one): warned about once each. */
+  const threadRefusedIn = new Set<string>();
+  function refusedThread(channelId: string, err: unknown): void {
+    const detail = { channelId, err: errorMessage(err) };
+    if (threadRefusedIn.has(channelId)) return log.info(detail, 'thread refused again: answering in the channel');
+    threadRefusedIn.add(channelId);
+    log.warn(
+      detail,
+      'Discord refused a thread here (the bot needs Create Public Threads and Send Messages in Threads): answering in the channel instead',
+    );
+  }
+
   /**
    * The gate and, when it accepts, the job that answers the message. The message is stored at
    * once through `store` (and answered later from that row); `live` messages show typing at
@@ -272,13 +285,15 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
       log.warn({ ...context, err: errorMessage(err) }, 'could not store the message on arrival');
       return null;
     });
+    // Mode `thread`: typing shows in the thread once it is open.
+    let typingIn = channelId;
     const startTyping = (): Typing =>
       keepTyping(
-        () => sendTyping(client, Routes, channelId),
+        () => sendTyping(client, Routes, typingIn),
         typingIntervalMs,
         (err) => log.debug({ ...context, err: errorMessage(err) }, 'typing failed'),
       );
-    let typing: Typing | null = live ? startTyping() : null;
+    let typing: Typing | null = live && !decision.openThread ? startTyping() : null;
     const controller = new AbortController();
     return {
       run: async () => {
@@ -288,6 +303,26 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
           if (accepted?.answered) {
             log.info(context, 'already answered');
             return;
+          }
+          let target = replyTarget(client, Routes, channelId, message.id);
+          if (decision.openThread) {
+            let threadId: string | null = null;
+            try {
+              threadId = await openThread(message, threadName(decision.question));
+            } catch (err) {
+              if (!isThreadRefusal(err)) throw err;
+              refusedThread(channelId, err);
+            }
+            if (threadId !== null) {
+              const inThread = replyTarget(client, Routes, threadId, null);
+              const inChannel = target;
+              target = withChannelFallback(
+                inThread,
+                () => inChannel,
+                (err) => refusedThread(channelId, err),
+              );
+              typingIn = threadId;
+            }
           }
           typing ??= startTyping();
           await answerMessage(
@@ -301,7 +336,7 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
               storedMessageId: accepted?.storedId ?? null,
               receivedAt,
             },
-            replyTarget(client, Routes, channelId, message.id),
+            target,
             typing,
             controller.signal,
             { answers: deps.answers, metrics: deps.metrics, log, editIntervalMs },

@@ -8,6 +8,7 @@
 import type { Client, Message } from 'discord.js';
 import type { GateInput } from './gate.js';
 import type { ReplyTarget } from './reply.js';
+import { THREAD_ALREADY_CREATED } from './threads.js';
 
 /** Model output never pings anyone: no @everyone/@here, roles, users, nor the replied-to author. */
 export const NO_MENTIONS = { parse: [] as string[], replied_user: false } as const;
@@ -18,7 +19,9 @@ export interface PostedMessage {
 
 export function gateInput(message: Message): GateInput {
   const channel = message.channel as Message['channel'] | null;
-  const threadParentId = channel?.isThread() ? channel.parentId : null;
+  const thread = channel?.isThread() ? channel : null;
+  const threadParentId = thread ? thread.parentId : null;
+  const parentType = thread?.parent?.type;
   return {
     authorId: message.author.id,
     authorIsBot: message.author.bot,
@@ -30,6 +33,11 @@ export function gateInput(message: Message): GateInput {
     threadParentId,
     mentionedUserIds: [...message.mentions.users.keys()],
     repliedToUserId: message.mentions.repliedUser?.id ?? null,
+    messageId: message.id,
+    threadOwnerId: thread?.ownerId ?? null,
+    threadName: thread?.name ?? null,
+    // 15 forum, 16 media: every thread in them is a post.
+    inForumPost: parentType === 15 || parentType === 16,
   };
 }
 
@@ -46,18 +54,21 @@ export async function fetchMessagesAfter(client: Client, channelId: string, afte
   return [...fetched.values()].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0));
 }
 
-export function replyTarget(client: Client, routes: Routes, channelId: string, replyTo: string): ReplyTarget<PostedMessage> {
+/** `replyTo` null: the first part is a plain message (a thread the bot opened on the question). */
+export function replyTarget(client: Client, routes: Routes, channelId: string, replyTo: string | null): ReplyTarget<PostedMessage> {
   const post = async (body: Record<string, unknown>): Promise<PostedMessage> => {
     const raw = (await client.rest.post(routes.channelMessages(channelId), { body })) as { id: string };
     return { id: raw.id };
   };
   return {
     reply: (content) =>
-      post({
-        content,
-        allowed_mentions: NO_MENTIONS,
-        message_reference: { message_id: replyTo, channel_id: channelId, fail_if_not_exists: false },
-      }),
+      replyTo === null
+        ? post({ content, allowed_mentions: NO_MENTIONS })
+        : post({
+            content,
+            allowed_mentions: NO_MENTIONS,
+            message_reference: { message_id: replyTo, channel_id: channelId, fail_if_not_exists: false },
+          }),
     send: (content) => post({ content, allowed_mentions: NO_MENTIONS }),
     async edit(message, content) {
       await client.rest.patch(routes.channelMessage(channelId, message.id), { body: { content, allowed_mentions: NO_MENTIONS } });
@@ -70,4 +81,18 @@ export function replyTarget(client: Client, routes: Routes, channelId: string, r
 
 export function sendTyping(client: Client, routes: Routes, channelId: string): Promise<unknown> {
   return client.rest.post(routes.channelTyping(channelId));
+}
+
+/**
+ * Opens a public thread on a message (Message#startThread) and returns its id (a thread on a
+ * message takes the message's id, so one that exists already is reused).
+ */
+export async function openThread(message: Message, name: string): Promise<string> {
+  try {
+    const thread = await message.startThread({ name, autoArchiveDuration: 1440 });
+    return thread.id;
+  } catch (err) {
+    if ((err as { code?: unknown }).code === THREAD_ALREADY_CREATED) return message.id;
+    throw err;
+  }
 }

@@ -5,12 +5,18 @@
  *
  * Answered: messages from humans, in a guild, of the default or reply type, in an allowed channel
  * or a thread whose parent is allowed, by the channel's mode: `all` answers every message,
- * `mention` only those that mention the bot or reply to one of its messages. The bot's own
- * mention is removed from the question; a message left empty is not answered.
+ * `mention` only those that mention the bot or reply to one of its messages, `thread` those too,
+ * but in a public thread opened on the message (a thread the bot started there is the
+ * conversation: every message in it is answered; other threads there answer mentions). Posts of
+ * an allowed forum are answered whole (its `mention` mode: mentions only); a post's first message
+ * asks its title and its text together. The bot's own mention is removed from the question; a
+ * message left empty is not answered.
  */
 
+export type GateMode = 'all' | 'mention' | 'thread';
+
 export interface ChannelDirectory {
-  get(channelId: string): { mode: 'all' | 'mention' } | null;
+  get(channelId: string): { mode: GateMode } | null;
 }
 
 /** Discord message types that are a person writing: DEFAULT and REPLY. */
@@ -33,6 +39,14 @@ export interface GateInput {
   mentionedUserIds: readonly string[];
   /** Author of the message this one replies to, if it is a reply. */
   repliedToUserId: string | null;
+  /** The message's own id (a forum post's first message has the post's id). */
+  messageId?: string;
+  /** In a thread: who started it (the bot, for threads it opened), else null. */
+  threadOwnerId?: string | null;
+  /** In a thread: its name (a forum post's title), else null. */
+  threadName?: string | null;
+  /** In a thread whose parent is a forum (type 15) or media channel (type 16): a forum post. */
+  inForumPost?: boolean;
 }
 
 export type GateRejection = 'dm' | 'self' | 'bot' | 'system' | 'channel' | 'not-mentioned' | 'empty';
@@ -46,9 +60,11 @@ export type GateDecision =
       channelId: string;
       /** The thread's parent, or null outside threads. */
       parentId: string | null;
-      mode: 'all' | 'mention';
+      mode: GateMode;
       /** True when the bot was addressed (mentioned or replied to). */
       addressed: boolean;
+      /** Mode `thread`: open a thread on the message and answer there (conversationId is its id). */
+      openThread: boolean;
       question: string;
     }
   | { accept: false; reason: GateRejection };
@@ -61,24 +77,39 @@ export function gate(m: GateInput, botId: string, channels: ChannelDirectory): G
 
   let channelId = m.channelId;
   let entry = channels.get(m.channelId);
+  let underParent = false;
   if (!entry && m.threadParentId !== null) {
     channelId = m.threadParentId;
     entry = channels.get(m.threadParentId);
+    underParent = true;
   }
   if (!entry) return { accept: false, reason: 'channel' };
 
   const addressed = m.mentionedUserIds.includes(botId) || m.repliedToUserId === botId;
-  if (entry.mode === 'mention' && !addressed) return { accept: false, reason: 'not-mentioned' };
+  const forumPost = m.inForumPost === true && m.threadParentId !== null;
+  let needsMention: boolean;
+  let openThread = false;
+  if (forumPost) needsMention = entry.mode === 'mention';
+  else if (entry.mode === 'thread') {
+    // A thread the bot opened is the conversation; another thread follows the parent's mentions.
+    needsMention = !(underParent && m.threadOwnerId === botId);
+    openThread = m.threadParentId === null && m.messageId !== undefined;
+  } else needsMention = entry.mode === 'mention';
+  if (needsMention && !addressed) return { accept: false, reason: 'not-mentioned' };
 
-  const question = stripMention(m.content, botId);
+  let question = stripMention(m.content, botId);
+  const starter = forumPost && m.messageId !== undefined && m.messageId === m.channelId;
+  if (starter && m.threadName) question = question === '' ? m.threadName.trim() : `${m.threadName.trim()}\n\n${question}`;
   if (question === '') return { accept: false, reason: 'empty' };
   return {
     accept: true,
-    conversationId: m.channelId,
+    // A thread opened on a message takes the message's id.
+    conversationId: openThread && m.messageId !== undefined ? m.messageId : m.channelId,
     channelId,
-    parentId: m.threadParentId,
+    parentId: openThread ? m.channelId : m.threadParentId,
     mode: entry.mode,
     addressed,
+    openThread,
     question,
   };
 }

@@ -108,7 +108,9 @@ Configuration comes from the environment and .env (see .env.example); \`copilot 
     .description('allow channels (or change their mode)')
     .argument('<id...>', 'channel IDs (Discord snowflakes)')
     .addOption(
-      new Option('--mode <mode>', 'answer every message, or only when mentioned or replied to').choices(['all', 'mention']).default('all'),
+      new Option('--mode <mode>', 'answer every message, only when mentioned or replied to, or in a thread opened on a mention')
+        .choices(['all', 'mention', 'thread'])
+        .default('all'),
     )
     .action(run(async () => (await import('./commands/channels.js')).add));
   channels

@@ -2,8 +2,8 @@
 import type { Queryable } from './backend.js';
 import { dbText } from './text.js';
 
-export type ChannelMode = 'all' | 'mention';
-export const CHANNEL_MODES: readonly ChannelMode[] = ['all', 'mention'];
+export type ChannelMode = 'all' | 'mention' | 'thread';
+export const CHANNEL_MODES: readonly ChannelMode[] = ['all', 'mention', 'thread'];
 
 export interface Channel {
   id: string;

@@ -40,7 +40,7 @@ export interface LogLine {
 export interface HarnessOptions {
   kind: BackendKind;
   /** Allowed channels and their modes (ids must exist in the fake). */
-  allowed: Record<string, 'all' | 'mention'>;
+  allowed: Record<string, 'all' | 'mention' | 'thread'>;
   discord?: FakeDiscordOptions;
   bot?: Partial<BotDeps>;
   /** Put a TCP proxy between the bot and Postgres (postgres only). */
@@ -112,7 +112,7 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
     writeFileSync(join(dir, 'manual.pdf'), await longManual());
     await ingestFile({ db, embedder: null, maxFileBytes: 50e6 }, join(dir, 'manual.pdf'));
   }
-  for (const mode of ['all', 'mention'] as const) {
+  for (const mode of ['all', 'mention', 'thread'] as const) {
     const ids = Object.entries(o.allowed)
       .filter(([, m]) => m === mode)
       .map(([id]) => id);

@@ -1,0 +1,72 @@
+/**
+ * Threads the bot opens on a question (channel mode `thread`): the thread's name, which Discord
+ * refusals mean "answer in the channel instead", and a reply target that falls back to the
+ * channel when the thread refuses the answer. Knows nothing of discord.js.
+ */
+import type { ReplyTarget } from './reply.js';
+
+/** Discord's limit on a thread name. */
+export const THREAD_NAME_LIMIT = 100;
+
+/** The question on one line, cut to at most `limit` characters at a word (an ellipsis when cut). */
+export function threadName(question: string, limit = THREAD_NAME_LIMIT): string {
+  const line = question.replace(/\s+/g, ' ').trim();
+  if (line === '') return 'Question';
+  const chars = [...line];
+  if (chars.length <= limit) return line;
+  const head = chars.slice(0, limit - 1).join('');
+  const space = head.lastIndexOf(' ');
+  // No space in the first half: a very long word is cut where the limit falls.
+  const cut = space >= head.length / 2 ? head.slice(0, space) : head;
+  return `${cut.trimEnd()}…`;
+}
+
+/** Discord error codes: a thread for this message exists already; the thread is archived or locked. */
+export const THREAD_ALREADY_CREATED = 160004;
+const REFUSAL_CODES = new Set([50001, 50013, 50083, 160005, 50024]);
+
+/** Whether Discord refused a thread (or a message in one): 403, missing access/permission, archived, locked. */
+export function isThreadRefusal(err: unknown): boolean {
+  const e = err as { status?: unknown; code?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  return e.status === 403 || (typeof e.code === 'number' && REFUSAL_CODES.has(e.code));
+}
+
+/**
+ * Posts through `thread`; when the thread refuses the first part (or a later one) with a refusal
+ * (isThreadRefusal), calls `onFallback(err)` and posts that part and the rest through `channel`.
+ * Edits and deletes go to whichever target posted the message.
+ */
+export function withChannelFallback<M extends object>(
+  thread: ReplyTarget<M>,
+  channel: () => ReplyTarget<M>,
+  onFallback: (err: unknown) => void,
+): ReplyTarget<M> & { fellBack(): boolean } {
+  let active = thread;
+  let fallback: ReplyTarget<M> | null = null;
+  const owner = new WeakMap<M, ReplyTarget<M>>();
+  const post = async (how: 'reply' | 'send', content: string): Promise<M> => {
+    const target = active;
+    try {
+      const m = await target[how](content);
+      owner.set(m, target);
+      return m;
+    } catch (err) {
+      if (target !== thread || !isThreadRefusal(err)) throw err;
+      onFallback(err);
+      fallback = channel();
+      active = fallback;
+      // In the channel the answer starts as a reply to the question.
+      const m = await fallback.reply(content);
+      owner.set(m, fallback);
+      return m;
+    }
+  };
+  return {
+    reply: (content) => post('reply', content),
+    send: (content) => post('send', content),
+    edit: (m, content) => (owner.get(m) ?? active).edit(m, content),
+    remove: (m) => (owner.get(m) ?? active).remove(m),
+    fellBack: () => fallback !== null,
+  };
+}
