@@ -11,9 +11,13 @@ const MENTION = '100000000000000002';
 const OTHER = '100000000000000003';
 const THREAD = '100000000000000004';
 const GUILD = '100000000000000009';
-const modes = new Map<string, { mode: 'all' | 'mention' }>([
+const THREADED = '100000000000000005';
+const FORUM = '100000000000000006';
+const modes = new Map<string, { mode: 'all' | 'mention' | 'thread' }>([
   [ALL, { mode: 'all' }],
   [MENTION, { mode: 'mention' }],
+  [THREADED, { mode: 'thread' }],
+  [FORUM, { mode: 'all' }],
 ]);
 const channels = { get: (id: string) => modes.get(id) ?? null };
 
@@ -39,6 +43,7 @@ test('a human message in an `all` channel is answered with its conversation and 
     parentId: null,
     mode: 'all',
     addressed: false,
+    openThread: false,
     question: 'how do I export?',
   });
 });
@@ -83,6 +88,7 @@ test('a thread is answered by its parent channel’s mode; the conversation is t
     parentId: ALL,
     mode: 'all',
     addressed: false,
+    openThread: false,
     question: 'how do I export?',
   });
   assert.deepEqual(gate(msg({ channelId: THREAD, threadParentId: MENTION }), BOT, channels), { accept: false, reason: 'not-mentioned' });
@@ -99,4 +105,67 @@ test('stripMention removes the bot’s mention (both forms) and nobody else’s'
   assert.equal(stripMention(`hey <@!${BOT}> what is E-2305?`, BOT), 'hey what is E-2305?');
   assert.equal(stripMention(`ask <@${USER}> or <@${BOT}>`, BOT), `ask <@${USER}> or`);
   assert.equal(stripMention('```\ncode  stays\n```', BOT), '```\ncode  stays\n```');
+});
+
+test('mode thread: a mention opens a thread on the message (its id is the conversation); other messages are not answered', () => {
+  const id = '100000000000000077';
+  assert.deepEqual(gate(msg({ channelId: THREADED, messageId: id }), BOT, channels), { accept: false, reason: 'not-mentioned' });
+  const d = gate(
+    msg({ channelId: THREADED, messageId: id, content: `<@${BOT}> how do I export?`, mentionedUserIds: [BOT] }),
+    BOT,
+    channels,
+  );
+  assert.deepEqual(d, {
+    accept: true,
+    conversationId: id,
+    channelId: THREADED,
+    parentId: THREADED,
+    mode: 'thread',
+    addressed: true,
+    openThread: true,
+    question: 'how do I export?',
+  });
+  const reply = gate(msg({ channelId: THREADED, messageId: id, repliedToUserId: BOT, type: 19 }), BOT, channels);
+  assert.equal(reply.accept && reply.openThread, true, 'a reply to the bot opens one too');
+});
+
+test('mode thread: in a thread the bot started every message is answered; in another thread mentions only', () => {
+  const inBots = gate(
+    msg({ channelId: THREAD, threadParentId: THREADED, threadOwnerId: BOT, messageId: '100000000000000078' }),
+    BOT,
+    channels,
+  );
+  assert.equal(inBots.accept, true);
+  assert.equal(inBots.accept && inBots.openThread, false);
+  assert.equal(inBots.accept && inBots.conversationId, THREAD);
+  assert.deepEqual(gate(msg({ channelId: THREAD, threadParentId: THREADED, threadOwnerId: USER }), BOT, channels), {
+    accept: false,
+    reason: 'not-mentioned',
+  });
+  const mentioned = gate(msg({ channelId: THREAD, threadParentId: THREADED, threadOwnerId: USER, mentionedUserIds: [BOT] }), BOT, channels);
+  assert.equal(mentioned.accept && !mentioned.openThread && mentioned.conversationId === THREAD, true);
+});
+
+test('a forum post: its first message asks the title and the text together; later messages the text', () => {
+  const post = '100000000000000079';
+  const starter = gate(
+    msg({ channelId: post, messageId: post, threadParentId: FORUM, inForumPost: true, threadName: 'Exports reset', content: 'every time' }),
+    BOT,
+    channels,
+  );
+  assert.equal(starter.accept && starter.question, 'Exports reset\n\nevery time');
+  assert.equal(starter.accept && starter.conversationId, post);
+  const later = gate(
+    msg({
+      channelId: post,
+      messageId: '100000000000000080',
+      threadParentId: FORUM,
+      inForumPost: true,
+      threadName: 'Exports reset',
+      content: 'still',
+    }),
+    BOT,
+    channels,
+  );
+  assert.equal(later.accept && later.question, 'still');
 });
