@@ -81,6 +81,8 @@ export interface Bot {
   /** Gateway heartbeat latency in ms, or null before the first heartbeat. */
   ping(): number | null;
   guilds(): number;
+  /** The application id (from READY), or null before it. */
+  applicationId(): string | null;
   /** Called once when the gateway closes for good after start (e.g. 4004: the token was revoked). */
   onFatal(fn: (err: Error) => void): void;
 }
@@ -537,6 +539,7 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
       return Number.isFinite(p) && p >= 0 ? Math.round(p) : null;
     },
     guilds: () => client.guilds.cache.size,
+    applicationId: () => client.application?.id ?? null,
     onFatal(fn) {
       fatalListeners.push(fn);
     },

@@ -181,6 +181,11 @@ Configuration comes from the environment and .env (see .env.example); \`copilot 
     .description('check config, database, pgvector, Groq, embeddings and the Discord token')
     .action(run(async () => (await import('./commands/doctor.js')).doctor));
 
+  program
+    .command('invite')
+    .description('the link that adds the bot to a server, with exactly the permissions it uses')
+    .action(run(async () => (await import('./commands/invite.js')).invite));
+
   const config = program.command('config').description(`the operator profile (stored in COPILOT_HOME)`);
   config
     .command('get')

@@ -126,3 +126,16 @@ export async function discordCheck(config: Config): Promise<CheckResult> {
     };
   }
 }
+
+/** The invite link (skipped without a token; the application id from Discord or the token). */
+export async function inviteCheck(config: Config): Promise<CheckResult> {
+  if (!config.discordToken)
+    return { name: 'invite', ok: true, skipped: true, detail: 'DISCORD_TOKEN not set (needed for the invite link)' };
+  const { resolveInvite } = await import('../bot/invite.js');
+  try {
+    const invite = await resolveInvite({ token: config.discordToken, apiUrl: config.discordApiUrl });
+    return { name: 'invite', ok: true, detail: invite.url };
+  } catch (err) {
+    return { name: 'invite', ok: false, detail: errorMessage(err) };
+  }
+}

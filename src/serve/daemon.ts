@@ -130,6 +130,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await bot.start();
     app.onClose('discord', () => bot.stop(options.graceMs ?? 8000));
     log.info({ guilds: bot.guilds(), channels: watcher.size, port: status.port }, 'copilot is serving');
+    const { applicationIdFromToken, inviteUrl } = await import('../bot/invite.js');
+    const applicationId = bot.applicationId() ?? applicationIdFromToken(config.discordToken);
+    if (applicationId) log.info({ invite: inviteUrl(applicationId) }, 'invite link (adds the bot with the permissions it uses)');
 
     let stopping: Promise<void> | null = null;
     let resolveDone!: () => void;

@@ -1,5 +1,5 @@
 /** `copilot doctor`: every check runs; exit 1 when any fails. */
-import { configCheck, databaseChecks, discordCheck, embeddingsCheck, groqCheck } from '../../health/checks.js';
+import { configCheck, databaseChecks, discordCheck, embeddingsCheck, groqCheck, inviteCheck } from '../../health/checks.js';
 import type { CheckResult } from '../../health/checks.js';
 import { openDatabase } from '../../db/open.js';
 import { DependencyError } from '../../errors.js';
@@ -7,13 +7,14 @@ import type { Context } from '../context.js';
 
 export async function doctor(ctx: Context): Promise<void> {
   const checks: CheckResult[] = [configCheck(ctx.config)];
-  const [database, embeddings, groq, discord] = await Promise.all([
+  const [database, embeddings, groq, discord, invite] = await Promise.all([
     databaseChecks(() => openDatabase(ctx.config, { command: 'doctor', migrate: false })),
     embeddingsCheck(ctx.config),
     groqCheck(ctx.config),
     discordCheck(ctx.config),
+    inviteCheck(ctx.config),
   ]);
-  checks.push(...database, embeddings, groq, discord);
+  checks.push(...database, embeddings, groq, discord, invite);
   const { out } = ctx;
   out.data({ ok: checks.every((c) => c.ok), checks });
   for (const c of checks) {
