@@ -102,9 +102,7 @@ describe('copilot serve without the Message Content intent', () => {
     const exit = await Promise.race([serve.exited, sleep(40_000).then(() => null)]);
     assert.ok(exit, 'exited by itself');
     assert.equal(exit.code, 1);
-    const output = `${serve.stderr()}\n${JSON.stringify(serve.logs)}`;
-    assert.match(output, /Message Content Intent/);
-    assert.match(output, /Developer Portal/);
+    assert.match(serve.stderr(), /gateway close 4014.*"Message Content Intent".*Discord Developer Portal/);
     assert.ok(!serve.stderr().includes('\n    at '), 'no stack trace');
   });
 });
