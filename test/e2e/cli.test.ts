@@ -101,6 +101,10 @@ for (const kind of BACKENDS) {
           [B, 'mention'],
         ],
       );
+      const threaded = await cli(['--json', 'channels', 'add', B, '--mode', 'thread']);
+      assert.equal(threaded.code, 0, threaded.stderr);
+      assert.deepEqual(JSON.parse(threaded.stdout), [{ id: B, result: 'mode_changed', mode: 'thread', previousMode: 'mention' }]);
+      assert.deepEqual(await query('select mode from channels where id = $1', [B]), [{ mode: 'thread' }]);
       const removed = await cli(['channels', 'remove', B]);
       assert.equal(removed.code, 0);
       assert.deepEqual(
