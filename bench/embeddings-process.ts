@@ -10,7 +10,7 @@ import { startFakeEmbeddings } from '../test/fakes/embeddings.js';
 export async function startEmbeddingsProcess(delayMs: number): Promise<{ url: string; close(): Promise<void> }> {
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), String(delayMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.setEncoding('utf8').once('data', (d: string) => resolve(d.trim()));
+    child.stdout.setEncoding('utf8').once('data', (d: string) => resolve(d.trim()));
     child.once('exit', (code) => reject(new Error(`embeddings process exited ${code}`)));
   });
   return {
@@ -18,7 +18,7 @@ export async function startEmbeddingsProcess(delayMs: number): Promise<{ url: st
     close: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
-        child.stdin!.end();
+        child.stdin.end();
       }),
   };
 }

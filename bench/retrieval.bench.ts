@@ -21,7 +21,7 @@ import { vectorText } from '../src/db/vectors.js';
 import { createEmbedder } from '../src/kb/embed.js';
 import { ingestFile } from '../src/kb/ingest/pipeline.js';
 import { EF_SEARCH, RELEVANCE_THRESHOLD, retrieve } from '../src/kb/retrieve.js';
-import { fakeEmbed, startFakeEmbeddings } from '../test/fakes/embeddings.js';
+import { startFakeEmbeddings } from '../test/fakes/embeddings.js';
 import { longManual, tablesDoc, twoColumnDoc } from '../test/support/pdfs.js';
 import { EVAL_QUESTIONS } from './eval-set.js';
 import { percentile, printTable } from './support.js';

@@ -113,7 +113,7 @@ export function readProfile(home: string): Partial<Record<ProfileKey, string>> {
     const data = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
     const out: Partial<Record<ProfileKey, string>> = {};
     for (const key of Object.keys(PROFILE_KEYS) as ProfileKey[]) {
-      if (typeof data[key] === 'string') out[key] = data[key] as string;
+      if (typeof data[key] === 'string') out[key] = data[key];
     }
     return out;
   } catch (err) {

@@ -142,11 +142,11 @@ export async function createChatClient(config: Config, options: ChatClientOption
       return { text, usage, finishReason };
     } catch (err) {
       if (err instanceof ChatFailure) throw new ChatFailure(err.message, err.kind, text, { cause: err });
-      const reason = controller.signal.reason;
+      const reason: unknown = controller.signal.reason;
       if (reason instanceof ChatFailure) throw new ChatFailure(reason.message, reason.kind, text, { cause: err });
       if (outer?.aborted) throw new ChatFailure('the answer was cancelled', 'interrupted', text, { cause: err });
       const e = err as ApiErrorLike;
-      if (text) throw new ChatFailure(`the answer stream was cut: ${e.message ?? err}`, 'interrupted', text, { cause: err });
+      if (text) throw new ChatFailure(`the answer stream was cut: ${e.message ?? String(err)}`, 'interrupted', text, { cause: err });
       if (e.status === 429)
         throw Object.assign(new ChatFailure('Groq rate limit', 'rate_limited', '', { cause: err }), { retryAfterMs: retryAfterMs(e) });
       if (e.status === 401 || e.status === 403)

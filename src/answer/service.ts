@@ -1,3 +1,4 @@
+// long: one answering pipeline (instructions, history, retrieval, limits, streaming, sources) read top to bottom.
 /**
  * The answer service: (conversation, author, question) → a stream of text deltas, then the final
  * answer with its sources and usage. Loads the effective instructions, the conversation's recent
@@ -34,7 +35,7 @@ import { FALLBACK_BUSY, FALLBACK_NOT_CONFIGURED, FALLBACK_UNAVAILABLE, fallbackA
 import { ChatFailure } from './groq.js';
 import type { ChatClient } from './groq.js';
 import { TokenBudget, UserRateLimiter } from './limits.js';
-import { citedIndexes, formatSources, MarkerStripper, sourceLabel, stripMarker } from './prompt.js';
+import { citedIndexes, MarkerStripper, sourceLabel, stripMarker } from './prompt.js';
 import type { TokenCounter } from './tokens.js';
 
 export const DEFAULT_INSTRUCTIONS = 'You are a helpful assistant for this Discord community. Answer accurately and concisely.';

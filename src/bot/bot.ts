@@ -1,3 +1,4 @@
+// long: the bot's lifecycle and its event wiring belong together; the handlers it calls live in their own modules.
 /**
  * The Discord bot: a discord.js client (imported lazily: ~640 ms), the gate, the per-conversation
  * queue and the handler, with the lifecycle `serve` drives: start (login, ready or a clear

@@ -14,7 +14,7 @@ type Action<A extends unknown[]> = (ctx: Context, ...args: A) => Promise<void>;
 function run<A extends unknown[]>(load: () => Promise<Action<A>>) {
   return async (...args: unknown[]): Promise<void> => {
     const command = args[args.length - 1] as Command;
-    const globals = command.optsWithGlobals() as GlobalOptions;
+    const globals = command.optsWithGlobals<GlobalOptions>();
     const { createContext } = await import('./context.js');
     const ctx = await createContext(globals);
     const action = await load();

@@ -45,7 +45,7 @@ export async function openEmbedded(home: string, lock: HeldLock): Promise<Db & {
       cause: err,
     });
   }
-  const base = wrap(db as unknown as PgliteLike);
+  const base = wrap(db);
   let closed = false;
   return {
     kind: 'embedded',

@@ -21,7 +21,7 @@ function wrap(client: Pool | PoolClient, description: string): Queryable {
   return {
     async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
       try {
-        const result = await client.query(sql, params as unknown[] | undefined);
+        const result = await client.query(sql, params);
         return { rows: result.rows as T[], rowCount: result.rowCount ?? 0 };
       } catch (err) {
         throw databaseError(err, description);
@@ -41,8 +41,8 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   const pg = (await import('pg')).default;
   // This pool's own parsers (pg's global ones are left alone): int8 as a number, see parsers.ts.
   const builtIn = pg.types.getTypeParser;
-  const getTypeParser = ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID && format !== 'binary' ? parseInt8 : builtIn(oid, format as 'text')) as typeof builtIn;
+  const getTypeParser = ((oid: number, format?: 'text' | 'binary'): unknown =>
+    oid === INT8_OID && format !== 'binary' ? parseInt8 : builtIn(oid, format)) as typeof builtIn;
   const config: PoolConfig = {
     types: { getTypeParser },
     ...(options.connection ?? { connectionString: options.url }),

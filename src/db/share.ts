@@ -1,3 +1,4 @@
+// long: the PostgreSQL wire protocol front of the shared embedded database is one state machine.
 /**
  * The embedded database shared with other copilot processes: a small PostgreSQL-protocol server
  * on 127.0.0.1 in front of PGlite's one session. A client must give the per-run password at

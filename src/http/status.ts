@@ -1,3 +1,4 @@
+// long: the four endpoints share one request guard, the status document and its redaction.
 /**
  * The daemon's read-only status endpoint (node:http): /healthz, /readyz, /status, /metrics.
  * GET and HEAD only; no message content and no secret in any response; a slow database never hangs

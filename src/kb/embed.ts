@@ -79,9 +79,9 @@ export function normalise(vector: number[]): number[] {
 
 /** One text's output → one vector: already pooled (number[]) or token vectors (mean-pooled). */
 function toVector(output: unknown): number[] {
-  if (Array.isArray(output) && output.every((v) => typeof v === 'number')) return output as number[];
+  if (Array.isArray(output) && output.every((v) => typeof v === 'number')) return output;
   if (Array.isArray(output) && output.every((row) => Array.isArray(row) && row.every((v) => typeof v === 'number'))) {
-    const rows = output as number[][];
+    const rows = output;
     const dim = rows[0]?.length ?? 0;
     const mean = new Array<number>(dim).fill(0);
     for (const row of rows) for (let i = 0; i < dim; i++) mean[i]! += row[i]! / rows.length;
@@ -169,7 +169,7 @@ export function createEmbedder(config: Config, options: EmbedderOptions = {}, ca
     model: config.embeddingsModel,
     provider,
     async embed(texts, opts = {}) {
-      const results: number[][] = new Array(texts.length);
+      const results: number[][] = new Array<number[]>(texts.length);
       const batches: [number, string[]][] = [];
       for (let i = 0; i < texts.length; i += batchSize) batches.push([i, texts.slice(i, i + batchSize)]);
       let next = 0;

@@ -1,3 +1,4 @@
+// long: HTML → text is one tree walk with its tables of dropped, block and inline elements.
 /**
  * HTML pages → text units like Markdown's: the main content only (navigation, header, footer,
  * sidebars, cookie banners, breadcrumbs, scripts and styles dropped), one unit per heading section

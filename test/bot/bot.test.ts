@@ -145,7 +145,10 @@ describe('bot on postgres', () => {
     assert.ok((line.msTotal as number) >= (line.msToFirstToken as number));
     assert.ok((line.passages as number) > 0);
     assert.deepEqual([line.fallback, line.gap, line.limited], [false, false, null]);
-    assert.ok((line.msTotal as number) < 1000, `an instant answer is complete in ${line.msTotal} ms, not held back by the edit interval`);
+    assert.ok(
+      (line.msTotal as number) < 1000,
+      `an instant answer is complete in ${String(line.msTotal)} ms, not held back by the edit interval`,
+    );
     assert.equal(h.metrics.snapshot().counters.replies, 1);
     assert.equal(h.metrics.snapshot().counters.messagesSeen, 1);
     assert.equal(h.metrics.snapshot().latency.count, 1);

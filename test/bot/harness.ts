@@ -81,7 +81,7 @@ export const TEST_ENV = {
 };
 
 export async function startHarness(o: HarnessOptions): Promise<Harness> {
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  const cleanups: (() => unknown)[] = [];
   const fake = await startFakeDiscord(o.discord);
   cleanups.push(() => fake.close());
   const groq = await startFakeGroq({ apiKey: TEST_ENV.GROQ_API_KEY });

@@ -129,8 +129,8 @@ describe('bot lifecycle on postgres', () => {
       fake.closeGateway(4004, 'Authentication failed.');
       await until(() => fatal.length > 0, 5000, 'onFatal');
       assert.ok(fatal[0] instanceof DependencyError);
-      assert.equal((fatal[0] as DependencyError).code, 'discord_token_invalid');
-      assert.match(fatal[0]!.message, /4004/);
+      assert.equal(fatal[0].code, 'discord_token_invalid');
+      assert.match(fatal[0].message, /4004/);
       assert.equal(bot.state(), 'disconnected');
       await new Promise((r) => setTimeout(r, 200));
       assert.equal(fatal.length, 1, 'reported once');

@@ -151,7 +151,7 @@ describe('the shared embedded database socket', () => {
     server = await shareEmbedded(owner.pglite, { password: PASSWORD, maxConnections: 2 });
     const [a] = [await client(), await client()];
     await assert.rejects(client(), (err: { code?: string }) => err.code === '53300');
-    assert.equal((await a!.query<{ n: number }>('select 1 as n')).rows[0]!.n, 1);
+    assert.equal((await a.query<{ n: number }>('select 1 as n')).rows[0]!.n, 1);
   });
 });
 

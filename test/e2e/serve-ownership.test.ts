@@ -57,7 +57,7 @@ for (const kind of BACKENDS) {
       const second = serve();
       const exit = await Promise.race([second.exited, sleep(60_000).then(() => null)]);
       assert.ok(exit, 'the second serve exited by itself');
-      assert.equal(exit!.code, 2, second.stderr());
+      assert.equal(exit.code, 2, second.stderr());
       assert.match(second.stderr(), new RegExp(`pid ${first.child.pid}\\b`));
       if (kind === 'embedded') assert.match(second.stderr(), /already serves this home/);
       else
@@ -111,7 +111,7 @@ for (const kind of BACKENDS) {
           assert.ok(taken, 'the test took the lock');
           const exit = await Promise.race([s.exited, sleep(30_000).then(() => null)]);
           assert.ok(exit, 'serve stopped by itself');
-          assert.equal(exit!.code, 1, s.stderr());
+          assert.equal(exit.code, 1, s.stderr());
           const fatal = s.logs.find((l) => l.level === 60);
           assert.match(String(fatal?.err), /started serving this bot/);
           assert.match(s.stderr(), /started serving this bot/);

@@ -182,7 +182,7 @@ describe('copilot serve: failures', () => {
     const serve = startServe({ ...t.env, DISCORD_TOKEN: 'wrong-token', DISCORD_API_URL: discord.apiUrl });
     const exit = await Promise.race([serve.exited, sleep(40_000).then(() => null)]);
     assert.ok(exit, 'exited by itself');
-    assert.equal(exit!.code, 1);
+    assert.equal(exit.code, 1);
     assert.match(serve.stderr(), /token/i);
     assert.ok(!serve.stderr().includes('\n    at '), 'no stack trace');
   });

@@ -3,7 +3,6 @@
  * message notifies (allowed_mentions), message components, and application command validation.
  */
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type JsonObject = Record<string, any>;
 
 /** A rejected form field, turned into a 400 Invalid Form Body (50035) by the fake. */

@@ -1288,7 +1288,7 @@ describe('fake Discord: application id, token and privileged intents', () => {
       assert.equal(app.bot.id, fake.botId);
       // Commands live under the application id, not the bot id.
       await assert.rejects(client.rest.put(Routes.applicationCommands(fake.botId), { body: [] }), apiError(403, 50001));
-      await client.application!.commands.set([{ name: 'ask', description: 'Ask' }]);
+      await client.application.commands.set([{ name: 'ask', description: 'Ask' }]);
       assert.equal(fake.commands()[0]!.application_id, '1100000000000000301');
     } finally {
       await client.destroy();

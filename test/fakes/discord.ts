@@ -183,7 +183,6 @@ import {
 
 export { PERMISSIONS, toBits, type FakeButton, type PermissionName, type PermissionsInput, type Pings } from './discord-model.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type JsonObject = Record<string, any>;
 
 // ---------------------------------------------------------------------------------------------

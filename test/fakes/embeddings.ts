@@ -260,7 +260,7 @@ export async function startFakeEmbeddings(opts: FakeEmbeddingsOptions = {}): Pro
       case 'ok': {
         if (b.kind === 'ok' && b.delayMs) await sleep(b.delayMs);
         if (life.closed || res.destroyed) return;
-        const out = typeof inputs === 'string' ? fakeEmbed(inputs, dim) : inputs!.map((t) => fakeEmbed(t, dim));
+        const out = typeof inputs === 'string' ? fakeEmbed(inputs, dim) : inputs.map((t) => fakeEmbed(t, dim));
         return reply(200, out);
       }
     }

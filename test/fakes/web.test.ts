@@ -530,11 +530,11 @@ describe('fake web site', () => {
     assert.equal(slow.status, 200);
     const reader = slow.body!.getReader();
     const first = await reader.read();
-    assert.match(Buffer.from(first.value!).toString(), /A slow page/);
+    assert.match(Buffer.from(first.value).toString(), /A slow page/);
     t0 = performance.now();
     const second = await reader.read();
     assert.ok(performance.now() - t0 >= 800, 'the next part comes a second later');
-    assert.match(Buffer.from(second.value!).toString(), /Still loading, part 1\./);
+    assert.match(Buffer.from(second.value).toString(), /Still loading, part 1\./);
     ac.abort();
     await until(() => web.inFlight() === 0);
   });

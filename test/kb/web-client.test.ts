@@ -47,7 +47,7 @@ async function expectFailure(p: Promise<unknown>, reason: FetchFailure, message?
 
 function body(r: Awaited<ReturnType<WebClient['get']>>): FetchedBody {
   assert.equal(r.kind, 'body');
-  return r as FetchedBody;
+  return r;
 }
 
 describe('web client', () => {

@@ -38,7 +38,7 @@ describe('HTML pages of the fake site → text units', () => {
     for (const p of pages) {
       const d = await fetchDocument(client, p.url, { explicit: true });
       assert.equal(d.kind, 'html', p.path);
-      docs.set(p.path, d as HtmlDocument);
+      docs.set(p.path, d);
     }
   });
   after(async () => {

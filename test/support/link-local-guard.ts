@@ -38,7 +38,7 @@ export function guardLinkLocal(): LinkLocalGuard {
         attempts.push(host);
         opts.host = '127.0.0.1';
       } else if (host && net.isIP(host) === 0) {
-        const inner = opts.lookup ?? (dns.lookup as unknown as Lookup);
+        const inner = opts.lookup ?? dns.lookup;
         opts.lookup = (h, o, cb) =>
           inner(h, o, (err, address, family) => {
             if (err) return cb(err, address, family);
@@ -60,11 +60,11 @@ export function guardLinkLocal(): LinkLocalGuard {
     }
     return original.apply(this, args);
   };
-  net.Socket.prototype.connect = patched as unknown as typeof net.Socket.prototype.connect;
+  net.Socket.prototype.connect = patched;
   return {
     attempts,
     restore() {
-      net.Socket.prototype.connect = original as unknown as typeof net.Socket.prototype.connect;
+      net.Socket.prototype.connect = original;
     },
   };
 }

@@ -26,7 +26,7 @@ function newDoc(extra: Record<string, unknown> = {}): Doc {
     autoFirstPage: false,
     info: { Title: 'test document', Producer: 'copilot tests', Creator: 'copilot tests', CreationDate: FIXED_DATE },
     ...extra,
-  } as ConstructorParameters<typeof PDFDocument>[0]);
+  });
 }
 
 function collect(doc: Doc): Promise<Buffer> {

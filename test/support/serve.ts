@@ -24,7 +24,7 @@ export function startServe(env: Record<string, string | undefined>, args: string
   const waiters: { pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
   let buffer = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
     buffer += d;
     let nl;
     while ((nl = buffer.indexOf('\n')) >= 0) {
@@ -45,7 +45,7 @@ export function startServe(env: Record<string, string | undefined>, args: string
       }
     }
   });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal, at: performance.now() })),
   );

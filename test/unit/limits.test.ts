@@ -37,7 +37,7 @@ test('UserRateLimiter: idle users are forgotten and the map stays bounded', () =
   limiter.take('active');
   assert.equal(limiter.size, 1, 'users idle for a whole window are swept');
   for (let i = 0; i < 1000; i++) limiter.take(`burst${i}`);
-  assert.ok(limiter.size <= 100, `size ${limiter.size} <= maxUsers`);
+  assert.ok(limiter.size <= 100, `size ${String(limiter.size)} <= maxUsers`);
   limiter.take('burst999');
   assert.equal(limiter.take('burst999').ok, false, 'recent users are still limited');
 });

@@ -1,3 +1,4 @@
+// long: one HTTP client: per-host limits, redirects, robots.txt, retries and size/time limits interact per request.
 /**
  * The polite HTTP client for web ingest: GET only, http(s) only, a User-Agent naming copilot, at
  * most 4 requests at once per host, a time and size limit per request, redirects followed by hand

@@ -169,7 +169,7 @@ export async function* crawl(client: WebClient, start: string, opts: CrawlOption
   while (level.length > 0 && fetched < maxPages) {
     // Read the level with a small pool, in order; yield events as pages finish. A page skipped
     // without a request (robots.txt, link-local) gives its place under maxPages to the next one.
-    const outcomes: (Outcome | undefined)[] = new Array(level.length);
+    const outcomes: (Outcome | undefined)[] = new Array<Outcome | undefined>(level.length);
     const ready: CrawlEvent[] = [];
     let wake: (() => void) | null = null;
     let nextIndex = 0;

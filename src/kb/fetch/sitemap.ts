@@ -52,7 +52,7 @@ export function parseSitemap(text: string, url: string, contentType: string | nu
   let entry: { loc: string; lastmod: string } | null = null;
   let field: 'loc' | 'lastmod' | null = null;
   parser.on('opentag', (tag) => {
-    const t = tag as SaxesTagNS;
+    const t = tag;
     const parent = stack[stack.length - 1];
     stack.push(t);
     if (!root) {

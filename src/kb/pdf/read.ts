@@ -202,7 +202,7 @@ async function withDocument<T>(fileName: string, bytes: Uint8Array, use: (doc: P
 
 /** Section titles per page from the PDF outline (bookmarks), when it has one. Never throws. */
 async function pageSections(doc: PdfDoc, total: number): Promise<(string | null)[]> {
-  const out: (string | null)[] = new Array(total).fill(null);
+  const out: (string | null)[] = new Array<string | null>(total).fill(null);
   try {
     const outline = await doc.getOutline();
     if (!outline || outline.length === 0) return out;
@@ -213,12 +213,12 @@ async function pageSections(doc: PdfDoc, total: number): Promise<(string | null)
         const path = title ? [...parents, title] : parents;
         let dest = node.dest;
         if (typeof dest === 'string') dest = await doc.getDestination(dest);
-        const ref = Array.isArray(dest) ? dest[0] : null;
+        const ref: unknown = Array.isArray(dest) ? (dest as unknown[])[0] : null;
         let page: number | null = null;
         if (typeof ref === 'number') page = ref;
-        else if (ref && typeof ref === 'object') page = await doc.getPageIndex(ref);
+        else if (ref && typeof ref === 'object') page = await doc.getPageIndex(ref as Parameters<PdfDoc['getPageIndex']>[0]);
         if (page !== null && title && starts.length < 10_000) starts.push({ page, path: path.join(SECTION_SEPARATOR) });
-        if (node.items?.length) await walk(node.items, path);
+        if (node.items?.length) await walk(node.items as typeof outline, path);
       }
     };
     await walk(outline, []);
@@ -230,7 +230,7 @@ async function pageSections(doc: PdfDoc, total: number): Promise<(string | null)
       out[p] = currentPath;
     }
   } catch {
-    return new Array(total).fill(null);
+    return new Array<string | null>(total).fill(null);
   }
   return out;
 }
