@@ -1,10 +1,7 @@
 /**
- * Embeddings through @huggingface/inference feature extraction: Hugging Face Inference
- * (HF_TOKEN + EMBEDDINGS_MODEL) or a TEI-compatible endpoint (EMBEDDINGS_URL). Batched, with
- * bounded concurrency, a per-request timeout, and capped retries with backoff that honour
- * Retry-After up to a cap (ingest's patient policy). A question is embedded within a short total
- * budget instead (embedQuestion): whoever waits for an answer gets full text alone sooner.
- * Vectors come back L2-normalised at the model's own dimension.
+ * Embeddings through @huggingface/inference (Hugging Face Inference or a TEI endpoint): batched,
+ * bounded concurrency, capped retries honouring Retry-After, L2-normalised vectors; a question gets
+ * a short total budget instead (embedQuestion).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.js';
@@ -15,7 +12,7 @@ export interface Embedder {
   readonly model: string;
   /** Where the vectors come from, for messages ("Hugging Face Inference", or the endpoint's host). */
   readonly provider: string;
-  /** Embeds texts in order; `onBatch` reports texts done so far. */
+  /** Embeds texts in order; `onProgress` is told how many texts are done after each batch. */
   embed(texts: string[], options?: { onProgress?: (done: number) => void; signal?: AbortSignal }): Promise<number[][]>;
 }
 
@@ -29,6 +26,8 @@ export interface EmbedderOptions {
   maxRetryWaitMs?: number;
   /** Backoff base: waits base, 2×base, 4×base… (capped). */
   backoffMs?: number;
+  /** Told of each retry before its wait: the attempt that failed and how long the wait is. */
+  onRetry?: (attempt: number, waitMs: number) => void;
 }
 
 type FetchLike = typeof fetch;
@@ -159,6 +158,7 @@ export function createEmbedder(config: Config, options: EmbedderOptions = {}, ca
           status === undefined || status === 429 || status === 408 || status >= 500 || (err as Error)?.name === 'TimeoutError';
         if (!retryable || attempt === attempts || err instanceof DependencyError) break;
         const wait = status === 429 && seen.retryAfterMs !== undefined ? seen.retryAfterMs : backoff * 2 ** (attempt - 1);
+        options.onRetry?.(attempt, Math.min(maxWait, wait));
         await sleep(Math.min(maxWait, wait), undefined, { signal: outer });
       }
     }

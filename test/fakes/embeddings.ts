@@ -198,6 +198,8 @@ export interface FakeEmbeddings {
   readonly requests: EmbedRequest[];
   /** Sum of batch sizes of requests answered 200. */
   textsEmbedded(): number;
+  /** Most embed requests open at once since the last setBehavior. */
+  peakInFlight(): number;
   setBehavior(b: EmbeddingsBehavior): void;
   readonly behavior: EmbeddingsBehavior;
   close(): Promise<void>;
@@ -209,6 +211,8 @@ export async function startFakeEmbeddings(opts: FakeEmbeddingsOptions = {}): Pro
   let behavior: EmbeddingsBehavior = opts.behavior ?? { kind: 'ok' };
   let counted = 0;
   const requests: EmbedRequest[] = [];
+  let inFlight = 0;
+  let peak = 0;
   const life = new Lifecycle();
   const sockets = life.sockets;
 
@@ -309,6 +313,8 @@ export async function startFakeEmbeddings(opts: FakeEmbeddingsOptions = {}): Pro
         receivedAt: Date.now(),
       };
       requests.push(rec);
+      peak = Math.max(peak, ++inFlight);
+      res.once('close', () => inFlight--);
       handleEmbed(res, rec).catch((err: unknown) => {
         if (!res.headersSent) {
           rec.status = 500;
@@ -334,9 +340,11 @@ export async function startFakeEmbeddings(opts: FakeEmbeddingsOptions = {}): Pro
     dim,
     requests,
     textsEmbedded: () => requests.filter((r) => r.status === 200).reduce((n, r) => n + r.batchSize, 0),
+    peakInFlight: () => peak,
     setBehavior(b: EmbeddingsBehavior) {
       behavior = b;
       counted = 0;
+      peak = inFlight;
     },
     get behavior() {
       return behavior;

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { before, describe, test } from 'node:test';
 import { UserError } from '../../src/errors.js';
 import { detectType, extractText, type Extracted } from '../../src/kb/extract.js';
@@ -80,10 +84,33 @@ describe('detectType', () => {
   });
 });
 
-test('pdf.js is loaded lazily, not when the module is imported', () => {
-  const compiled = readFileSync(new URL('../../src/kb/extract.js', import.meta.url), 'utf8');
-  assert.doesNotMatch(compiled, /^\s*import\b[^;(]*['"]pdfjs-dist/m);
-  assert.match(compiled, /await import\(|import\('pdfjs-dist/);
+test('pdf.js is loaded lazily: not when the extractor is imported, nor by the CLI starting', () => {
+  // A module hook in a child process refuses pdfjs-dist; importing it directly proves the hook works.
+  const dir = mkdtempSync(join(tmpdir(), 'copilot-lazy-'));
+  try {
+    const hooks = join(dir, 'hooks.mjs');
+    writeFileSync(
+      hooks,
+      "export async function resolve(s, c, next) { if (s.startsWith('pdfjs-dist')) throw new Error('pdf.js loaded from ' + c.parentURL); return next(s, c); }\n",
+    );
+    const register = join(dir, 'register.mjs');
+    writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+    const extract = new URL('../../src/kb/extract.js', import.meta.url).href;
+    const script = `await import(${JSON.stringify(extract)});
+      try { await import('pdfjs-dist/legacy/build/pdf.mjs'); console.log('hook missed'); } catch { console.log('lazy'); }`;
+    const child = spawnSync(process.execPath, ['--import', pathToFileURL(register).href, '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    });
+    assert.equal(child.stderr, '');
+    assert.equal(child.stdout.trim(), 'lazy');
+    const bin = fileURLToPath(new URL('../../../bin/copilot.js', import.meta.url));
+    const cli = spawnSync(process.execPath, ['--import', pathToFileURL(register).href, bin, '--help'], { encoding: 'utf8' });
+    assert.doesNotMatch(cli.stderr, /pdf\.js loaded/);
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.match(cli.stdout, /Usage: copilot/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 /** As they were before pdf.js was first loaded in this thread (it is only ever loaded lazily). */

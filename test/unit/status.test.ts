@@ -101,8 +101,11 @@ describe('status server', () => {
     for (const b of bodies) assertNoSecrets(b);
   });
 
-  test('listens on an ephemeral port', () => {
-    assert.ok(server.port > 0);
+  test('listens on an ephemeral port and answers HTTP there', async () => {
+    assert.ok(server.port > 0 && server.port !== 8080);
+    const r = await fetch(`http://127.0.0.1:${server.port}/healthz`);
+    assert.equal(r.status, 200);
+    assert.equal(await r.text(), 'ok\n');
   });
 
   test('/healthz: 200 ok', async () => {
