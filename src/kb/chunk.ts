@@ -1,12 +1,7 @@
 /**
- * Cuts extracted text units into overlapping chunks for embedding and full-text search. Pure.
- *
- * Each page (PDF) or section (Markdown) is chunked on its own, so a chunk never spans two pages
- * and always carries its citation. Chunks are about `size` characters with ~15% overlap, cut at the
- * strongest boundary available near the size: paragraph, then line, sentence, clause, word; a single
- * giant "word" is split hard. A chunk never exceeds `size` characters (well inside the contract's
- * hard bound of 1.2 × size) nor, by estimate, the embedding model's input of 256 word pieces; a
- * tiny remainder is avoided by balancing the last two chunks of a page.
+ * Cuts extracted text units into overlapping chunks (~`size` characters, ~15% overlap, never more
+ * than `size` nor the embedding model's 256 word pieces) at the strongest boundary near the size,
+ * one page or section at a time so every chunk carries its citation. Pure.
  */
 import type { TextUnit } from './text.js';
 
