@@ -21,7 +21,7 @@ export function gateInput(message: Message): GateInput {
   const channel = message.channel as Message['channel'] | null;
   const thread = channel?.isThread() ? channel : null;
   const threadParentId = thread ? thread.parentId : null;
-  const parentType = thread?.parent?.type;
+  const parentType: number | undefined = thread?.parent?.type;
   return {
     authorId: message.author.id,
     authorIsBot: message.author.bot,
