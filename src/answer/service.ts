@@ -34,7 +34,8 @@ import { DEFAULT_CONTEXT_TOKENS, DEFAULT_RESERVE_FOR_ANSWER, fitToBudget } from 
 import { FALLBACK_BUSY, FALLBACK_NOT_CONFIGURED, FALLBACK_UNAVAILABLE, fallbackAnswer } from './fallback.js';
 import { ChatFailure } from './groq.js';
 import type { ChatClient } from './groq.js';
-import { TokenBudget, UserRateLimiter } from './limits.js';
+import { limitsFor } from './shared-limits.js';
+import type { TokenLimit, TokenReservation, UserLimit } from './shared-limits.js';
 import { citedIndexes, MarkerStripper, sourceLabel, stripMarker } from './prompt.js';
 import type { TokenCounter } from './tokens.js';
 
@@ -125,6 +126,8 @@ export interface AnswerDeps {
   k?: number;
   /** Longest wait for the question's embedding, retries included (default QUESTION_EMBED_BUDGET_MS). */
   embedBudgetMs?: number;
+  /** The question limit and token budget (default: shared through Postgres, in memory when embedded). */
+  limits?: { users: UserLimit; tokens: TokenLimit };
 }
 
 export interface AnswerService {
@@ -140,7 +143,7 @@ export interface AnswerService {
   catchUpStart(conversationId: string, windowMs: number): Promise<CatchUpStart>;
   /** Threads under these channels with messages in the last windowMs. */
   recentThreads(parentIds: string[], windowMs: number): Promise<string[]>;
-  readonly tokenBudget: TokenBudget;
+  readonly tokenBudget: TokenLimit;
 }
 
 function refs(passages: Passage[], indexes?: number[]): SourceRef[] {
@@ -158,10 +161,13 @@ function refs(passages: Passage[], indexes?: number[]): SourceRef[] {
 
 export function createAnswerService(deps: AnswerDeps): AnswerService {
   const now = deps.now ?? (() => performance.now());
-  const users = new UserRateLimiter({ perMinute: deps.config.userRatePerMinute });
-  const tokenBudget = new TokenBudget({ tokensPerMinute: deps.config.groqTokensPerMinute });
+  const { users, tokens: tokenBudget } = deps.limits ?? limitsFor(deps.db, deps.config);
   const contextTokens = deps.contextTokens ?? DEFAULT_CONTEXT_TOKENS;
   const reserve = deps.reserveForAnswer ?? DEFAULT_RESERVE_FOR_ANSWER;
+
+  /** A settlement that fails leaves the reservation to leave the window; the answer goes on. */
+  const settleQuietly = (p: Promise<void>) =>
+    p.catch((err: unknown) => deps.log?.warn({ err: errorMessage(err) }, 'could not settle the Groq token reservation'));
 
   async function queryVector(question: string, signal?: AbortSignal): Promise<number[] | null> {
     if (!deps.embedder) return null;
@@ -198,7 +204,7 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
     async answer(req, onDelta) {
       const started = now();
       const question = req.question.trim();
-      const limit = users.take(req.authorId);
+      const limit = await users.take(req.authorId);
       const base = {
         sources: [],
         fallback: false,
@@ -308,12 +314,13 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
 
       if (!deps.chat) return useFallback(FALLBACK_NOT_CONFIGURED);
       const estimate = fitted.promptTokens + reserve;
-      const granted = tokenBudget.tryTake(estimate);
+      const granted = await tokenBudget.reserve(estimate);
       if (!granted.ok) {
         deps.log?.warn({ estimate, retryInMs: granted.retryInMs }, 'Groq token budget exhausted; retrieval-only answer');
         return useFallback(FALLBACK_BUSY);
       }
 
+      const reservation: TokenReservation = granted.reservation;
       const stripper = new MarkerStripper();
       let firstTokenMs: number | null = null;
       const emit = (visible: string) => {
@@ -328,7 +335,9 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
           onDelta: (delta) => emit(stripper.push(delta)),
         });
         emit(stripper.end());
-        tokenBudget.settle(estimate, outcome.usage ? outcome.usage.promptTokens + outcome.usage.completionTokens : estimate);
+        await settleQuietly(
+          tokenBudget.settle(reservation, outcome.usage ? outcome.usage.promptTokens + outcome.usage.completionTokens : estimate),
+        );
         const answer = stripMarker(outcome.text).text.trim();
         const cited = citedIndexes(answer);
         // "Not in the knowledge base": the model's marker, or weak retrieval that it did not cite.
@@ -348,7 +357,7 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
       } catch (err) {
         const failure = err instanceof ChatFailure ? err : new ChatFailure(errorMessage(err), 'unavailable', '', { cause: err });
         if (failure.partial) {
-          tokenBudget.settle(estimate, estimate);
+          await settleQuietly(tokenBudget.settle(reservation, estimate));
           emit(stripper.end());
           const partial = stripMarker(failure.partial).text.trim();
           deps.log?.warn({ conversationId: req.conversationId, kind: failure.kind }, 'answer stream interrupted');
@@ -364,7 +373,7 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
             firstTokenMs,
           });
         }
-        tokenBudget.refund(estimate);
+        await settleQuietly(tokenBudget.refund(reservation));
         deps.log?.warn(
           { conversationId: req.conversationId, kind: failure.kind, err: failure.message },
           'Groq unavailable; retrieval-only answer',

@@ -3,10 +3,12 @@
  * in this process's memory (limits.ts, one process) or shared by every process through the
  * database (db/limits.ts), with the same decisions.
  */
-import type { Queryable } from '../db/backend.js';
+import type { Config } from '../config.js';
+import type { Db, Queryable } from '../db/backend.js';
 import type { LimitOptions, TokenReservation, TokenReserveDecision } from '../db/limits.js';
 import { refundTokens, reserveTokens, settleTokens, takeUserQuestion, tokensUsed } from '../db/limits.js';
-import type { RateDecision, TokenBudget, UserRateLimiter } from './limits.js';
+import { TokenBudget, UserRateLimiter } from './limits.js';
+import type { RateDecision } from './limits.js';
 
 export type { TokenReservation, TokenReserveDecision };
 
@@ -101,5 +103,25 @@ export function memoryTokenLimit(budget: TokenBudget): TokenLimit {
     async usedTokens() {
       return budget.usedTokens;
     },
+  };
+}
+
+/**
+ * The limits the answer service holds: on Postgres, shared by every process on the database; on
+ * the embedded database (one process), in memory.
+ */
+export function limitsFor(
+  db: Db,
+  config: Pick<Config, 'userRatePerMinute' | 'groqTokensPerMinute'>,
+): { users: UserLimit; tokens: TokenLimit } {
+  if (db.kind === 'postgres') {
+    return {
+      users: new SharedUserRateLimiter({ db, perMinute: config.userRatePerMinute }),
+      tokens: new SharedTokenBudget({ db, tokensPerMinute: config.groqTokensPerMinute }),
+    };
+  }
+  return {
+    users: memoryUserLimit(new UserRateLimiter({ perMinute: config.userRatePerMinute })),
+    tokens: memoryTokenLimit(new TokenBudget({ tokensPerMinute: config.groqTokensPerMinute })),
   };
 }

@@ -41,7 +41,10 @@ for (const kind of BACKENDS) {
     async function service(
       env: Record<string, string> = {},
       extra: { contextTokens?: number; reserveForAnswer?: number } = {},
+      fresh = true,
     ): Promise<AnswerService> {
+      // On Postgres the limits are shared by every service on the database: each test starts a fresh window.
+      if (fresh) for (const table of ['token_spending', 'user_question_limits']) await db.query(`delete from ${table}`);
       const config = loadConfig({}, { COPILOT_HOME: t.home, GROQ_API_KEY: 'gsk_test', GROQ_BASE_URL: groq.baseURL, ...env });
       const chat = await createChatClient(config, { backoffMs: 20, maxRateLimitWaitMs: 500, firstTokenTimeoutMs: 2000 });
       return createAnswerService({ db, config, embedder: null, chat, counter, ...extra });
@@ -248,6 +251,45 @@ for (const kind of BACKENDS) {
       const other = await svc.answer({ conversationId: id, channelId: null, authorId: 'someone-else', question: 'and csv?' });
       assert.equal(other.limited, null, 'limits are per user');
     });
+
+    test(
+      kind === 'postgres'
+        ? 'two services on one Postgres (two processes) share the per-user limit and the token budget'
+        : 'two services on the embedded database keep their own limits (it serves one process)',
+      async () => {
+        groq.setBehavior({ kind: 'ok', reply: 'fine [1]' });
+        const env = { COPILOT_USER_RATE_PER_MINUTE: '3', GROQ_TOKENS_PER_MINUTE: '3000' };
+        const [one, two] = [await service(env), await service(env, {}, false)];
+        const ask = (svc: AnswerService, authorId: string) =>
+          svc.answer({ conversationId: newConversation(), channelId: null, authorId, question: 'how do I export to parquet?' });
+        const user = [await ask(one, 'u1'), await ask(two, 'u1'), await ask(one, 'u1'), await ask(two, 'u1'), await ask(one, 'u1')];
+        const budget = [await ask(one, 'u2'), await ask(two, 'u3')];
+        if (kind === 'postgres') {
+          assert.deepEqual(
+            user.map((r) => r.limited),
+            [null, null, null, 'user', 'user'],
+          );
+          assert.match(user[3]!.text, /please wait \d+ s/, 'one notice, from whichever process refused first');
+          assert.equal(user[4]!.text, '');
+          // The first answer spent the budget; the others in this window fall back, on either service.
+          assert.deepEqual(
+            [...user.slice(0, 3), ...budget].map((r) => r.fallback),
+            [false, true, true, true, true],
+          );
+        } else {
+          // Three questions on one, two on the other: each under its own limit of 3.
+          assert.deepEqual(
+            user.map((r) => r.limited),
+            [null, null, null, null, null],
+          );
+          // Each service spends its own budget once.
+          assert.deepEqual(
+            [...user, ...budget].map((r) => r.fallback),
+            [false, false, true, true, true, true, true],
+          );
+        }
+      },
+    );
 
     test('the token budget: over it, the retrieval-only answer and no Groq call', async () => {
       const svc = await service({ GROQ_TOKENS_PER_MINUTE: '3000' });
