@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod/v3';
 import { UserError } from './errors.js';
+import { parseShardCount, parseShardList } from './serve/shards.js';
 import { wholeNumberIn, wholeNumberProblem } from './validate.js';
 
 export const DEFAULT_GROQ_MODEL = 'llama-3.3-70b-versatile';
@@ -46,6 +47,10 @@ export interface Config {
   historyLimit: number;
   /** Discord REST requests per second across the bot (Discord's global limit: 50). */
   discordRestRps: number;
+  /** SHARDS as given (`0,2` or `0-3`, checked): this process's shard ids; null → every shard. */
+  shards: string | null;
+  /** SHARD_COUNT as given (a number or `auto`, checked); null → not set (auto). */
+  shardCount: string | null;
 }
 
 export interface ConfigOverrides {
@@ -180,6 +185,20 @@ const ENV_SCHEMA = z.object({
   GROQ_TOKENS_PER_MINUTE: wholeNumber(100, 10_000_000, 12_000),
   COPILOT_HISTORY_LIMIT: wholeNumber(0, 200, 10),
   DISCORD_REST_GLOBAL_RPS: wholeNumber(1, 100_000, 50),
+  SHARDS: z
+    .string()
+    .superRefine((value, ctx) => {
+      const parsed = parseShardList(value);
+      if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+    })
+    .optional(),
+  SHARD_COUNT: z
+    .string()
+    .superRefine((value, ctx) => {
+      const parsed = parseShardCount(value);
+      if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+    })
+    .optional(),
 });
 type EnvName = keyof typeof ENV_SCHEMA.shape;
 const ENV_NAMES = Object.keys(ENV_SCHEMA.shape) as EnvName[];
@@ -252,6 +271,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: Env = process.e
     groqTokensPerMinute: e.GROQ_TOKENS_PER_MINUTE,
     historyLimit: e.COPILOT_HISTORY_LIMIT,
     discordRestRps: e.DISCORD_REST_GLOBAL_RPS,
+    shards: e.SHARDS ?? null,
+    shardCount: e.SHARD_COUNT ?? null,
   });
 }
 

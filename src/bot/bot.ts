@@ -65,6 +65,16 @@ export interface BotDeps {
   catchUpWindowMs?: number;
   /** Messages read per channel when catching up (default CATCH_UP_LIMIT). */
   catchUpLimit?: number;
+  /** The gateway shards to run (discord.js `shards` / `shardCount`; default 'auto': every shard). */
+  shards?: { shards: number[] | 'auto'; shardCount?: number };
+}
+
+/** One gateway shard of this process, as /status lists it. */
+export interface ShardStatus {
+  id: number;
+  state: DiscordState;
+  ping: number | null;
+  guilds: number;
 }
 
 /** The bot's connection to the Discord gateway, as `serve` and the status endpoint report it. */
@@ -84,6 +94,8 @@ export interface Bot {
   guilds(): number;
   /** The application id (from READY), or null before it. */
   applicationId(): string | null;
+  /** This process's shards (known once start() has connected them). */
+  shards(): ShardStatus[];
   /** Called once when the gateway closes for good after start (e.g. 4004: the token was revoked). */
   onFatal(fn: (err: Error) => void): void;
 }
@@ -153,6 +165,7 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
     },
     allowedMentions: { parse: [], repliedUser: false },
     failIfNotExists: false,
+    ...(deps.shards ?? { shards: 'auto' }),
     // The bot reads each message once and replies over REST: no message cache, bounded users.
     makeCache: Options.cacheWithLimits({
       ...Options.DefaultMakeCacheSettings,
@@ -176,6 +189,10 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
   let fatalFired = false;
   let failStart: ((err: DependencyError) => void) | null = null;
   let stopPromise: Promise<void> | null = null;
+  /** Each shard's own state: one reconnecting leaves the others ready. */
+  const shardStates = new Map<number, DiscordState>();
+  for (const id of deps.shards && deps.shards.shards !== 'auto' ? deps.shards.shards : []) shardStates.set(id, 'disconnected');
+  const setShard = (id: number, s: DiscordState) => void (stopping || shardStates.set(id, s));
 
   const fatal = (err: DependencyError) => {
     if (failStart) return failStart(err);
@@ -199,22 +216,26 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
     if (packet.t === 'READY' && !stopping) beginCatchUp(shardId);
   });
   client.on(Events.ShardReady, (shardId) => {
+    setShard(shardId, 'ready');
     if (stopping) return;
     state = 'ready';
     releaseCatchUp(shardId);
     void catchUpThreads(shardId);
   });
   client.on(Events.ShardResume, (shardId, replayed) => {
+    setShard(shardId, 'ready');
     if (stopping) return;
     state = 'ready';
     log.info({ shardId, replayed }, 'gateway resumed');
   });
   client.on(Events.ShardReconnecting, (shardId) => {
+    setShard(shardId, 'reconnecting');
     if (stopping) return;
     if (state !== 'connecting') state = 'reconnecting';
     log.info({ shardId }, 'gateway reconnecting');
   });
   client.on(Events.ShardDisconnect, (event, shardId) => {
+    setShard(shardId, 'disconnected');
     if (stopping) return;
     state = 'disconnected';
     log.warn({ shardId, code: event.code }, 'gateway closed for good');
@@ -489,6 +510,7 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
     async start() {
       if (started || stopping) throw new Error('the bot was already started');
       state = 'connecting';
+      for (const id of shardStates.keys()) shardStates.set(id, 'connecting');
       const timeoutMs = deps.readyTimeoutMs ?? 30_000;
       let timer: NodeJS.Timeout | undefined;
       try {
@@ -541,6 +563,20 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
     },
     guilds: () => client.guilds.cache.size,
     applicationId: () => client.application?.id ?? null,
+    shards() {
+      for (const id of client.ws.shards.keys()) if (!shardStates.has(id)) shardStates.set(id, state === 'ready' ? 'ready' : 'connecting');
+      return [...shardStates.keys()]
+        .sort((a, b) => a - b)
+        .map((id) => {
+          const p = client.ws.shards.get(id)?.ping;
+          return {
+            id,
+            state: stopping ? 'disconnected' : shardStates.get(id)!,
+            ping: typeof p === 'number' && Number.isFinite(p) && p >= 0 ? Math.round(p) : null,
+            guilds: client.guilds.cache.filter((g) => g.shardId === id).size,
+          };
+        });
+    },
     onFatal(fn) {
       fatalListeners.push(fn);
     },

@@ -6,6 +6,7 @@
  * for the bot's own messages, and a channel missing from the cache does not matter.
  */
 import type { Client, Message } from 'discord.js';
+import { DependencyError, errorMessage } from '../errors.js';
 import type { GateInput } from './gate.js';
 import type { ReplyTarget } from './reply.js';
 import { THREAD_ALREADY_CREATED } from './threads.js';
@@ -94,5 +95,32 @@ export async function openThread(message: Message, name: string): Promise<string
   } catch (err) {
     if ((err as { code?: unknown }).code === THREAD_ALREADY_CREATED) return message.id;
     throw err;
+  }
+}
+
+/**
+ * Discord's recommended shard count for the bot (`GET /gateway/bot`), for `--shard-count auto`
+ * with a shard list: every process must know the total before it identifies.
+ */
+export async function recommendedShardCount(token: string, apiUrl: string | null): Promise<number> {
+  const { REST, Routes } = await import('discord.js');
+  const rest = new REST({ ...(apiUrl ? { api: apiUrl } : {}), retries: 2, timeout: 10_000 }).setToken(token);
+  try {
+    const info = (await rest.get(Routes.gatewayBot())) as { shards?: unknown };
+    if (typeof info.shards === 'number' && info.shards >= 1) return info.shards;
+    throw new Error('no shard count in the answer');
+  } catch (err) {
+    if ((err as { status?: unknown }).status === 401) {
+      throw new DependencyError('Discord rejected the bot token (401 Unauthorized): check DISCORD_TOKEN', 'discord_token_invalid', {
+        cause: err,
+      });
+    }
+    throw new DependencyError(
+      `cannot ask Discord for the recommended shard count (GET /gateway/bot): ${errorMessage(err)}`,
+      'discord_unavailable',
+      {
+        cause: err,
+      },
+    );
   }
 }

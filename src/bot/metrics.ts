@@ -52,6 +52,8 @@ export interface Metrics {
   snapshot(): MetricsSnapshot;
   /** Prometheus text exposition of the registry. */
   prometheus(): Promise<string>;
+  /** Where the gateway gauges (labelled by shard) read this process's shards at each scrape. */
+  watchShards(read: () => { id: number; state: string; ping: number | null; guilds: number }[]): void;
 }
 
 /** Latency buckets in seconds: 50 ms .. 60 s. */
@@ -95,6 +97,25 @@ export async function createMetrics(): Promise<Metrics> {
     registers: [register],
   });
 
+  let readShards: Parameters<Metrics['watchShards']>[0] = () => [];
+  const shardGauge = (name: string, help: string, value: (s: ReturnType<typeof readShards>[number]) => number | null) =>
+    new prom.Gauge({
+      name,
+      help,
+      labelNames: ['shard'],
+      registers: [register],
+      collect() {
+        this.reset();
+        for (const s of readShards()) {
+          const v = value(s);
+          if (v !== null) this.set({ shard: String(s.id) }, v);
+        }
+      },
+    });
+  shardGauge('copilot_gateway_ready', 'Whether the gateway shard is ready (1) or not (0)', (s) => (s.state === 'ready' ? 1 : 0));
+  shardGauge('copilot_gateway_ping_seconds', 'Gateway heartbeat latency of the shard', (s) => (s.ping === null ? null : s.ping / 1000));
+  shardGauge('copilot_gateway_guilds', 'Guilds on the shard', (s) => s.guilds);
+
   const ring = new Float64Array(LATENCY_WINDOW);
   let next = 0;
   let filled = 0;
@@ -133,5 +154,8 @@ export async function createMetrics(): Promise<Metrics> {
       };
     },
     prometheus: () => register.metrics(),
+    watchShards(read) {
+      readShards = read;
+    },
   };
 }

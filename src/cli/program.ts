@@ -62,6 +62,8 @@ Configuration comes from the environment and .env (see .env.example); \`copilot 
     .description('run the Discord bot and the status endpoint')
     .addOption(new Option('--port <n>', 'status endpoint port (default: PORT or 8080)').argParser(port))
     .option('--host <h>', 'status endpoint address (default: HOST or 0.0.0.0)')
+    .option('--shards <list>', "this process's gateway shards, e.g. 0,2 or 0-3 (default: SHARDS, else every shard)")
+    .option('--shard-count <n>', "the total number of shards, or auto for Discord's recommended (default: SHARD_COUNT, else auto)")
     .action(run(async () => (await import('./commands/serve.js')).serve));
 
   program

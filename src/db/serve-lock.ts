@@ -28,6 +28,7 @@ export function serveLockKey(token: string, shard = ALL_SHARDS): ServeLockKey {
 }
 
 const TAKE = 'select pg_try_advisory_lock($1::int4, $2::int4) as taken';
+const TAKE_SHARED = 'select pg_try_advisory_lock_shared($1::int4, $2::int4) as taken';
 // The two-int form is stored as classid = key 1, objid = key 2 (as unsigned oids), objsubid = 2.
 const HOLDER = `
   select l.pid, a.application_name, host(a.client_addr) as client_addr
@@ -42,6 +43,12 @@ export interface ServeLockOptions {
   /** How the database is named in messages (never the URL). */
   description: string;
   token: string;
+  /**
+   * The shard ids this process serves when it serves only some of them (null: every shard).
+   * Each is locked exclusively, every-shards shared: two processes may serve different shards,
+   * never the same one, and neither alongside a process serving every shard.
+   */
+  shards?: number[] | null;
   /** Checks the lock's connection this often (default 5 s). */
   heartbeatMs?: number;
   /** Waits between attempts to take the lock again after its connection was lost (default 1 s, up to 5 s). */
@@ -95,11 +102,18 @@ export async function acquireServeLock(options: ServeLockOptions): Promise<Serve
     c.on('error', () => {}); // reported through the heartbeat and 'end'
     try {
       await c.connect();
-      const { rows } = await c.query<{ taken: boolean }>(TAKE, [key.bot, key.shard]);
-      if (rows[0]?.taken) return { client: c };
-      const holder = await describeHolder(c, key);
-      await c.end().catch(() => {});
-      return { holder };
+      const wanted: [string, ServeLockKey][] = options.shards
+        ? [[TAKE_SHARED, key], ...options.shards.map((shard): [string, ServeLockKey] => [TAKE, { bot: key.bot, shard }])]
+        : [[TAKE, key]];
+      for (const [sql, k] of wanted) {
+        const { rows } = await c.query<{ taken: boolean }>(sql, [k.bot, k.shard]);
+        if (rows[0]?.taken) continue;
+        const holder = await describeHolder(c, k);
+        // Ending the session releases whatever it took already.
+        await c.end().catch(() => {});
+        return { holder: k.shard === ALL_SHARDS || !options.shards ? holder : `${holder} (shard ${k.shard})` };
+      }
+      return { client: c };
     } catch (err) {
       await c.end().catch(() => {});
       throw databaseError(err, options.description);
@@ -154,7 +168,9 @@ export async function acquireServeLock(options: ServeLockOptions): Promise<Serve
   const first = await take();
   if ('holder' in first) {
     throw new UserError(
-      `${first.holder} already serves this bot on ${options.description} — one \`copilot serve\` per bot and database; stop that one first`,
+      options.shards
+        ? `${first.holder} already serves this bot on ${options.description} — one \`copilot serve\` per shard; give this one other shards or stop that one first`
+        : `${first.holder} already serves this bot on ${options.description} — one \`copilot serve\` per bot and database; stop that one first`,
       'already_serving',
     );
   }

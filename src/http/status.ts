@@ -8,7 +8,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { DiscordState } from '../bot/bot.js';
+import type { DiscordState, ShardStatus } from '../bot/bot.js';
 import { redactSecrets } from '../redact.js';
 import { withDeadline } from '../util/deadline.js';
 
@@ -48,6 +48,8 @@ export interface StatusSource {
   /** Process start, epoch milliseconds. */
   startedAt: number;
   discord(): { state: DiscordState; ping: number | null; guilds: number };
+  /** This process's gateway shards; /readyz needs every one of them ready. */
+  shards?(): ShardStatus[];
   database(): Promise<DatabaseHealth>;
   kb(): Promise<KbStatus>;
   config(): Promise<ConfigStatus>;
@@ -84,6 +86,7 @@ export interface StatusBody {
   startedAt: string;
   uptimeSeconds: number;
   discord: { state: DiscordState; ping: number | null; guilds: number };
+  shards: ShardStatus[];
   database: { backend: 'postgres' | 'embedded' | null; ok: boolean; error?: string };
   kb: KbStatus | null;
   config: ConfigStatus | null;
@@ -179,6 +182,20 @@ export async function startStatusServer(o: StatusServerOptions): Promise<StatusS
     }
   };
 
+  const shards = (): ShardStatus[] => {
+    try {
+      return (source.shards?.() ?? []).map((x) => ({
+        id: num(x.id),
+        state: x.state,
+        ping: typeof x.ping === 'number' && x.ping >= 0 ? x.ping : null,
+        guilds: num(x.guilds),
+      }));
+    } catch (err) {
+      log?.warn({ err: describeError(err) }, 'status: shard states unavailable');
+      return [];
+    }
+  };
+
   const database = async (): Promise<StatusBody['database']> => {
     const r = await settle(dbCall);
     if (!r.ok) return { backend: lastBackend, ok: false, error: r.error };
@@ -212,6 +229,10 @@ export async function startStatusServer(o: StatusServerOptions): Promise<StatusS
   const readyz = async (): Promise<{ status: number; body: { ready: boolean; reason?: string } }> => {
     const d = discord();
     if (d.state !== 'ready') return { status: 503, body: { ready: false, reason: `discord: ${d.state}` } };
+    const notReady = shards().filter((x) => x.state !== 'ready');
+    if (notReady.length > 0) {
+      return { status: 503, body: { ready: false, reason: `discord: ${notReady.map((x) => `shard ${x.id} ${x.state}`).join(', ')}` } };
+    }
     const db = await database();
     if (!db.ok) return { status: 503, body: { ready: false, reason: `database: ${db.error ?? 'not ok'}` } };
     return { status: 200, body: { ready: true } };
@@ -239,6 +260,7 @@ export async function startStatusServer(o: StatusServerOptions): Promise<StatusS
       startedAt: new Date(source.startedAt).toISOString(),
       uptimeSeconds: Math.max(0, Math.floor((Date.now() - source.startedAt) / 1000)),
       discord: discord(),
+      shards: shards(),
       database: db,
       kb: kbValue,
       config: configValue,

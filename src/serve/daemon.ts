@@ -19,6 +19,8 @@ import type { Metrics } from '../bot/metrics.js';
 import { withDeadline } from '../util/deadline.js';
 import { VERSION } from '../version.js';
 import type { ConfigWatcher } from './watch.js';
+import { assertShardsFitDatabase, checkShardIds, clientShardOptions, holdsShardZero, isPartial, shardPlan } from './shards.js';
+import type { ShardPlan } from './shards.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -27,9 +29,16 @@ export interface DaemonOptions {
   log: Logger;
   /** Grace for in-flight answers on shutdown (default 8 s: Fly's kill_timeout is 15 s). */
   graceMs?: number;
+  /** --shards and --shard-count as given (else SHARDS and SHARD_COUNT). */
+  shards?: string;
+  shardCount?: string;
 }
 
 export interface Daemon {
+  /** The shards this process runs. */
+  shards: ShardPlan;
+  /** Whether this process holds shard 0: the one that registers slash commands. */
+  holdsShardZero: boolean;
   /** Resolves when the daemon has stopped (after a signal or a fatal gateway error). */
   done: Promise<void>;
   stop(reason: string): Promise<void>;
@@ -41,6 +50,7 @@ function statusSource(app: App, bot: Bot, watcher: ConfigWatcher, metrics: Metri
     startedAt: Date.now(),
     metrics,
     discord: () => ({ state: bot.state(), ping: bot.ping(), guilds: bot.guilds() }),
+    shards: () => bot.shards(),
     async database() {
       await ping(app.db);
       return { backend: app.db.kind, ok: true };
@@ -64,6 +74,22 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       'bad_config',
     );
   }
+  // Which shards: checked before anything is opened, the total asked of Discord when it is `auto` with a list.
+  const names = {
+    list: options.shards !== undefined ? '--shards' : 'SHARDS',
+    count:
+      options.shardCount !== undefined ? '--shard-count' : config.shardCount !== null ? 'SHARD_COUNT' : '--shard-count (or SHARD_COUNT)',
+  };
+  const plan = shardPlan(options.shards ?? config.shards, options.shardCount ?? config.shardCount, names);
+  let shardCount = typeof plan.count === 'number' ? plan.count : null;
+  if (shardCount === null && plan.ids !== null) {
+    const { recommendedShardCount } = await import('../bot/discord.js');
+    shardCount = await recommendedShardCount(config.discordToken, config.discordApiUrl);
+    checkShardIds(plan, shardCount, names);
+  }
+  if (shardCount !== null) assertShardsFitDatabase(plan, shardCount, !config.databaseUrl);
+  const partial = shardCount !== null && isPartial(plan, shardCount) ? plan.ids : null;
+
   const { createApp } = await import('../app.js');
   const app = await createApp(config, { command: 'serve', share: true, poolSize: 8, log: log.child({ module: 'answer' }) });
   const closeAll = () => app.close((resource, err) => log.warn({ resource, err: errorMessage(err) }, 'error while closing'));
@@ -82,6 +108,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         url: config.databaseUrl,
         description: app.db.description,
         token: config.discordToken,
+        shards: partial,
         log: log.child({ module: 'serve-lock' }),
       });
       app.onClose('serve lock', () => serveLock.close());
@@ -104,7 +131,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       channels: watcher,
       metrics,
       log,
+      shards: clientShardOptions(plan, shardCount),
     });
+    metrics.watchShards(() => bot.shards());
     const { startStatusServer } = await import('../http/status.js');
     let status;
     try {
@@ -129,7 +158,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
     await bot.start();
     app.onClose('discord', () => bot.stop(options.graceMs ?? 8000));
-    log.info({ guilds: bot.guilds(), channels: watcher.size, port: status.port }, 'copilot is serving');
+    log.info(
+      { guilds: bot.guilds(), channels: watcher.size, port: status.port, shards: bot.shards().map((s) => s.id), shardCount },
+      'copilot is serving',
+    );
     const { applicationIdFromToken, inviteUrl } = await import('../bot/invite.js');
     const applicationId = bot.applicationId() ?? applicationIdFromToken(config.discordToken);
     if (applicationId) log.info({ invite: inviteUrl(applicationId) }, 'invite link (adds the bot with the permissions it uses)');
@@ -165,7 +197,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       void stop('serve lock lost', err);
     };
     if (lockLostEarly) lockLost(lockLostEarly);
-    return { done, stop: (reason) => stop(reason) };
+    return { shards: plan, holdsShardZero: holdsShardZero(plan), done, stop: (reason) => stop(reason) };
   } catch (err) {
     await closeAll();
     throw err;

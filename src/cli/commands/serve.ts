@@ -1,7 +1,7 @@
 /** `copilot serve`: the daemon in the foreground until SIGTERM or SIGINT. */
 import type { Context } from '../context.js';
 
-export async function serve(ctx: Context, opts: { port?: number; host?: string }): Promise<void> {
+export async function serve(ctx: Context, opts: { port?: number; host?: string; shards?: string; shardCount?: string }): Promise<void> {
   const port = opts.port ?? ctx.config.port;
   const host = opts.host ?? ctx.config.host;
   const { createLogger } = await import('../../log.js');
@@ -9,7 +9,7 @@ export async function serve(ctx: Context, opts: { port?: number; host?: string }
   const { startDaemon } = await import('../../serve/daemon.js');
   let daemon;
   try {
-    daemon = await startDaemon({ config: ctx.config, port, host, log });
+    daemon = await startDaemon({ config: ctx.config, port, host, log, shards: opts.shards, shardCount: opts.shardCount });
   } catch (err) {
     log.error({ err: err instanceof Error ? err.message : String(err) }, 'copilot could not start');
     throw err;
