@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod/v3';
 import { UserError } from './errors.js';
-import { parseShardCount, parseShardList } from './serve/shards.js';
+import { parseShardList, shardCountProblem } from './serve/shards.js';
 import { wholeNumberIn, wholeNumberProblem } from './validate.js';
 
 export const DEFAULT_GROQ_MODEL = 'llama-3.3-70b-versatile';
@@ -195,8 +195,8 @@ const ENV_SCHEMA = z.object({
   SHARD_COUNT: z
     .string()
     .superRefine((value, ctx) => {
-      const parsed = parseShardCount(value);
-      if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+      const problem = shardCountProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
     .optional(),
 });

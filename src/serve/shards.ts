@@ -36,14 +36,20 @@ export function parseShardList(text: string): number[] | string {
   return ids.sort((a, b) => a - b);
 }
 
+/** What is wrong with a count (`auto` or a whole number from 1), or null. */
+export function shardCountProblem(text: string): string | null {
+  const parsed = parseShardCount(text);
+  return parsed === 'auto' || typeof parsed === 'number' ? null : parsed.problem;
+}
+
 /** A count of `auto` or a whole number from 1, else what is wrong. */
-export function parseShardCount(text: string): ShardCount | string {
+export function parseShardCount(text: string): ShardCount | { problem: string } {
   const t = text.trim().toLowerCase();
   if (t === 'auto') return 'auto';
-  if (!/^\d{1,6}$/.test(t)) return `must be a whole number from 1 to ${MAX_SHARD_COUNT}, or auto (got "${text}")`;
+  const problem = { problem: `must be a whole number from 1 to ${MAX_SHARD_COUNT}, or auto (got "${text}")` };
+  if (!/^\d{1,6}$/.test(t)) return problem;
   const n = Number(t);
-  if (n < 1 || n > MAX_SHARD_COUNT) return `must be a whole number from 1 to ${MAX_SHARD_COUNT}, or auto (got "${text}")`;
-  return n;
+  return n < 1 || n > MAX_SHARD_COUNT ? problem : n;
 }
 
 /** Where a value came from, for messages. */
@@ -70,7 +76,7 @@ export function shardPlan(
   let n: ShardCount = 'auto';
   if (count !== null) {
     const parsed = parseShardCount(count);
-    if (typeof parsed === 'string') throw new UserError(`${names.count}: ${parsed}`, 'bad_shards');
+    if (typeof parsed === 'object') throw new UserError(`${names.count}: ${parsed.problem}`, 'bad_shards');
     n = parsed;
   } else if (ids !== null) {
     throw new UserError(

@@ -249,6 +249,7 @@ describe('status server', () => {
       'discord',
       'kb',
       'latency',
+      'shards',
       'startedAt',
       'uptimeSeconds',
       'version',
