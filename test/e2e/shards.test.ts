@@ -119,7 +119,7 @@ describe('two serve processes, one shard each, on one Postgres', () => {
     const third = serve(['--shards', '1', '--shard-count', '2']);
     const exit = await Promise.race([third.exited, sleep(60_000).then(() => null)]);
     assert.ok(exit, 'exited by itself');
-    assert.equal(exit!.code, 2, third.stderr());
+    assert.equal(exit.code, 2, third.stderr());
     assert.ok(third.stderr().includes(`\`copilot serve\` pid ${s1.child.pid} on host ${hostname()}`), third.stderr());
     assert.match(third.stderr(), /shard 1/);
     const all = serve([]);
@@ -207,7 +207,7 @@ describe('shard options are checked before anything starts', () => {
       const s = startServe({ ...t.env, DISCORD_TOKEN: TOKEN, DISCORD_API_URL: 'http://127.0.0.1:9/api', ...extra }, args);
       const exit = await Promise.race([s.exited, sleep(30_000).then(() => null)]);
       assert.ok(exit, 'exited by itself');
-      assert.equal(exit!.code, 2, s.stderr());
+      assert.equal(exit.code, 2, s.stderr());
       assert.match(s.stderr(), message);
       assert.ok(!s.logs.some((l) => l.msg === 'database ready'), 'nothing was opened');
     });
