@@ -11,6 +11,7 @@ import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/open.js';
 import { createEmbedder } from '../src/kb/embed.js';
 import { ingestFile } from '../src/kb/ingest/pipeline.js';
+import { retrieveForConversation } from '../src/kb/conversational.js';
 import { retrieve, type Passage } from '../src/kb/retrieve.js';
 import { startFakeEmbeddings } from '../test/fakes/embeddings.js';
 import { longManual, tablesDoc, twoColumnDoc } from '../test/support/pdfs.js';
@@ -41,17 +42,18 @@ for (const [name, make] of docs) {
   await ingestFile({ db, embedder, maxFileBytes: 100e6 }, join(home, name));
 }
 
-/** 1-based rank of the first hit in the top K, or 0. */
-async function rankOf(query: string, judged: EvalTurn): Promise<number> {
-  const [vector] = await embedder.embed([query]);
-  const r = await retrieve(db, query, { k: K, queryVector: vector });
-  return r.passages.findIndex((p) => isHit(p, judged)) + 1;
-}
+const embed = async (text: string) => (await embedder.embed([text]))[0]!;
+const bare = (query: string) => async () => retrieve(db, query, { k: K, queryVector: await embed(query) });
+const weights = (process.env.BENCH_WEIGHTS ?? '0.5').split(',').map(Number);
 
-const methods: [string, (qs: string[]) => string][] = [
-  ['judged turn alone', (qs) => qs.at(-1)!],
-  ['all turns concatenated', (qs) => qs.join(' ')],
-  ['first turn alone', (qs) => qs[0]!],
+const methods: [string, (qs: string[]) => () => ReturnType<typeof retrieve>][] = [
+  ['judged turn alone', (qs) => bare(qs.at(-1)!)],
+  ['all turns concatenated', (qs) => bare(qs.join(' '))],
+  ['first turn alone', (qs) => bare(qs[0]!)],
+  ...weights.map((w): [string, (qs: string[]) => () => ReturnType<typeof retrieve>] => [
+    `with context (retrieveForConversation, weight ${w})`,
+    (qs) => () => retrieveForConversation(db, process.env.BENCH_FULLTEXT ? null : embed, qs.at(-1)!, qs.slice(0, -1), { k: K, weight: w }),
+  ]),
 ];
 const rows: (string | number)[][] = [];
 for (const file of ['conversations.jsonl', 'controls.jsonl'] as EvalFile[]) {
@@ -59,7 +61,10 @@ for (const file of ['conversations.jsonl', 'controls.jsonl'] as EvalFile[]) {
   const ranks = methods.map(() => [] as number[]);
   for (const line of lines) {
     const questions = turnsOf(line).map((t) => t.question);
-    for (const [i, [, query]] of methods.entries()) ranks[i]!.push(await rankOf(query(questions), judgedTurn(line)));
+    for (const [i, [, run]] of methods.entries()) {
+      const r = await run(questions)();
+      ranks[i]!.push(r.passages.findIndex((p) => isHit(p, judgedTurn(line))) + 1);
+    }
     if (process.env.BENCH_VERBOSE) console.log(`${file}: ${ranks.map((r) => r.at(-1) || '-').join(' ')}  ${questions.join(' → ')}`);
   }
   for (const [i, [name]] of methods.entries()) {

@@ -27,7 +27,7 @@ import { effectiveInstructions } from '../db/instructions.js';
 import { errorMessage } from '../errors.js';
 import { embedQuestion } from '../kb/embed.js';
 import type { Embedder } from '../kb/embed.js';
-import { retrieve } from '../kb/retrieve.js';
+import { retrieveForConversation } from '../kb/conversational.js';
 import type { Passage, Relevance } from '../kb/retrieve.js';
 import { checkQueryModel } from '../kb/model.js';
 import { DEFAULT_CONTEXT_TOKENS, DEFAULT_RESERVE_FOR_ANSWER, fitToBudget } from './budget.js';
@@ -254,7 +254,11 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
       }
       const userMessageId = questionId;
 
-      const retrieval = await retrieve(deps.db, question, { k: deps.k ?? 5, queryVector: vector });
+      const previousTurns = history.filter((m) => m.role === 'user').map((m) => m.content);
+      const retrieval = await retrieveForConversation(deps.db, vector ? (t) => queryVector(t, req.signal) : null, question, previousTurns, {
+        k: deps.k ?? 5,
+        messageVector: vector,
+      });
       const retrieved = retrieval.passages;
       const fitted = fitToBudget(
         {

@@ -66,6 +66,12 @@ export interface RetrieveOptions {
   queryVector?: number[] | null;
   /** Which sides to use (benchmarks compare them); default both where possible. */
   use?: 'hybrid' | 'fulltext' | 'vector';
+  /**
+   * Earlier turns of the conversation: their lexemes also score, at `weight` times their rarity
+   * (lexemes of the question itself keep their full weight). The query vector should already
+   * hold them (see retrieveForConversation).
+   */
+  context?: { text: string; weight: number };
 }
 
 /**
@@ -161,11 +167,19 @@ interface Term {
 }
 
 /** The question's lexemes weighted by rarity; single characters and conversational filler are noise in questions. */
-async function queryTerms(db: Db, question: string): Promise<Term[]> {
+async function lexemeTerms(db: Db, question: string): Promise<Term[]> {
   const { lexemes, totalChunks } = await questionLexemes(db, question);
   return lexemes
     .map(({ lexeme, chunks: df }) => ({ lexeme, df, idf: Math.log(1 + (totalChunks + 1) / (df + 0.5)) }))
     .filter((t) => t.lexeme.length > 1 && !FILLER_LEXEMES.has(t.lexeme));
+}
+
+/** The question's terms, then the context's that the question lacks, at `weight` times their rarity. */
+async function queryTerms(db: Db, question: string, context?: { text: string; weight: number }): Promise<Term[]> {
+  if (!context || !context.text.trim() || context.weight <= 0) return lexemeTerms(db, question);
+  const [own, earlier] = await Promise.all([lexemeTerms(db, question), lexemeTerms(db, context.text)]);
+  const seen = new Set(own.map((t) => t.lexeme));
+  return [...own, ...earlier.filter((t) => !seen.has(t.lexeme)).map((t) => ({ ...t, idf: t.idf * context.weight }))];
 }
 
 /** Full-text candidates: selected by the rarest lexemes within a row budget, scored by all of them. */
@@ -201,7 +215,7 @@ export async function retrieve(db: Db, question: string, options: RetrieveOption
   const k = options.k ?? 5;
   const vector = options.use === 'fulltext' ? null : (options.queryVector ?? null);
   const useText = options.use !== 'vector';
-  const terms = await queryTerms(db, question);
+  const terms = await queryTerms(db, question, options.context);
   const [fts, vec] = await Promise.all([
     useText ? fullTextSearch(db, terms, CANDIDATES) : Promise.resolve([]),
     vector ? nearestChunks(db, vector, CANDIDATES, EF_SEARCH) : Promise.resolve([]),
