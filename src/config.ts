@@ -13,6 +13,7 @@ import { parseShardList, shardCountProblem } from './serve/shards.js';
 import { wholeNumberIn, wholeNumberProblem } from './validate.js';
 
 export const DEFAULT_GROQ_MODEL = 'llama-3.3-70b-versatile';
+export const DEFAULT_GROQ_REWRITE_MODEL = 'llama-3.1-8b-instant';
 export const DEFAULT_EMBEDDINGS_MODEL = 'sentence-transformers/all-MiniLM-L6-v2';
 export const DEFAULT_PORT = 8080;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -29,6 +30,8 @@ export interface Config {
   groqApiKey: string | null;
   groqBaseUrl: string | null;
   groqModel: string;
+  /** Small fast model that rewrites a follow-up as a standalone question for retrieval. */
+  groqRewriteModel: string;
   hfToken: string | null;
   embeddingsUrl: string | null;
   embeddingsModel: string;
@@ -163,6 +166,7 @@ const ENV_SCHEMA = z.object({
   GROQ_API_KEY: z.string().optional(),
   GROQ_BASE_URL: url(HTTP).optional(),
   GROQ_MODEL: z.string().default(DEFAULT_GROQ_MODEL),
+  GROQ_REWRITE_MODEL: z.string().default(DEFAULT_GROQ_REWRITE_MODEL),
   HF_TOKEN: z.string().optional(),
   EMBEDDINGS_URL: url(HTTP).optional(),
   EMBEDDINGS_MODEL: z.string().default(DEFAULT_EMBEDDINGS_MODEL),
@@ -259,6 +263,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: Env = process.e
     groqApiKey: e.GROQ_API_KEY ?? null,
     groqBaseUrl: e.GROQ_BASE_URL ?? null,
     groqModel: e.GROQ_MODEL,
+    groqRewriteModel: e.GROQ_REWRITE_MODEL,
     hfToken: e.HF_TOKEN ?? null,
     embeddingsUrl: e.EMBEDDINGS_URL ?? null,
     embeddingsModel: e.EMBEDDINGS_MODEL,

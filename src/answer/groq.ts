@@ -29,6 +29,11 @@ export interface ChatClient {
     messages: ChatMessage[],
     options: { maxTokens: number; signal?: AbortSignal; onDelta?: (text: string) => void },
   ): Promise<ChatOutcome>;
+  /** One short completion, not streamed, no retry (for the follow-up rewrite). Throws ChatFailure. */
+  complete?(
+    messages: ChatMessage[],
+    options: { model: string; maxTokens: number; timeoutMs: number; signal?: AbortSignal },
+  ): Promise<{ text: string; usage: ChatUsage | null }>;
   /** For doctor: the key works and the model exists. */
   check(): Promise<string>;
 }
@@ -193,6 +198,23 @@ export async function createChatClient(config: Config, options: ChatClientOption
           }
           throw failure;
         }
+      }
+    },
+    async complete(messages, { model, maxTokens, timeoutMs, signal }) {
+      try {
+        const r = await client.chat.completions.create(
+          { model, messages, max_tokens: maxTokens, temperature: 0 },
+          { timeout: timeoutMs, signal, maxRetries: 0 },
+        );
+        const u = r.usage;
+        return {
+          text: r.choices[0]?.message?.content ?? '',
+          usage: u ? { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens } : null,
+        };
+      } catch (err) {
+        throw new ChatFailure(`the rewrite request failed: ${err instanceof Error ? err.message : String(err)}`, 'unavailable', '', {
+          cause: err,
+        });
       }
     },
     async check() {

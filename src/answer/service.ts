@@ -37,6 +37,7 @@ import type { ChatClient } from './groq.js';
 import { limitsFor } from './shared-limits.js';
 import type { TokenLimit, TokenReservation, UserLimit } from './shared-limits.js';
 import { citedIndexes, MarkerStripper, sourceLabel, stripMarker } from './prompt.js';
+import { rewriteFollowUp } from './rewrite.js';
 import type { TokenCounter } from './tokens.js';
 
 export const DEFAULT_INSTRUCTIONS = 'You are a helpful assistant for this Discord community. Answer accurately and concisely.';
@@ -255,9 +256,24 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
       const userMessageId = questionId;
 
       const previousTurns = history.filter((m) => m.role === 'user').map((m) => m.content);
-      const retrieval = await retrieveForConversation(deps.db, vector ? (t) => queryVector(t, req.signal) : null, question, previousTurns, {
+      const rewrite = deps.config.groqRewriteModel
+        ? await rewriteFollowUp(
+            {
+              chat: deps.chat,
+              model: deps.config.groqRewriteModel,
+              counter: deps.counter,
+              budget: tokenBudget,
+              signal: req.signal,
+              log: deps.log,
+            },
+            question,
+            previousTurns,
+          )
+        : null;
+      const embedQuery = vector ? (t: string) => queryVector(t, req.signal) : null;
+      const retrieval = await retrieveForConversation(deps.db, embedQuery, rewrite ?? question, previousTurns, {
         k: deps.k ?? 5,
-        messageVector: vector,
+        messageVector: rewrite ? undefined : vector,
       });
       const retrieved = retrieval.passages;
       const fitted = fitToBudget(

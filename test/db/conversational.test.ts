@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { createChatClient } from '../../src/answer/groq.js';
+import { looksContextDependent } from '../../src/answer/rewrite.js';
 import { createAnswerService } from '../../src/answer/service.js';
 import { loadLlamaTokenizer } from '../../src/answer/tokens.js';
 import type { TokenCounter } from '../../src/answer/tokens.js';
@@ -11,6 +13,8 @@ import { loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/backend.js';
 import { ingestFile } from '../../src/kb/ingest/pipeline.js';
 import { retrieveForConversation } from '../../src/kb/conversational.js';
+import { startFakeGroq } from '../fakes/groq.js';
+import type { FakeGroq } from '../fakes/groq.js';
 import { BACKENDS, createTestDatabase } from '../support/db.js';
 import type { TestDatabase } from '../support/db.js';
 import { longManual, tablesDoc } from '../support/pdfs.js';
@@ -24,8 +28,10 @@ for (const kind of BACKENDS) {
     let db: Db;
     let counter: TokenCounter;
     let dir: string;
+    let groq: FakeGroq;
 
     before(async () => {
+      groq = await startFakeGroq({ apiKey: 'gsk_test' });
       t = await createTestDatabase(kind);
       db = await t.open();
       counter = await loadLlamaTokenizer();
@@ -36,6 +42,7 @@ for (const kind of BACKENDS) {
     });
     after(async () => {
       await db.close();
+      await groq.close();
       await t.cleanup();
       rmSync(dir, { recursive: true, force: true });
     });
@@ -65,6 +72,93 @@ for (const kind of BACKENDS) {
       const r = await retrieveForConversation(db, null, 'what does error E-3003 mean?', ['how much is the business plan?'], { k: 3 });
       assert.equal(r.passages[0]!.documentName, 'manual.pdf');
       assert.match(r.passages[0]!.content, /E-3003/);
+    });
+
+    const REWRITE_MODEL = 'llama-3.1-8b-instant';
+    const rewrites = () => groq.chatRequests().filter((r) => r.body?.model === REWRITE_MODEL);
+    async function withGroq() {
+      const config = loadConfig({}, { COPILOT_HOME: t.home, GROQ_API_KEY: 'gsk_test', GROQ_BASE_URL: groq.baseURL });
+      const chat = await createChatClient(config, { backoffMs: 20, maxRateLimitWaitMs: 500, firstTokenTimeoutMs: 2000 });
+      return createAnswerService({ db, config, embedder: null, chat, counter });
+    }
+
+    test('a rewrite is requested only for a context-dependent follow-up, with the rewrite model, and its question is retrieved', async () => {
+      const conversation = '423456789012345678';
+      const service = await withGroq();
+      groq.setBehavior({
+        kind: 'ok',
+        reply: (body) => (body.model === REWRITE_MODEL ? 'What happens when the Team plan daily export limit is reached?' : 'See [1].'),
+      });
+      const before = rewrites().length;
+      await service.answer({
+        conversationId: conversation,
+        channelId: null,
+        authorId: USER,
+        question: 'how many exports per day can we run on team?',
+      });
+      assert.equal(rewrites().length, before, 'a first, self-contained question is not rewritten');
+      await service.answer({
+        conversationId: conversation,
+        channelId: null,
+        authorId: USER,
+        question: 'unrelated, but does the agent restart on its own after a crash?',
+      });
+      assert.equal(rewrites().length, before, 'a self-contained new topic is not rewritten');
+      const r = await service.answer({
+        conversationId: conversation,
+        channelId: null,
+        authorId: USER,
+        question: 'what happens when we hit it?',
+      });
+      const sent = rewrites().slice(before);
+      assert.equal(sent.length, 1, 'the follow-up is rewritten once');
+      assert.match(
+        String(sent[0]!.body!.messages!.at(-1)!.content),
+        /how many exports per day can we run on team\?[\s\S]*what happens when we hit it\?/,
+      );
+      assert.equal(sent[0]!.body!.stream ?? false, false);
+      const answerRequest = groq.chatRequests().at(-1)!;
+      assert.equal(answerRequest.body!.model, 'llama-3.3-70b-versatile');
+      assert.match(String(answerRequest.body!.messages![0]!.content), /tables\.pdf p\.2/);
+      assert.equal(r.fallback, false);
+    });
+
+    test('a failed rewrite falls back silently to retrieval with the conversation', async () => {
+      const conversation = '523456789012345678';
+      const service = await withGroq();
+      groq.setBehavior({ kind: 'ok', reply: 'See [1].' });
+      await service.answer({
+        conversationId: conversation,
+        channelId: null,
+        authorId: USER,
+        question: 'how many exports per day can we run on team?',
+      });
+      const before = rewrites().length;
+      groq.setBehavior({ kind: 'error', status: 503, times: 1 });
+      const r = await service.answer({
+        conversationId: conversation,
+        channelId: null,
+        authorId: USER,
+        question: 'what happens when we hit it?',
+      });
+      assert.equal(rewrites().length, before + 1, 'the rewrite was tried');
+      assert.equal(groq.chatRequests().at(-1)!.answeredWith, 'ok', 'the answer itself was served');
+      assert.equal(r.fallback, false);
+      assert.equal(r.answer, 'Echo: what happens when we hit it?', 'answered by the main model after the failed rewrite');
+      assert.match(String(groq.chatRequests().at(-1)!.body!.messages![0]!.content), /tables\.pdf p\.2/);
+    });
+
+    test('context dependence: pronouns, ellipsis, continuations and very short messages', () => {
+      for (const m of [
+        'what happens when we hit it?',
+        'and on mac?',
+        'which one is the default then',
+        'what about db2... not in the list',
+        'how long?',
+      ])
+        assert.equal(looksContextDependent(m), true, m);
+      for (const m of ['how many exports per day can we run on team?', 'what does error E-3003 mean?', 'how do i turn on debug logging?'])
+        assert.equal(looksContextDependent(m), false, m);
     });
   });
 }
