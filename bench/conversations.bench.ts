@@ -1,8 +1,9 @@
 /**
- * Conversational retrieval baselines on bench/eval/conversations.jsonl (follow-ups that need the
+ * Conversational retrieval on bench/eval/conversations.jsonl (follow-ups that need the
  * first turn) and bench/eval/controls.jsonl (a new, self-contained topic in the second turn): hit@5
- * and MRR of hybrid retrieval for the judged turn alone, both turns concatenated, and the first
- * turn alone, over the three generated documents in an embedded database.
+ * and MRR of hybrid retrieval for the judged turn alone, both turns concatenated, the first turn
+ * alone and retrieveForConversation (the answer path); then the single questions of
+ * bench/eval-set.ts (hit@5 and relevance AUC), over the three generated documents in an embedded database.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,11 +12,12 @@ import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/open.js';
 import { createEmbedder } from '../src/kb/embed.js';
 import { ingestFile } from '../src/kb/ingest/pipeline.js';
-import { retrieveForConversation } from '../src/kb/conversational.js';
+import { CONTEXT_WEIGHT, retrieveForConversation } from '../src/kb/conversational.js';
 import { retrieve, type Passage } from '../src/kb/retrieve.js';
 import { startFakeEmbeddings } from '../test/fakes/embeddings.js';
 import { longManual, tablesDoc, twoColumnDoc } from '../test/support/pdfs.js';
 import { judgedTurn, readEvalFile, turnsOf, type EvalFile, type EvalTurn } from './eval-files.js';
+import { EVAL_QUESTIONS } from './eval-set.js';
 import { printTable } from './support.js';
 
 const K = 5;
@@ -44,7 +46,7 @@ for (const [name, make] of docs) {
 
 const embed = async (text: string) => (await embedder.embed([text]))[0]!;
 const bare = (query: string) => async () => retrieve(db, query, { k: K, queryVector: await embed(query) });
-const weights = (process.env.BENCH_WEIGHTS ?? '0.5').split(',').map(Number);
+const weights = (process.env.BENCH_WEIGHTS ?? String(CONTEXT_WEIGHT)).split(',').map(Number);
 
 const methods: [string, (qs: string[]) => () => ReturnType<typeof retrieve>][] = [
   ['judged turn alone', (qs) => bare(qs.at(-1)!)],
@@ -52,8 +54,12 @@ const methods: [string, (qs: string[]) => () => ReturnType<typeof retrieve>][] =
   ['first turn alone', (qs) => bare(qs[0]!)],
   ...weights.map((w): [string, (qs: string[]) => () => ReturnType<typeof retrieve>] => [
     `with context (retrieveForConversation, weight ${w})`,
-    (qs) => () => retrieveForConversation(db, process.env.BENCH_FULLTEXT ? null : embed, qs.at(-1)!, qs.slice(0, -1), { k: K, weight: w }),
+    (qs) => () => retrieveForConversation(db, embed, qs.at(-1)!, qs.slice(0, -1), { k: K, weight: w }),
   ]),
+  [
+    `with context, full text only (weight ${CONTEXT_WEIGHT})`,
+    (qs) => () => retrieveForConversation(db, null, qs.at(-1)!, qs.slice(0, -1), { k: K }),
+  ],
 ];
 const rows: (string | number)[][] = [];
 for (const file of ['conversations.jsonl', 'controls.jsonl'] as EvalFile[]) {
@@ -73,9 +79,44 @@ for (const file of ['conversations.jsonl', 'controls.jsonl'] as EvalFile[]) {
     rows.push([file, name, `${((100 * hits) / lines.length).toFixed(1)}%`, `${hits}/${lines.length}`, mrr.toFixed(3)]);
   }
 }
+// Single questions (bench/eval-set.ts): the answer path's retrieval with no earlier turn must
+// equal plain retrieval; and the separation of answerable from unanswerable by the relevance score.
+function auc(positives: number[], negatives: number[]): number {
+  let wins = 0;
+  for (const p of positives) for (const n of negatives) wins += p > n ? 1 : p === n ? 0.5 : 0;
+  return wins / (positives.length * negatives.length);
+}
+const single: Record<'plain retrieve' | 'retrieveForConversation, no earlier turn', { hits: number; pos: number[]; neg: number[] }> = {
+  'plain retrieve': { hits: 0, pos: [], neg: [] },
+  'retrieveForConversation, no earlier turn': { hits: 0, pos: [], neg: [] },
+};
+for (const q of EVAL_QUESTIONS) {
+  const vector = await embed(q.question);
+  const results = {
+    'plain retrieve': await retrieve(db, q.question, { k: K, queryVector: vector }),
+    'retrieveForConversation, no earlier turn': await retrieveForConversation(db, embed, q.question, [], { k: K }),
+  };
+  for (const [name, r] of Object.entries(results) as [keyof typeof single, Awaited<ReturnType<typeof retrieve>>][]) {
+    const s = single[name];
+    (q.answerable ? s.pos : s.neg).push(r.relevance.score);
+    const pages = [q.page!, ...(q.alsoPages ?? [])];
+    if (q.answerable && r.passages.some((p) => p.documentName === q.document && p.page !== null && pages.includes(p.page))) s.hits++;
+  }
+}
+const answerable = EVAL_QUESTIONS.filter((q) => q.answerable).length;
+for (const [name, s] of Object.entries(single)) {
+  rows.push([
+    'questions (single)',
+    name,
+    `${((100 * s.hits) / answerable).toFixed(1)}%`,
+    `${s.hits}/${answerable}`,
+    `AUC ${auc(s.pos, s.neg).toFixed(3)}`,
+  ]);
+}
+
 printTable(
-  `Conversational retrieval baselines (hybrid, fake bag-of-words embeddings, k = ${K})`,
-  ['set', 'query', `hit@${K}`, 'of', 'MRR'],
+  `Conversational retrieval (hybrid unless noted, fake bag-of-words embeddings, k = ${K})`,
+  ['set', 'query', `hit@${K}`, 'of', 'MRR (single: relevance AUC)'],
   rows,
 );
 
