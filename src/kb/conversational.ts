@@ -53,8 +53,8 @@ export async function retrieveForConversation(
   const context = contextOf(previousUserTurns, turns);
   const wantVectors = embed !== null && rest.use !== 'fulltext';
   const [own, earlier] = await Promise.all([
-    messageVector !== undefined ? messageVector : wantVectors ? embed!(message) : null,
-    context && wantVectors && weight > 0 ? embed!(context) : null,
+    messageVector !== undefined ? messageVector : wantVectors ? embed(message) : null,
+    context && wantVectors && weight > 0 ? embed(context) : null,
   ]);
   const queryVector = own && earlier ? blendVectors(own, earlier, weight) : own;
   return retrieve(db, message, { ...rest, queryVector, context: context ? { text: context, weight } : undefined });
