@@ -21,6 +21,9 @@ import { longManual, tablesDoc } from '../support/pdfs.js';
 
 const CHANNEL = '223456789012345678';
 const USER = '555555555555555555';
+// Each Groq test asks as its own user: on Postgres the per-user question limit is shared by every service on the database.
+const REWRITE_USER = '555555555555555556';
+const FALLBACK_USER = '555555555555555557';
 
 for (const kind of BACKENDS) {
   describe(`conversational retrieval (${kind})`, () => {
@@ -93,21 +96,21 @@ for (const kind of BACKENDS) {
       await service.answer({
         conversationId: conversation,
         channelId: null,
-        authorId: USER,
+        authorId: REWRITE_USER,
         question: 'how many exports per day can we run on team?',
       });
       assert.equal(rewrites().length, before, 'a first, self-contained question is not rewritten');
       await service.answer({
         conversationId: conversation,
         channelId: null,
-        authorId: USER,
+        authorId: REWRITE_USER,
         question: 'unrelated, but does the agent restart on its own after a crash?',
       });
       assert.equal(rewrites().length, before, 'a self-contained new topic is not rewritten');
       const r = await service.answer({
         conversationId: conversation,
         channelId: null,
-        authorId: USER,
+        authorId: REWRITE_USER,
         question: 'what happens when we hit it?',
       });
       const sent = rewrites().slice(before);
@@ -130,7 +133,7 @@ for (const kind of BACKENDS) {
       await service.answer({
         conversationId: conversation,
         channelId: null,
-        authorId: USER,
+        authorId: FALLBACK_USER,
         question: 'how many exports per day can we run on team?',
       });
       const before = rewrites().length;
@@ -138,7 +141,7 @@ for (const kind of BACKENDS) {
       const r = await service.answer({
         conversationId: conversation,
         channelId: null,
-        authorId: USER,
+        authorId: FALLBACK_USER,
         question: 'what happens when we hit it?',
       });
       assert.equal(rewrites().length, before + 1, 'the rewrite was tried');
