@@ -27,6 +27,10 @@ function whole(flag: string, min: number, max: number, code?: string) {
   return (value: string): number => wholeNumber(value, flag, min, max, code);
 }
 
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 function port(value: string): number {
   const n = wholeNumberIn(value, 0, 65535);
   if (n === null) throw new UserError(`--port must be a port number (got "${value}")`, 'bad_port');
@@ -123,9 +127,13 @@ Configuration comes from the environment and .env (see .env.example); \`copilot 
 
   const kb = program.command('kb').description('the knowledge base: documents the bot answers from');
   kb.command('ingest')
-    .description('add PDF, Markdown or text files')
-    .argument('<file...>', 'files to ingest')
+    .description('add PDF, Markdown or text files, and web pages (HTML or PDF) by URL')
+    .argument('[file-or-url...]', 'files and http(s) URLs to ingest')
     .option('--replace', 'replace a document of the same name whose content changed')
+    .option('--sitemap <url>', 'every page a sitemap lists (indexes followed); repeatable', collect, [])
+    .option('--crawl <url>', 'pages linked from this one, within its site and path; repeatable', collect, [])
+    .addOption(new Option('--max-pages <n>', 'pages a crawl requests at most (default 100)').argParser(whole('--max-pages', 1, 100_000)))
+    .option('--collection <name>', 'the collection the documents belong to (default: default)')
     .action(run(async () => (await import('./commands/kb.js')).ingest));
   kb.command('list')
     .description('list documents')

@@ -3,7 +3,7 @@ import type { Queryable } from './backend.js';
 import { dbText } from './text.js';
 import { TEXT_VECTORS, vectorArray, vectorText } from './vectors.js';
 
-export type DocumentType = 'pdf' | 'markdown' | 'text';
+export type DocumentType = 'pdf' | 'markdown' | 'text' | 'html';
 
 export interface DocumentRow {
   id: number;
@@ -14,6 +14,21 @@ export interface DocumentRow {
   type: DocumentType;
   embeddingModel: string | null;
   createdAt: Date;
+  collection: string;
+  /** Set for a document fetched from the web. */
+  web: WebSource | null;
+}
+
+/** Where a web document came from, and what its server said last time (for `kb sync`). */
+export interface WebSource {
+  url: string;
+  title: string | null;
+  etag: string | null;
+  lastModified: string | null;
+  fetchedAt: Date;
+  /** How it came in: a URL given, a sitemap, a crawl (sourceUrl: the sitemap or the start page). */
+  sourceKind: 'url' | 'sitemap' | 'crawl';
+  sourceUrl: string | null;
 }
 
 export interface DocumentSummary extends DocumentRow {
@@ -39,6 +54,14 @@ interface Row {
   type: DocumentType;
   embedding_model: string | null;
   created_at: Date;
+  collection: string;
+  url: string | null;
+  title: string | null;
+  etag: string | null;
+  last_modified: string | null;
+  fetched_at: Date | null;
+  source_kind: WebSource['sourceKind'] | null;
+  source_url: string | null;
 }
 
 const toDocument = (r: Row): DocumentRow => ({
@@ -50,9 +73,24 @@ const toDocument = (r: Row): DocumentRow => ({
   type: r.type,
   embeddingModel: r.embedding_model,
   createdAt: r.created_at,
+  collection: r.collection,
+  web:
+    r.url !== null
+      ? {
+          url: r.url,
+          title: r.title,
+          etag: r.etag,
+          lastModified: r.last_modified,
+          fetchedAt: r.fetched_at!,
+          sourceKind: r.source_kind ?? 'url',
+          sourceUrl: r.source_url,
+        }
+      : null,
 });
 
-const COLUMNS = 'd.id, d.name, d.sha256, d.bytes, d.pages, d.type, d.embedding_model, d.created_at';
+const COLUMNS =
+  'd.id, d.name, d.sha256, d.bytes, d.pages, d.type, d.embedding_model, d.created_at, d.collection, ' +
+  'd.url, d.title, d.etag, d.last_modified, d.fetched_at, d.source_kind, d.source_url';
 
 export async function listDocuments(db: Queryable): Promise<DocumentSummary[]> {
   const { rows } = await db.query<Row & { chunks: number; embedded: number }>(
@@ -96,6 +134,37 @@ export async function updateDocument(
     d.type,
     d.embeddingModel,
   ]);
+}
+
+/** Records where a web document came from (in the transaction that stores it). */
+export async function setWebSource(db: Queryable, id: number, w: WebSource): Promise<void> {
+  await db.query(
+    `update documents set url = $2, title = $3, etag = $4, last_modified = $5, fetched_at = $6, source_kind = $7, source_url = $8
+     where id = $1`,
+    [id, dbText(w.url), dbText(w.title), dbText(w.etag), dbText(w.lastModified), w.fetchedAt, w.sourceKind, dbText(w.sourceUrl)],
+  );
+}
+
+/** A re-fetch that changed nothing: new validators and fetch time, the same text. */
+export async function touchWebSource(
+  db: Queryable,
+  id: number,
+  w: { etag: string | null; lastModified: string | null; fetchedAt: Date },
+): Promise<void> {
+  await db.query(
+    'update documents set etag = coalesce($2, etag), last_modified = coalesce($3, last_modified), fetched_at = $4 where id = $1',
+    [id, dbText(w.etag), dbText(w.lastModified), w.fetchedAt],
+  );
+}
+
+export async function setDocumentCollection(db: Queryable, id: number, collection: string): Promise<void> {
+  await db.query('update documents set collection = $2 where id = $1', [id, collection]);
+}
+
+/** Documents fetched from the web, oldest first. */
+export async function listWebDocuments(db: Queryable): Promise<DocumentRow[]> {
+  const { rows } = await db.query<Row>(`select ${COLUMNS} from documents d where d.url is not null order by d.id`);
+  return rows.map(toDocument);
 }
 
 /** Inserts chunks in multi-row batches (one statement per batch). */

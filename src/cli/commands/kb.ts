@@ -11,11 +11,40 @@ function sizeLabel(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
+/** Pages a crawl requests at most unless --max-pages says otherwise. */
+const DEFAULT_MAX_PAGES = 100;
+
 const NO_EMBEDDER =
   'no embeddings provider configured (HF_TOKEN or EMBEDDINGS_URL): chunks are stored for full-text search; run `copilot kb embed` after adding one';
 
-export async function ingest(ctx: Context, files: string[], opts: { replace?: boolean }): Promise<void> {
+export interface IngestFlags {
+  replace?: boolean;
+  sitemap?: string[];
+  crawl?: string[];
+  maxPages?: number;
+  collection?: string;
+}
+
+const isUrl = (input: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(input);
+
+export async function ingest(ctx: Context, inputs: string[], opts: IngestFlags): Promise<void> {
   const { out } = ctx;
+  const { parseCollection } = await import('../../kb/ingest/web.js');
+  const collection = opts.collection === undefined ? undefined : parseCollection(opts.collection);
+  const files = inputs.filter((i) => !isUrl(i));
+  type Target = import('../../kb/web.js').WebTarget;
+  const targets: Target[] = [
+    ...inputs.filter(isUrl).map((url): Target => ({ kind: 'url', url })),
+    ...(opts.sitemap ?? []).map((url): Target => ({ kind: 'sitemap', url })),
+    ...(opts.crawl ?? []).map((url): Target => ({ kind: 'crawl', url, maxPages: opts.maxPages ?? DEFAULT_MAX_PAGES })),
+  ];
+  if (files.length === 0 && targets.length === 0) {
+    throw new UserError('give files or URLs to ingest, or --sitemap URL, or --crawl URL', 'missing_argument');
+  }
+  if (opts.maxPages !== undefined && !opts.crawl?.length) throw new UserError('--max-pages goes with --crawl URL', 'bad_input');
+  // Bad URLs are bad input like a missing file: checked before anything is fetched.
+  const { parseHttpUrl } = await import('../../kb/fetch/url.js');
+  for (const t of targets) parseHttpUrl(t.url);
   const embedder = createEmbedder(ctx.config);
   if (!embedder) out.note(out.style.yellow(NO_EMBEDDER));
   // PDF reading threads load pdf.js while the database is being opened.
@@ -52,7 +81,7 @@ export async function ingest(ctx: Context, files: string[], opts: { replace?: bo
             },
           },
           file,
-          { replace: opts.replace },
+          { replace: opts.replace, collection },
         );
         progress.stop();
         const { timings: _t, ...row } = r;
@@ -71,6 +100,43 @@ export async function ingest(ctx: Context, files: string[], opts: { replace?: bo
         // A failing dependency will fail the next files too: stop here.
         if (!(err instanceof UserError)) break;
       }
+    }
+    if (targets.length === 0 || dependencyError) return;
+    const { WebClient } = await import('../../kb/fetch/client.js');
+    const { ingestWeb } = await import('../../kb/web.js');
+    const client = new WebClient();
+    const progress = await startProgress(out, 'fetching');
+    try {
+      await ingestWeb(
+        {
+          deps: { db, embedder, maxFileBytes: ctx.config.maxFileBytes },
+          client,
+          replace: opts.replace,
+          collection,
+          onCount: (done, known) => progress.update(`pages ingested ${bar(done, known)}`),
+          onPage: (p) => {
+            if (p.status === 'failed') {
+              userErrors++;
+              results.push({ file: p.url, status: 'failed', error: { code: p.error.code, message: p.error.message } });
+              out.note(`${out.style.red('✗')} ${p.error.message}`);
+              return;
+            }
+            const { timings: _t, ...row } = p.result;
+            results.push(row);
+            if (p.result.truncated > 0)
+              out.warn(`${p.url}: ${p.result.truncated} chunk(s) are longer than the embedding model reads; their ends are not embedded`);
+          },
+        },
+        targets,
+      );
+    } catch (err) {
+      dependencyError ??= err;
+      const code = err instanceof DependencyError ? err.code : 'internal';
+      results.push({ file: targets[0]!.url, status: 'failed', error: { code, message: errorMessage(err) } });
+      out.note(`${out.style.red('✗')} ${errorMessage(err)}`);
+    } finally {
+      progress.stop();
+      await client.close();
     }
   });
   out.data(results);
@@ -91,7 +157,7 @@ export async function ingest(ctx: Context, files: string[], opts: { replace?: bo
   }
   if (userErrors > 0)
     throw new UserError(
-      `${userErrors} of ${files.length} file(s) not ingested (see above); nothing was written for them`,
+      `${userErrors} of ${results.length} file(s) or page(s) not ingested (see above); nothing was written for them`,
       'ingest_rejected',
     );
 }

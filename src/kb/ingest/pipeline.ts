@@ -7,7 +7,15 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Db, Queryable } from '../../db/backend.js';
-import { deleteDocument, findDocument, insertChunks, insertDocument, updateDocument, updateLexemeStats } from '../../db/documents.js';
+import {
+  deleteDocument,
+  findDocument,
+  insertChunks,
+  insertDocument,
+  setDocumentCollection,
+  updateDocument,
+  updateLexemeStats,
+} from '../../db/documents.js';
 import { vectorEncoding } from '../../db/vectors.js';
 import { UserError } from '../../errors.js';
 import { chunkUnits, embeddingInput } from '../chunk.js';
@@ -56,7 +64,11 @@ export interface IngestResult {
   timings?: IngestTimings;
 }
 
-export async function ingestFile(deps: IngestDeps, path: string, options: { replace?: boolean } = {}): Promise<IngestResult> {
+export async function ingestFile(
+  deps: IngestDeps,
+  path: string,
+  options: { replace?: boolean; collection?: string } = {},
+): Promise<IngestResult> {
   const started = performance.now();
   const name = basename(path);
   const t0 = performance.now();
@@ -162,6 +174,8 @@ export async function ingestFile(deps: IngestDeps, path: string, options: { repl
       type: extracted.type,
       embeddingModel: vectors && deps.embedder ? deps.embedder.model : null,
     };
+    // A replaced document keeps its collection unless another is given.
+    const collection = options.collection ?? previous?.collection ?? 'default';
     // Inside the transaction: the model, and a concurrent ingest of the same name or a replace.
     const claim = async (tx: Queryable) => {
       if (vectors && deps.embedder) await ensureModel(tx, deps.embedder.model, vectors[0]!.length);
@@ -177,12 +191,14 @@ export async function ingestFile(deps: IngestDeps, path: string, options: { repl
         ? await active.finish(chunks, async (tx, id) => {
             await claim(tx);
             await updateDocument(tx, id, document);
+            await setDocumentCollection(tx, id, collection);
           })
         : await deps.db.transaction(async (tx) => {
             await claim(tx);
             const id = await insertDocument(tx, document);
             await insertChunks(tx, id, chunks, encoding);
             await updateLexemeStats(tx, id, 1);
+            await setDocumentCollection(tx, id, collection);
             return id;
           });
     const storeMs = performance.now() - t4;

@@ -1,0 +1,212 @@
+/**
+ * Web documents on both backends against the fake docs site: ingest by URL, sitemap and crawl
+ * (main content only, robots.txt honoured, one document per page named by its URL, with its
+ * title), and `kb sync` (nothing changed → no embedding request; a changed page alone re-embedded;
+ * a removed page reported and kept; a page newly listed in the sitemap added).
+ */
+import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { after, before, describe, test } from 'node:test';
+import { loadConfig } from '../../src/config.js';
+import type { Db } from '../../src/db/backend.js';
+import { listDocuments } from '../../src/db/documents.js';
+import { createEmbedder } from '../../src/kb/embed.js';
+import type { Embedder } from '../../src/kb/embed.js';
+import { WebClient } from '../../src/kb/fetch/client.js';
+import type { IngestDeps } from '../../src/kb/ingest/pipeline.js';
+import { ingestWeb, syncWeb } from '../../src/kb/web.js';
+import type { PageOutcome } from '../../src/kb/web.js';
+import { startFakeEmbeddings } from '../fakes/embeddings.js';
+import type { FakeEmbeddings } from '../fakes/embeddings.js';
+import { BOILERPLATE, revisionSentence, startFakeWeb } from '../fakes/web.js';
+import type { FakeWeb } from '../fakes/web.js';
+import { BACKENDS, createTestDatabase } from '../support/db.js';
+import type { TestDatabase } from '../support/db.js';
+
+const disallowed = (path: string) => path.startsWith('/docs/private/') || path.startsWith('/docs/internal/');
+
+async function allChunks(db: Db): Promise<{ name: string; section: string | null; content: string }[]> {
+  const { rows } = await db.query<{ name: string; section: string | null; content: string }>(
+    'select d.name, c.section, c.content from chunks c join documents d on d.id = c.document_id order by d.id, c.ordinal',
+  );
+  return rows;
+}
+
+for (const kind of BACKENDS) {
+  describe(`web documents (${kind})`, () => {
+    let web: FakeWeb;
+    let fake: FakeEmbeddings;
+    let embedder: Embedder;
+    const opened: { t: TestDatabase; db: Db; client: WebClient }[] = [];
+    before(async () => {
+      web = await startFakeWeb();
+      fake = await startFakeEmbeddings();
+      embedder = createEmbedder(loadConfig({}, { EMBEDDINGS_URL: fake.url, COPILOT_HOME: tmpdir() }), { backoffMs: 10 })!;
+    });
+    after(async () => {
+      for (const o of opened) {
+        o.client.close();
+        await o.db.close();
+        await o.t.cleanup();
+      }
+      await fake.close();
+      await web.close();
+    });
+    const fresh = async () => {
+      const t = await createTestDatabase(kind);
+      const db = await t.open();
+      const client = new WebClient();
+      opened.push({ t, db, client });
+      const deps: IngestDeps = { db, embedder, maxFileBytes: 50 * 1024 * 1024 };
+      return { db, client, deps };
+    };
+
+    test('a sitemap: every listed page one document named by its URL, with its title; no boilerplate; robots honoured', async () => {
+      const { db, client, deps } = await fresh();
+      web.requests.length = 0;
+      const outcomes = await ingestWeb({ deps, client }, [{ kind: 'sitemap', url: web.url('/sitemaps/docs.xml') }]);
+      const listed = web.sitemapUrls('/sitemaps/docs.xml');
+      const allowed = listed.filter((u) => !disallowed(new URL(u).pathname));
+      assert.ok(allowed.length >= 10 && allowed.length < listed.length, `${allowed.length} of ${listed.length}`);
+
+      const docs = await listDocuments(db);
+      const byName = new Map(docs.map((d) => [d.name, d]));
+      for (const url of allowed) {
+        const page = web.page(new URL(url).pathname + new URL(url).search);
+        if (page?.status !== 200) continue;
+        const d = byName.get(url);
+        assert.ok(d, `${url} ingested`);
+        assert.equal(d.web?.url, url);
+        if (page.kind === 'html') {
+          assert.equal(d.type, 'html');
+          assert.equal(d.web?.title, page.title);
+          assert.equal(d.web?.etag, page.etag);
+          assert.equal(d.web?.lastModified, page.lastModified);
+        } else assert.equal(d.type, 'pdf');
+        assert.equal(d.web?.sourceKind, 'sitemap');
+        assert.equal(d.web?.sourceUrl, web.url('/sitemaps/docs.xml'));
+        assert.equal(d.collection, 'default');
+        assert.equal(d.embedded, d.chunks);
+      }
+      // Disallowed pages are failures reported as robots, and never requested.
+      const failed = outcomes.filter((o): o is Extract<PageOutcome, { status: 'failed' }> => o.status === 'failed');
+      for (const url of listed.filter((u) => disallowed(new URL(u).pathname))) {
+        assert.equal(byName.has(url), false, url);
+        assert.ok(
+          failed.some((f) => f.url === url && f.error.code === 'robots'),
+          `${url} reported`,
+        );
+      }
+      assert.equal(web.requests.filter((r) => disallowed(r.path)).length, 0);
+
+      // Main content only: no navigation, header, footer or banner text in any chunk.
+      const chunks = await allChunks(db);
+      const text = chunks.map((c) => `${c.section ?? ''}\n${c.content}`).join('\n');
+      for (const marker of Object.values(BOILERPLATE)) assert.equal(text.includes(marker), false, marker);
+      // Sections keep the heading path: a page's h2 is under its h1.
+      const install = web.page('/docs/install')!;
+      const h2 = install.sections.find((s) => s.level === 2)!;
+      assert.ok(
+        chunks.some((c) => c.name === install.url && c.section === `${install.h1} › ${h2.heading}` && c.content.includes(h2.sentences[0]!)),
+        'install page section with its heading path',
+      );
+    });
+
+    test('a crawl within /docs/: the reachable pages, robots honoured; a page URL and a broken one mixed', async () => {
+      const { db, client, deps } = await fresh();
+      web.requests.length = 0;
+      const outcomes = await ingestWeb({ deps, client }, [
+        { kind: 'url', url: web.url('/bad/gone') },
+        { kind: 'crawl', url: web.url('/docs/'), maxPages: 100 },
+      ]);
+      const expected = web
+        .pages()
+        .filter((p) => p.path.startsWith('/docs/') && p.depth !== undefined && p.status === 200 && !disallowed(p.path))
+        .map((p) => p.url)
+        .sort();
+      const docs = await listDocuments(db);
+      assert.deepEqual(docs.map((d) => d.name).sort(), expected);
+      assert.ok(docs.every((d) => d.web?.sourceKind === 'crawl'));
+      const gone = outcomes.find((o) => o.url === web.url('/bad/gone'));
+      assert.equal(gone?.status, 'failed');
+      assert.equal(web.requests.filter((r) => disallowed(r.path)).length, 0);
+      const text = (await allChunks(db)).map((c) => c.content).join('\n');
+      for (const marker of Object.values(BOILERPLATE)) assert.equal(text.includes(marker), false, marker);
+    });
+
+    test('sync: nothing changed → no embedding request; a changed page alone re-embedded; removed reported and kept; new page added', async () => {
+      const { db, client, deps } = await fresh();
+      await ingestWeb({ deps, client }, [{ kind: 'sitemap', url: web.url('/sitemaps/docs.xml') }]);
+      const before = await listDocuments(db);
+      assert.ok(before.length >= 10);
+
+      fake.requests.length = 0;
+      const same = await syncWeb({ deps, client });
+      assert.equal(fake.requests.length, 0, 'no embedding request');
+      assert.deepEqual(
+        { unchanged: same.unchanged, updated: same.updated, added: same.added, gone: same.gone },
+        { unchanged: before.length, updated: 0, added: 0, gone: 0 },
+      );
+      // robots-disallowed pages are listed by the sitemap, refused again, and reported as failed
+      assert.equal(
+        same.pages.filter((p) => p.status === 'failed').every((p) => disallowed(new URL(p.url).pathname)),
+        true,
+      );
+
+      // Without validators the server answers 200: identical text still changes nothing.
+      web.setValidators({ etag: false, lastModified: false });
+      try {
+        const again = await syncWeb({ deps, client });
+        assert.equal(fake.requests.length, 0, 'no embedding request for identical text');
+        assert.equal(again.unchanged, before.length);
+      } finally {
+        web.setValidators({ etag: true, lastModified: true });
+      }
+
+      const changed = web.change('/docs/webhooks');
+      web.remove('/docs/troubleshooting', 404);
+      const added = web.add({
+        path: '/docs/faq',
+        title: 'FAQ',
+        sections: [{ level: 1, heading: 'Frequently asked', blocks: [{ p: ['Relay keeps every delivery log for thirty days.'] }] }],
+      });
+      try {
+        fake.requests.length = 0;
+        const r = await syncWeb({ deps, client });
+        // The index page lists the new page, so it changed too.
+        const updated = r.pages.filter((p) => p.status === 'updated').map((p) => p.url);
+        assert.deepEqual(updated.sort(), [web.url('/docs/'), changed.url].sort());
+        assert.equal(r.gone, 1);
+        assert.equal(r.added, 1);
+        assert.equal(r.unchanged, before.length - 3);
+        assert.equal(r.pages.find((p) => p.status === 'gone')?.url, web.url('/docs/troubleshooting'));
+        assert.equal(r.pages.find((p) => p.status === 'added')?.url, added.url);
+        // Only the changed pages and the new one were embedded: nothing of an unchanged page.
+        const embedded = fake.requests.flatMap((q) => (Array.isArray(q.inputs) ? q.inputs : [q.inputs ?? ''])).join('\n');
+        assert.ok(embedded.includes(revisionSentence('/docs/webhooks', changed.revision)));
+        assert.ok(embedded.includes('thirty days'));
+        for (const path of ['/docs/install', '/docs/configuration', '/docs/getting-started']) {
+          for (const sentence of web.page(path)!.sentences) assert.equal(embedded.includes(sentence), false, `${path}: ${sentence}`);
+        }
+        const newSentence = revisionSentence('/docs/webhooks', changed.revision);
+        const after = await listDocuments(db);
+        assert.ok(
+          after.some((d) => d.name === web.url('/docs/troubleshooting')),
+          'a gone page is kept',
+        );
+        assert.ok(after.some((d) => d.name === added.url && d.web?.sourceKind === 'sitemap'));
+        const chunks = await allChunks(db);
+        assert.ok(chunks.some((c) => c.name === changed.url && c.content.includes(newSentence)));
+        // The unchanged documents were not rewritten.
+        const untouched = before.filter((d) => d.name !== changed.url && d.name !== web.url('/docs/'));
+        for (const d of untouched)
+          assert.ok(
+            after.some((a) => a.id === d.id && a.name === d.name),
+            d.name,
+          );
+      } finally {
+        web.restore('/docs/troubleshooting');
+      }
+    });
+  });
+}
