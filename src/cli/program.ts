@@ -135,6 +135,10 @@ Configuration comes from the environment and .env (see .env.example); \`copilot 
     .addOption(new Option('--max-pages <n>', 'pages a crawl requests at most (default 100)').argParser(whole('--max-pages', 1, 100_000)))
     .option('--collection <name>', 'the collection the documents belong to (default: default)')
     .action(run(async () => (await import('./commands/kb.js')).ingest));
+  kb.command('sync')
+    .description('re-fetch web documents (all when none given): changed pages replaced, new sitemap pages added')
+    .argument('[doc...]', 'document ids, names or URLs')
+    .action(run(async () => (await import('./commands/kb.js')).sync));
   kb.command('list')
     .description('list documents')
     .action(run(async () => (await import('./commands/kb.js')).list));

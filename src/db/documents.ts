@@ -261,6 +261,15 @@ export async function documentChunks(db: Queryable, documentId: number, limit: n
   return rows;
 }
 
+/** A document's distinct section paths, in the order they first appear. */
+export async function documentSections(db: Queryable, documentId: number): Promise<string[]> {
+  const { rows } = await db.query<{ section: string }>(
+    `select section from chunks where document_id = $1 and section is not null group by section order by min(ordinal)`,
+    [documentId],
+  );
+  return rows.map((r) => r.section);
+}
+
 /** Chunks without a vector, oldest first. */
 export async function chunksMissingEmbeddings(
   db: Queryable,

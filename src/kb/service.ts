@@ -5,6 +5,7 @@ import {
   countChunks,
   deleteDocument,
   documentChunks,
+  documentSections,
   findDocument,
   listDocuments,
   markDocumentsEmbedded,
@@ -32,11 +33,15 @@ async function resolve(db: Db, ref: string): Promise<DocumentRow | null> {
   return findDocument(db, { name: ref });
 }
 
-export async function showDocument(db: Db, ref: string, chunks = 3): Promise<{ document: DocumentSummary; chunks: ChunkView[] }> {
+export async function showDocument(
+  db: Db,
+  ref: string,
+  chunks = 3,
+): Promise<{ document: DocumentSummary; sections: string[]; chunks: ChunkView[] }> {
   const doc = await resolve(db, ref);
   if (!doc) throw new UserError(`no document "${ref}" — \`copilot kb list\` shows them`, 'unknown_document');
   const summary = (await listDocuments(db)).find((d) => d.id === doc.id)!;
-  return { document: summary, chunks: await documentChunks(db, doc.id, chunks) };
+  return { document: summary, sections: await documentSections(db, doc.id), chunks: await documentChunks(db, doc.id, chunks) };
 }
 
 export async function removeDocuments(db: Db, refs: string[]): Promise<DocumentRow[]> {

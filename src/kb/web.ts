@@ -259,6 +259,11 @@ export async function syncWeb(
       await eachPage(fresh, async (url) => {
         const o = await ingestOne({ ...run, collection }, url, { explicit: false }, { sourceKind: 'sitemap', sourceUrl: sitemap });
         if (o.status === 'failed') {
+          // a listed page robots.txt disallows is not ours to fetch: skipped at every sync, silently
+          if (o.error.code === 'robots') {
+            known--;
+            return;
+          }
           record({ url, name: url, documentId: null, status: 'failed', message: o.error.message });
         } else {
           have.add(o.result.name);

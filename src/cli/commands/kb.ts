@@ -136,7 +136,7 @@ export async function ingest(ctx: Context, inputs: string[], opts: IngestFlags):
       out.note(`${out.style.red('✗')} ${errorMessage(err)}`);
     } finally {
       progress.stop();
-      await client.close();
+      client.close();
     }
   });
   out.data(results);
@@ -171,16 +171,19 @@ export async function list(ctx: Context): Promise<void> {
     return;
   }
   await ctx.out.table(
-    ['ID', 'Name', 'Type', 'Pages', 'Chunks', 'Embedded', 'Size', 'Ingested'],
+    ['ID', 'Name', 'Title', 'Type', 'Collection', 'Pages', 'Chunks', 'Embedded', 'Size', 'Ingested', 'Fetched'],
     docs.map((d) => [
       d.id,
       d.name,
+      d.web?.title ? truncate(d.web.title, 40) : '',
       d.type,
+      d.collection,
       d.pages,
       d.chunks,
       d.chunks ? `${Math.round((100 * d.embedded) / d.chunks)}%` : '–',
       sizeLabel(d.bytes),
       when(d.createdAt),
+      d.web ? when(d.web.fetchedAt) : '',
     ]),
   );
 }
@@ -191,7 +194,13 @@ export async function show(ctx: Context, ref: string): Promise<void> {
   const { out } = ctx;
   out.data(result);
   const d = result.document;
-  out.line(`${out.style.bold(d.name)} (id ${d.id}, ${d.type})`);
+  out.line(`${out.style.bold(d.web?.title ?? d.name)} (id ${d.id}, ${d.type}, collection ${d.collection})`);
+  if (d.web)
+    out.line(`${d.web.url} · fetched ${when(d.web.fetchedAt)} · from ${d.web.sourceKind}${d.web.sourceUrl ? ` ${d.web.sourceUrl}` : ''}`);
+  if (result.sections.length > 0) {
+    out.line('sections:');
+    for (const section of result.sections) out.line(`  ${section}`);
+  }
   out.line(
     `pages ${d.pages} · chunks ${d.chunks} · embedded ${d.embedded} · ${sizeLabel(d.bytes)} · sha256 ${d.sha256.slice(0, 12)}… · ingested ${when(d.createdAt)}${d.embeddingModel ? ` · model ${d.embeddingModel}` : ''}`,
   );
@@ -299,4 +308,49 @@ export async function gaps(ctx: Context, opts: { since?: string }): Promise<void
     ['Count', 'Question', 'Last asked'],
     rows.map((g) => [g.count, truncate(g.question, 80), when(g.lastAskedAt)]),
   );
+}
+
+export async function sync(ctx: Context, refs: string[]): Promise<void> {
+  const { out } = ctx;
+  const embedder = createEmbedder(ctx.config);
+  if (!embedder) out.note(out.style.yellow(NO_EMBEDDER));
+  const { WebClient } = await import('../../kb/fetch/client.js');
+  const { syncWeb } = await import('../../kb/web.js');
+  const client = new WebClient();
+  const progress = await startProgress(out, 'checking pages');
+  let summary;
+  try {
+    summary = await ctx.withDb('kb sync', (db) =>
+      syncWeb(
+        {
+          deps: { db, embedder, maxFileBytes: ctx.config.maxFileBytes },
+          client,
+          onCount: (done, known) => progress.update(`pages checked ${bar(done, known)}`),
+          onOutcome: (o) => {
+            if (o.status === 'gone')
+              out.note(`${out.style.yellow('gone')} ${o.message} — kept until \`copilot kb remove ${o.documentId}\``);
+            else if (o.status === 'failed') out.note(`${out.style.red('✗')} ${o.message}`);
+          },
+        },
+        refs,
+      ),
+    );
+  } finally {
+    progress.stop();
+    client.close();
+  }
+  out.data(summary);
+  if (summary.pages.length === 0) {
+    out.line('No web documents to sync — add pages with `copilot kb ingest https://…`.');
+    return;
+  }
+  const changed = summary.pages.filter((p) => p.status === 'updated' || p.status === 'added');
+  for (const p of changed) out.line(`${out.style.green(p.status)} ${p.url}`);
+  await out.table(
+    ['Unchanged', 'Updated', 'Added', 'Gone', 'Failed'],
+    [[summary.unchanged, summary.updated, summary.added, summary.gone, summary.failed]],
+  );
+  if (summary.failed > 0) {
+    throw new UserError(`${summary.failed} page(s) could not be synced (see above); their documents were kept as they were`, 'sync_failed');
+  }
 }
