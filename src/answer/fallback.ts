@@ -1,6 +1,6 @@
 /** The retrieval-only answer: the top passages, briefly quoted with their sources. Pure. */
 import type { Passage } from '../kb/retrieve.js';
-import { sourceLabel } from './prompt.js';
+import { sourceLabel, sourceText } from './prompt.js';
 
 export const FALLBACK_UNAVAILABLE = 'Generated answers are unavailable right now; here is what the knowledge base says:';
 export const FALLBACK_NOT_CONFIGURED = 'Generated answers are not set up here; here is what the knowledge base says:';
@@ -19,7 +19,7 @@ export function fallbackAnswer(passages: Passage[], lead: string, options: { max
   if (passages.length === 0) return `${NOTHING_FOUND}\n_${lead.replace(/; here is.*$/, '.')}_`;
   const lines = [lead];
   for (const p of passages.slice(0, options.max ?? 3)) {
-    lines.push(`> ${quote(p.content, options.quoteChars ?? 280)}`, `— ${sourceLabel(p)}`);
+    lines.push(`> ${quote(p.content, options.quoteChars ?? 280)}`, `— ${sourceText({ label: sourceLabel(p), url: p.url })}`);
   }
   return lines.join('\n');
 }

@@ -8,6 +8,7 @@
  *   user: the question
  */
 import type { Passage } from '../kb/retrieve.js';
+import { SECTION_SEPARATOR } from '../kb/text.js';
 
 export interface HistoryMessage {
   role: 'user' | 'assistant';
@@ -29,12 +30,22 @@ export interface PromptInput {
 /** The model starts an answer the passages do not support with this; it is never shown. */
 export const NOT_IN_KB_MARKER = '[[NOT_IN_KB]]';
 
-/** "handbook.pdf p.12", "faq.md § Billing", or the document name alone. */
-export function sourceLabel(p: Pick<Passage, 'documentName' | 'page' | 'section'>): string {
-  if (p.page !== null && p.page !== undefined) return `${p.documentName} p.${p.page}`;
-  const section = p.section?.trim();
-  if (section) return `${p.documentName} § ${section}`;
-  return p.documentName;
+/**
+ * "handbook.pdf p.12", "faq.md § Billing", or the document name alone; a web page by its title
+ * and the heading the passage is under: "Install Relay § Requirements".
+ */
+export function sourceLabel(p: Pick<Passage, 'documentName' | 'page' | 'section' | 'title' | 'url'>): string {
+  const web = Boolean(p.url);
+  const name = web ? p.title?.trim() || p.url! : p.documentName;
+  if (p.page !== null && p.page !== undefined) return `${name} p.${p.page}`;
+  const section = web ? p.section?.split(SECTION_SEPARATOR).pop()?.trim() : p.section?.trim();
+  if (section) return `${name} § ${section}`;
+  return name;
+}
+
+/** A source as shown after an answer: its label, and a web page's URL in <> (no link preview in Discord). */
+export function sourceText(s: { label: string; url?: string | null }): string {
+  return s.url ? `${s.label} <${s.url}>` : s.label;
 }
 
 const GUIDANCE_WITH_PASSAGES = `\
@@ -115,7 +126,7 @@ export function citedIndexes(answer: string): number[] {
 export function formatSources(passages: Passage[], usedIndexes?: number[]): string {
   const valid = (usedIndexes ?? []).filter((n) => Number.isInteger(n) && n >= 1 && n <= passages.length);
   const chosen = valid.length > 0 ? [...new Set(valid)].sort((a, b) => a - b).map((n) => passages[n - 1]!) : passages;
-  const labels = [...new Set(chosen.map(sourceLabel))];
+  const labels = [...new Set(chosen.map((p) => sourceText({ label: sourceLabel(p), url: p.url })))];
   return labels.length > 0 ? `Sources: ${labels.join(' · ')}` : '';
 }
 

@@ -36,7 +36,7 @@ import { ChatFailure } from './groq.js';
 import type { ChatClient } from './groq.js';
 import { limitsFor } from './shared-limits.js';
 import type { TokenLimit, TokenReservation, UserLimit } from './shared-limits.js';
-import { citedIndexes, MarkerStripper, sourceLabel, stripMarker } from './prompt.js';
+import { citedIndexes, MarkerStripper, sourceLabel, sourceText, stripMarker } from './prompt.js';
 import { rewriteFollowUp } from './rewrite.js';
 import type { TokenCounter } from './tokens.js';
 
@@ -85,6 +85,8 @@ export interface SourceRef {
   page: number | null;
   section: string | null;
   label: string;
+  /** A web page's URL. */
+  url?: string;
 }
 
 export interface AnswerTimings {
@@ -155,7 +157,7 @@ function refs(passages: Passage[], indexes?: number[]): SourceRef[] {
     const label = sourceLabel(p);
     if (seen.has(label)) continue;
     seen.add(label);
-    out.push({ document: p.documentName, page: p.page, section: p.section, label });
+    out.push({ document: p.documentName, page: p.page, section: p.section, label, ...(p.url ? { url: p.url } : {}) });
   }
   return out;
 }
@@ -303,7 +305,7 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
         usage: AnswerResult['usage'];
         firstTokenMs: number | null;
       }): Promise<AnswerResult> => {
-        const sourcesLine = r.sources.length > 0 ? `Sources: ${r.sources.map((s) => s.label).join(' · ')}` : '';
+        const sourcesLine = r.sources.length > 0 ? `Sources: ${r.sources.map(sourceText).join(' · ')}` : '';
         const text = [r.answer.trim(), sourcesLine].filter(Boolean).join('\n\n');
         const messageId = await appendAnswer(deps.db, req.conversationId, userMessageId, { content: text, status: r.status });
         if (r.gap) await recordGap(deps.db, question, req.conversationId);

@@ -114,6 +114,8 @@ export interface PassageRow {
   chunkId: number;
   documentId: number;
   documentName: string;
+  title: string | null;
+  url: string | null;
   page: number | null;
   section: string | null;
   content: string;
@@ -127,12 +129,14 @@ export async function passagesById(db: Queryable, ids: number[], scoring: Weight
     id: number;
     document_id: number;
     name: string;
+    title: string | null;
+    url: string | null;
     page: number | null;
     section: string | null;
     content: string;
     covered: number;
   }>(
-    `select c.id, c.document_id, d.name, c.page, c.section, c.content,
+    `select c.id, c.document_id, d.name, d.title, d.url, c.page, c.section, c.content,
        (select coalesce(sum(w.idf), 0) from unnest($2::tsquery[], $3::float8[]) as w(q, idf) where c.tsv @@ w.q) as covered
      from chunks c join documents d on d.id = c.document_id where c.id = any($1::bigint[])`,
     [ids, scoring.map((t) => tsLiteral(t.lexeme)), scoring.map((t) => t.weight)],
@@ -144,6 +148,8 @@ export async function passagesById(db: Queryable, ids: number[], scoring: Weight
         chunkId: r.id,
         documentId: r.document_id,
         documentName: r.name,
+        title: r.title,
+        url: r.url,
         page: r.page,
         section: r.section,
         content: r.content,

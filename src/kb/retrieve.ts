@@ -24,6 +24,9 @@ const MIN_SELECTING = 1;
 /** A passage of the knowledge base as an answer quotes and cites it. */
 export interface Passage {
   documentName: string;
+  /** A web document's page title and URL (null for files). */
+  title?: string | null;
+  url?: string | null;
   page: number | null;
   section: string | null;
   content: string;
@@ -255,6 +258,8 @@ export async function retrieve(db: Db, question: string, options: RetrieveOption
         chunkId: id,
         documentId: r.documentId,
         documentName: r.documentName,
+        title: r.title,
+        url: r.url,
         page: r.page,
         section: r.section,
         content: r.content,

@@ -7,6 +7,9 @@
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { after, before, describe, test } from 'node:test';
+import { createChatClient } from '../../src/answer/groq.js';
+import { createAnswerService } from '../../src/answer/service.js';
+import { loadLlamaTokenizer } from '../../src/answer/tokens.js';
 import { loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/backend.js';
 import { listDocuments } from '../../src/db/documents.js';
@@ -17,6 +20,7 @@ import type { IngestDeps } from '../../src/kb/ingest/pipeline.js';
 import { ingestWeb, syncWeb } from '../../src/kb/web.js';
 import type { PageOutcome } from '../../src/kb/web.js';
 import { startFakeEmbeddings } from '../fakes/embeddings.js';
+import { startFakeGroq } from '../fakes/groq.js';
 import type { FakeEmbeddings } from '../fakes/embeddings.js';
 import { BOILERPLATE, revisionSentence, startFakeWeb } from '../fakes/web.js';
 import type { FakeWeb } from '../fakes/web.js';
@@ -110,6 +114,28 @@ for (const kind of BACKENDS) {
         chunks.some((c) => c.name === install.url && c.section === `${install.h1} › ${h2.heading}` && c.content.includes(h2.sentences[0]!)),
         'install page section with its heading path',
       );
+    });
+
+    test('an answer cites a page as "Page title § Heading" with its URL in <> (no link preview); --json has sources[].url', async () => {
+      const { db, client, deps } = await fresh();
+      await ingestWeb({ deps, client }, [{ kind: 'url', url: web.url('/docs/install') }]);
+      const install = web.page('/docs/install')!;
+      const section = install.sections.find((s) => s.level === 2 && s.sentences.length > 0)!;
+      const groq = await startFakeGroq({ apiKey: 'gsk_test' });
+      try {
+        const home = opened.at(-1)!.t.home;
+        const config = loadConfig({}, { COPILOT_HOME: home, GROQ_API_KEY: 'gsk_test', GROQ_BASE_URL: groq.baseURL });
+        const chat = await createChatClient(config, { backoffMs: 20, firstTokenTimeoutMs: 2000 });
+        const svc = createAnswerService({ db, config, embedder: null, chat, counter: await loadLlamaTokenizer() });
+        groq.setBehavior({ kind: 'ok', reply: 'Here is what the handbook says [1].' });
+        const r = await svc.answer({ conversationId: 'cli', channelId: null, authorId: 'cli', question: section.sentences[0]! });
+        const first = r.sources[0]!;
+        assert.equal(first.url, install.url);
+        assert.equal(first.label, `${install.title} § ${section.heading}`);
+        assert.ok(r.text.endsWith(`Sources: ${install.title} § ${section.heading} <${install.url}>`), r.text);
+      } finally {
+        await groq.close();
+      }
     });
 
     test('a crawl within /docs/: the reachable pages, robots honoured; a page URL and a broken one mixed', async () => {

@@ -27,6 +27,23 @@ test('sourceLabel: page, else section, else the name', () => {
   assert.equal(sourceLabel(passage('a.pdf', 0, 'x', '')), 'a.pdf p.0');
 });
 
+test('sourceLabel: a web page by its title and the heading the passage is under; formatSources adds its URL in <>', () => {
+  const url = 'https://docs.example.com/install';
+  const page = (section: string | null, title: string | null, pageNo: number | null = null): Passage => ({
+    ...passage(url, pageNo, section, 'x'),
+    title,
+    url,
+  });
+  assert.equal(sourceLabel(page('Install › Requirements', 'Install Relay')), 'Install Relay § Requirements');
+  assert.equal(sourceLabel(page('Install', 'Install Relay')), 'Install Relay § Install');
+  assert.equal(sourceLabel(page(null, null)), url);
+  assert.equal(sourceLabel({ ...page(null, 'manual.pdf', 3) }), 'manual.pdf p.3');
+  assert.equal(
+    formatSources([page('Install › Requirements', 'Install Relay'), passage('faq.md', null, 'Billing', 'y')]),
+    `Sources: Install Relay § Requirements <${url}> · faq.md § Billing`,
+  );
+});
+
 test('buildMessages: instructions first, then guidance, passages with sources, history in order, question last', () => {
   const messages = buildMessages({
     instructions: 'You are Pip, the helper of the Acme server. Answer in English.',

@@ -238,6 +238,8 @@ export async function search(ctx: Context, words: string[], opts: { k: number })
       cosine: p.cosine,
       coverage: p.coverage,
       document: p.documentName,
+      title: p.title ?? null,
+      url: p.url ?? null,
       page: p.page,
       section: p.section,
       content: p.content,
