@@ -11,6 +11,7 @@
  */
 import type { Config } from '../config.js';
 import type { Db } from '../db/backend.js';
+import { channelCollections } from '../db/channels.js';
 import {
   appendAnswer,
   appendMessage,
@@ -257,6 +258,8 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
       }
       const userMessageId = questionId;
 
+      // A channel with collections retrieves only from them (its threads: through their parent).
+      const collections = req.channelId ? await channelCollections(deps.db, req.channelId) : null;
       const previousTurns = history.filter((m) => m.role === 'user').map((m) => m.content);
       const rewrite = deps.config.groqRewriteModel
         ? await rewriteFollowUp(
@@ -275,6 +278,7 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
       const embedQuery = vector ? (t: string) => queryVector(t, req.signal) : null;
       const retrieval = await retrieveForConversation(deps.db, embedQuery, rewrite ?? question, previousTurns, {
         k: deps.k ?? 5,
+        collections,
         messageVector: rewrite ? undefined : vector,
       });
       const retrieved = retrieval.passages;

@@ -1,18 +1,43 @@
 /** The channels service: the allowed channels listed, added (or their mode changed) and removed, each change audited. */
 import type { Db } from '../db/backend.js';
 import { recordAudit } from '../db/audit.js';
-import { CHANNEL_MODES, deleteChannel, getChannel, insertChannel, listChannels, updateChannelMode } from '../db/channels.js';
+import {
+  CHANNEL_MODES,
+  allChannelCollections,
+  channelCollections,
+  deleteChannel,
+  getChannel,
+  insertChannel,
+  listChannels,
+  setChannelCollections,
+  updateChannelMode,
+} from '../db/channels.js';
 import type { Channel, ChannelMode } from '../db/channels.js';
 import { UserError } from '../errors.js';
 import { assertSnowflake } from '../validate.js';
 
-export { listChannels };
+export { allChannelCollections, listChannels };
 
 export interface ChannelChange {
   id: string;
   result: 'added' | 'mode_changed' | 'unchanged' | 'removed';
   mode?: ChannelMode;
   previousMode?: ChannelMode;
+  /** Set when the change gave the channel collections. */
+  collections?: string[];
+}
+
+/** `--collections a,b`: distinct names, each `[a-z0-9-]{1,32}`; any bad one is exit 2. */
+export function parseCollections(value: string): string[] {
+  const names = [...new Set(value.split(',').map((n) => n.trim()))];
+  const bad = names.filter((n) => !/^[a-z0-9-]{1,32}$/.test(n));
+  if (bad.length > 0 || names.length === 0) {
+    throw new UserError(
+      `--collections: ${bad.map((b) => `"${b}"`).join(', ') || '""'} is not a collection name (1 to 32 of a-z, 0-9 and -, comma-separated)`,
+      'bad_collection',
+    );
+  }
+  return names;
 }
 
 export function parseMode(value: string | undefined): ChannelMode {
@@ -30,7 +55,13 @@ export function parseChannelIds(ids: string[]): string[] {
   return [...new Set(ids.map((id) => assertSnowflake(id)))];
 }
 
-export async function addChannels(db: Db, ids: string[], mode: ChannelMode, actor: string): Promise<ChannelChange[]> {
+export async function addChannels(
+  db: Db,
+  ids: string[],
+  mode: ChannelMode,
+  actor: string,
+  extra: { collections?: string[] } = {},
+): Promise<ChannelChange[]> {
   const unique = parseChannelIds(ids);
   return db.transaction(async (tx) => {
     const changes: ChannelChange[] = [];
@@ -46,6 +77,21 @@ export async function addChannels(db: Db, ids: string[], mode: ChannelMode, acto
         changes.push({ id, result: 'mode_changed', mode, previousMode: existing.mode });
       } else {
         changes.push({ id, result: 'unchanged', mode });
+      }
+      if (extra.collections) {
+        // Given: the channel retrieves only from these (on a channel already allowed, they replace its own).
+        const before = await channelCollections(tx, id);
+        if (before?.join(',') !== extra.collections.join(',')) {
+          await setChannelCollections(tx, id, extra.collections);
+          await recordAudit(tx, {
+            actor,
+            action: 'channels.collections',
+            target: id,
+            oldValue: before?.join(',') ?? null,
+            newValue: extra.collections.join(','),
+          });
+        }
+        changes[changes.length - 1]!.collections = extra.collections;
       }
     }
     return changes;

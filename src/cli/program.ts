@@ -118,6 +118,7 @@ Configuration comes from the environment and .env (see .env.example); \`copilot 
         .choices(['all', 'mention', 'thread'])
         .default('all'),
     )
+    .option('--collections <names>', 'retrieve only from these collections (comma-separated); default: all')
     .action(run(async () => (await import('./commands/channels.js')).add));
   channels
     .command('remove')
@@ -135,6 +136,11 @@ Configuration comes from the environment and .env (see .env.example); \`copilot 
     .addOption(new Option('--max-pages <n>', 'pages a crawl requests at most (default 100)').argParser(whole('--max-pages', 1, 100_000)))
     .option('--collection <name>', 'the collection the documents belong to (default: default)')
     .action(run(async () => (await import('./commands/kb.js')).ingest));
+  kb.command('move')
+    .description('move documents to another collection')
+    .argument('<doc...>', 'document ids or names')
+    .requiredOption('--collection <name>', 'the collection to move them to')
+    .action(run(async () => (await import('./commands/kb.js')).move));
   kb.command('sync')
     .description('re-fetch web documents (all when none given): changed pages replaced, new sitemap pages added')
     .argument('[doc...]', 'document ids, names or URLs')
@@ -154,6 +160,7 @@ Configuration comes from the environment and .env (see .env.example); \`copilot 
     .description('the retrieval the bot uses: rank, score, file, page, snippet')
     .argument('<query...>', 'what to look for')
     .addOption(new Option('-k <n>', 'how many results').default(5).argParser(whole('-k', 1, 50)))
+    .option('--channel <id>', "search only this allowed channel's collections")
     .action(run(async () => (await import('./commands/kb.js')).search));
   kb.command('embed')
     .description('compute missing embeddings (--rebuild: all of them, for a new model)')

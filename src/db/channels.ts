@@ -47,3 +47,21 @@ export async function deleteChannel(db: Queryable, id: string): Promise<boolean>
   const { rowCount } = await db.query('delete from channels where id = $1', [id]);
   return rowCount > 0;
 }
+
+/** The collections a channel retrieves from (null: every collection, or no such channel). */
+export async function channelCollections(db: Queryable, id: string): Promise<string[] | null> {
+  const { rows } = await db.query<{ collections: string[] | null }>('select collections from channels where id = $1', [id]);
+  return rows[0]?.collections ?? null;
+}
+
+/** Every channel's collections, for listing (channels without any are absent). */
+export async function allChannelCollections(db: Queryable): Promise<Map<string, string[]>> {
+  const { rows } = await db.query<{ id: string; collections: string[] }>(
+    'select id, collections from channels where collections is not null',
+  );
+  return new Map(rows.map((r) => [r.id, r.collections]));
+}
+
+export async function setChannelCollections(db: Queryable, id: string, collections: string[] | null): Promise<void> {
+  await db.query('update channels set collections = $2::text[] where id = $1', [id, collections]);
+}

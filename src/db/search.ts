@@ -55,7 +55,13 @@ function atLeast(version: string | null, major: number, minor: number): boolean 
 }
 
 /** The `limit` chunks nearest to `vector` by cosine, nearest first, the HNSW candidate list at least `efSearch`. */
-export async function nearestChunks(db: Db, vector: number[], limit: number, efSearch: number): Promise<{ id: number; cosine: number }[]> {
+export async function nearestChunks(
+  db: Db,
+  vector: number[],
+  limit: number,
+  efSearch: number,
+  collections: string[] | null = null,
+): Promise<{ id: number; cosine: number }[]> {
   const iterative = atLeast(await vectorVersion(db), 0, 8);
   // One statement: the settings are local to its own transaction and, through the lateral
   // reference, set before the index scan starts. Iterative scans exist from pgvector 0.8.
@@ -64,8 +70,9 @@ export async function nearestChunks(db: Db, vector: number[], limit: number, efS
        (select set_config('hnsw.ef_search', $2, true) as ef, set_config($3, 'relaxed_order', true) as iterative) cfg,
        lateral (select id, embedding <=> $1::vector as distance from chunks
                 where embedding is not null and cfg.ef is not null and cfg.iterative is not null
+                  and ($5::text[] is null or document_id in (select id from documents where collection = any($5::text[])))
                 order by embedding <=> $1::vector limit $4) v`,
-    [vectorText(vector), String(Math.max(efSearch, limit)), iterative ? 'hnsw.iterative_scan' : 'copilot.unused', limit],
+    [vectorText(vector), String(Math.max(efSearch, limit)), iterative ? 'hnsw.iterative_scan' : 'copilot.unused', limit, collections],
   );
   // relaxed_order may return near-sorted results: sort them exactly.
   return rows.map((r) => ({ id: r.id, cosine: 1 - r.distance })).sort((a, b) => b.cosine - a.cosine);
@@ -81,6 +88,8 @@ export interface FullTextQuery {
   /** The best-covered candidates that also get the proximity rank (ts_rank_cd, cover density). */
   proximity: number;
   limit: number;
+  /** Only chunks of documents in these collections (null or absent: all). */
+  collections?: string[] | null;
 }
 
 /** Chunk ids of the best full-text candidates, best first. */
@@ -89,7 +98,8 @@ export async function fullTextCandidates(db: Queryable, q: FullTextQuery): Promi
   // costlier proximity rank.
   const { rows } = await db.query<{ id: number; score: number }>(
     `with c as materialized (
-       select id, tsv || ''::tsvector as tsv from chunks where tsv @@ to_tsquery('simple', $1) limit $6
+       select id, tsv || ''::tsvector as tsv from chunks where tsv @@ to_tsquery('simple', $1)
+         and ($8::text[] is null or document_id in (select id from documents where collection = any($8::text[]))) limit $6
      ), covered as (
        select id, tsv,
          (select coalesce(sum(w.idf), 0) from unnest($2::tsquery[], $3::float8[]) as w(q, idf) where c.tsv @@ w.q) as covered
@@ -105,6 +115,7 @@ export async function fullTextCandidates(db: Queryable, q: FullTextQuery): Promi
       q.limit,
       q.sample,
       q.proximity,
+      q.collections ?? null,
     ],
   );
   return rows.map((r) => r.id);

@@ -75,6 +75,8 @@ export interface RetrieveOptions {
    * hold them (see retrieveForConversation).
    */
   context?: { text: string; weight: number };
+  /** Only documents in these collections (a channel's); null or absent: all. */
+  collections?: string[] | null;
 }
 
 /**
@@ -186,7 +188,12 @@ async function queryTerms(db: Db, question: string, context?: { text: string; we
 }
 
 /** Full-text candidates: selected by the rarest lexemes within a row budget, scored by all of them. */
-async function fullTextSearch(db: Db, terms: Term[], limit: number): Promise<{ id: number; rank: number }[]> {
+async function fullTextSearch(
+  db: Db,
+  terms: Term[],
+  limit: number,
+  collections: string[] | null = null,
+): Promise<{ id: number; rank: number }[]> {
   const known = terms.filter((t) => t.df > 0);
   if (known.length === 0) return [];
   const byRarity = [...known].sort((a, b) => a.df - b.df);
@@ -204,6 +211,7 @@ async function fullTextSearch(db: Db, terms: Term[], limit: number): Promise<{ i
     // Questions made only of very common words: score a bounded sample (vectors carry them).
     sample: CANDIDATE_ROW_BUDGET,
     proximity: PROXIMITY_CANDIDATES,
+    collections,
   });
   return ids.map((id, i) => ({ id, rank: i + 1 }));
 }
@@ -220,8 +228,8 @@ export async function retrieve(db: Db, question: string, options: RetrieveOption
   const useText = options.use !== 'vector';
   const terms = await queryTerms(db, question, options.context);
   const [fts, vec] = await Promise.all([
-    useText ? fullTextSearch(db, terms, CANDIDATES) : Promise.resolve([]),
-    vector ? nearestChunks(db, vector, CANDIDATES, EF_SEARCH) : Promise.resolve([]),
+    useText ? fullTextSearch(db, terms, CANDIDATES, options.collections ?? null) : Promise.resolve([]),
+    vector ? nearestChunks(db, vector, CANDIDATES, EF_SEARCH, options.collections ?? null) : Promise.resolve([]),
   ]);
   const fused = new Map<number, { score: number; ftsRank: number | null; vectorRank: number | null; cosine: number | null }>();
   const entry = (id: number) => {

@@ -9,9 +9,11 @@ import {
   findDocument,
   listDocuments,
   markDocumentsEmbedded,
+  setDocumentCollection,
   setEmbeddings,
 } from '../db/documents.js';
 import type { ChunkView, DocumentRow, DocumentSummary } from '../db/documents.js';
+import { channelCollections, getChannel } from '../db/channels.js';
 import { setEmbeddingModel } from '../db/settings.js';
 import { DependencyError, UserError } from '../errors.js';
 import { embedQuestion } from './embed.js';
@@ -61,6 +63,34 @@ export async function removeDocuments(db: Db, refs: string[]): Promise<DocumentR
     for (const doc of found) await deleteDocument(tx, doc.id);
     return found;
   });
+}
+
+/** Moves documents to a collection, all or none (an unknown one changes nothing). */
+export async function moveDocuments(db: Db, refs: string[], collection: string): Promise<{ document: DocumentRow; from: string }[]> {
+  if (refs.length === 0) throw new UserError('give at least one document id or name', 'missing_argument');
+  return db.transaction(async (tx) => {
+    const found: DocumentRow[] = [];
+    const unknown: string[] = [];
+    for (const ref of refs) {
+      const doc = await resolve(tx as Db, ref);
+      if (doc) {
+        if (!found.some((d) => d.id === doc.id)) found.push(doc);
+      } else unknown.push(ref);
+    }
+    if (unknown.length > 0) {
+      throw new UserError(`no document ${unknown.map((u) => `"${u}"`).join(', ')} — nothing was moved`, 'unknown_document');
+    }
+    for (const doc of found) await setDocumentCollection(tx, doc.id, collection);
+    return found.map((d) => ({ document: { ...d, collection }, from: d.collection }));
+  });
+}
+
+/** The collections an allowed channel retrieves from (null: all); exit 2 for a channel not allowed. */
+export async function collectionsOfChannel(db: Db, channelId: string): Promise<string[] | null> {
+  if (!(await getChannel(db, channelId))) {
+    throw new UserError(`${channelId} is not an allowed channel — \`copilot channels list\` shows them`, 'unknown_channel');
+  }
+  return channelCollections(db, channelId);
 }
 
 /**

@@ -12,11 +12,13 @@ import { createAnswerService } from '../../src/answer/service.js';
 import { loadLlamaTokenizer } from '../../src/answer/tokens.js';
 import { loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/backend.js';
+import { addChannels } from '../../src/channels/service.js';
 import { listDocuments } from '../../src/db/documents.js';
 import { createEmbedder } from '../../src/kb/embed.js';
 import type { Embedder } from '../../src/kb/embed.js';
 import { WebClient } from '../../src/kb/fetch/client.js';
 import type { IngestDeps } from '../../src/kb/ingest/pipeline.js';
+import { collectionsOfChannel, moveDocuments, searchKnowledgeBase } from '../../src/kb/service.js';
 import { ingestWeb, syncWeb } from '../../src/kb/web.js';
 import type { PageOutcome } from '../../src/kb/web.js';
 import { startFakeEmbeddings } from '../fakes/embeddings.js';
@@ -136,6 +138,47 @@ for (const kind of BACKENDS) {
       } finally {
         await groq.close();
       }
+    });
+
+    test('collections restrict retrieval per channel (answers, threads through their parent, kb search); kb move changes it', async () => {
+      const { db, client, deps } = await fresh();
+      await ingestWeb({ deps, client, collection: 'public' }, [{ kind: 'url', url: web.url('/docs/install') }]);
+      await ingestWeb({ deps, client, collection: 'staff' }, [{ kind: 'url', url: web.url('/docs/webhooks') }]);
+      const [pub, staff, open] = ['100000000000000001', '100000000000000002', '100000000000000003'];
+      await addChannels(db, [pub], 'all', 'test', { collections: ['public'] });
+      await addChannels(db, [staff], 'all', 'test', { collections: ['staff', 'other'] });
+      await addChannels(db, [open], 'all', 'test');
+      const install = web.page('/docs/install')!;
+      const question = install.sections.find((x) => x.level === 2 && x.sentences.length > 0)!.sentences[0]!;
+      const home = opened.at(-1)!.t.home;
+      const config = loadConfig({}, { COPILOT_HOME: home });
+      const svc = createAnswerService({ db, config, embedder: null, chat: null, counter: await loadLlamaTokenizer() });
+      const ask = async (channelId: string, conversationId = channelId) =>
+        (await svc.answer({ conversationId, channelId, authorId: 'u1', question })).sources.map((x) => x.url);
+      assert.ok((await ask(pub)).includes(install.url));
+      assert.ok((await ask(open)).includes(install.url));
+      const fromStaff = await ask(staff);
+      assert.equal(fromStaff.includes(install.url), false, fromStaff.join(' '));
+      // a thread is answered with its parent channel's collections
+      assert.equal((await ask(staff, '100000000000000009')).includes(install.url), false);
+
+      const search = async (channel: string) =>
+        (await searchKnowledgeBase(db, null, question, { collections: await collectionsOfChannel(db, channel) })).passages.map(
+          (p) => p.url,
+        );
+      assert.ok((await search(pub)).includes(install.url));
+      assert.equal((await search(staff)).includes(install.url), false);
+      await assert.rejects(collectionsOfChannel(db, '100000000000000042'), /not an allowed channel/);
+
+      const moved = await moveDocuments(db, [install.url], 'staff');
+      assert.deepEqual(
+        moved.map((m) => [m.from, m.document.collection]),
+        [['public', 'staff']],
+      );
+      assert.ok((await search(staff)).includes(install.url));
+      assert.equal((await search(pub)).includes(install.url), false);
+      await assert.rejects(moveDocuments(db, [install.url, 'nope'], 'public'), /no document "nope" — nothing was moved/);
+      assert.equal((await listDocuments(db)).find((d) => d.name === install.url)!.collection, 'staff');
     });
 
     test('a crawl within /docs/: the reachable pages, robots honoured; a page URL and a broken one mixed', async () => {

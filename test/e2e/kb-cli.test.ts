@@ -128,7 +128,18 @@ for (const kind of BACKENDS) {
       const s = JSON.parse(search.stdout);
       assert.equal(s.mode, 'hybrid');
       assert.ok(s.results.length > 0 && s.results.length <= 3);
-      assert.deepEqual(Object.keys(s.results[0]).sort(), ['content', 'cosine', 'coverage', 'document', 'page', 'rank', 'score', 'section']);
+      assert.deepEqual(Object.keys(s.results[0]).sort(), [
+        'content',
+        'cosine',
+        'coverage',
+        'document',
+        'page',
+        'rank',
+        'score',
+        'section',
+        'title',
+        'url',
+      ]);
       const table = await cli(['kb', 'search', 'licence', 'key']);
       assert.match(table.stdout, /^#\tScore\tFile\tPage\tSnippet\n1\t/);
       // Embeddings down or hanging: full text with a warning, exit 0 — within the short question budget.

@@ -47,6 +47,33 @@ for (const kind of BACKENDS) {
       assert.equal(web.requests.length, 0);
     });
 
+    test('collections: bad names exit 2; channels list and kb list show them; kb move', async () => {
+      const bad = await cli(['channels', 'add', '100000000000000001', '--collections', 'docs,Staff!']);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--collections: "Staff!" is not a collection name/);
+      const added = await cli(['channels', 'add', '100000000000000001', '--collections', 'docs,staff']);
+      assert.equal(added.code, 0, added.stderr);
+      const listed = JSON.parse((await cli(['--json', 'channels', 'list'])).stdout) as { id: string; collections: string[] | null }[];
+      assert.deepEqual(listed.find((c) => c.id === '100000000000000001')?.collections, ['docs', 'staff']);
+      assert.match((await cli(['channels', 'list'])).stdout, /docs, staff/);
+
+      const ingested = await cli(['kb', 'ingest', '--collection', 'staff', 'notes.md']);
+      assert.equal(ingested.code, 0, ingested.stderr);
+      const badMove = await cli(['kb', 'move', 'notes.md', '--collection', 'UPPER']);
+      assert.equal(badMove.code, 2);
+      const move = await cli(['kb', 'move', 'notes.md', '--collection', 'docs']);
+      assert.equal(move.code, 0, move.stderr);
+      assert.match(move.stdout, /staff → docs/);
+      const docs = JSON.parse((await cli(['--json', 'kb', 'list'])).stdout) as { name: string; collection: string }[];
+      assert.equal(docs.find((d) => d.name === 'notes.md')?.collection, 'docs');
+      const scoped = await cli(['--json', 'kb', 'search', '--channel', '100000000000000001', 'on-call', 'rota']);
+      assert.equal(scoped.code, 0, scoped.stderr);
+      assert.equal((JSON.parse(scoped.stdout) as { results: { document: string }[] }).results[0]?.document, 'notes.md');
+      const unknown = await cli(['kb', 'search', '--channel', '100000000000000099', 'rota']);
+      assert.equal(unknown.code, 2);
+      await cli(['kb', 'remove', 'notes.md']);
+    });
+
     test('URLs and files mixed: failures one line each, exit 2, the others ingested; list, show and sync', async () => {
       const install = web.page('/docs/install')!;
       const r = await cli([

@@ -1,11 +1,20 @@
 /** `copilot channels list|add|remove` — flags in, printing out; the logic is in src/channels/service.ts. */
-import { addChannels, listChannels, parseChannelIds, parseMode, removeChannels } from '../../channels/service.js';
+import {
+  addChannels,
+  allChannelCollections,
+  listChannels,
+  parseChannelIds,
+  parseCollections,
+  parseMode,
+  removeChannels,
+} from '../../channels/service.js';
 import type { ChannelChange } from '../../channels/service.js';
 import type { Context } from '../context.js';
 import { when } from '../output.js';
 
 export async function list(ctx: Context): Promise<void> {
-  const channels = await ctx.withDb('channels list', (db) => listChannels(db));
+  const [listed, collections] = await ctx.withDb('channels list', (db) => Promise.all([listChannels(db), allChannelCollections(db)]));
+  const channels = listed.map((c) => ({ ...c, collections: collections.get(c.id) ?? null }));
   const { out } = ctx;
   out.data(channels);
   if (channels.length === 0) {
@@ -13,8 +22,8 @@ export async function list(ctx: Context): Promise<void> {
     return;
   }
   await out.table(
-    ['Channel', 'Mode', 'Added', 'By'],
-    channels.map((c) => [c.id, c.mode, when(c.addedAt), c.addedBy]),
+    ['Channel', 'Mode', 'Collections', 'Added', 'By'],
+    channels.map((c) => [c.id, c.mode, c.collections?.join(', ') ?? 'all', when(c.addedAt), c.addedBy]),
   );
 }
 
@@ -32,12 +41,16 @@ function describeChange(ctx: Context, c: ChannelChange): string {
   }
 }
 
-export async function add(ctx: Context, ids: string[], opts: { mode?: string }): Promise<void> {
+export async function add(ctx: Context, ids: string[], opts: { mode?: string; collections?: string }): Promise<void> {
   const mode = parseMode(opts.mode);
   const valid = parseChannelIds(ids);
-  const changes = await ctx.withDb('channels add', (db) => addChannels(db, valid, mode, ctx.actor));
+  const collections = opts.collections === undefined ? undefined : parseCollections(opts.collections);
+  const changes = await ctx.withDb('channels add', (db) => addChannels(db, valid, mode, ctx.actor, { collections }));
   ctx.out.data(changes);
-  for (const c of changes) ctx.out.line(describeChange(ctx, c));
+  for (const c of changes) {
+    ctx.out.line(describeChange(ctx, c));
+    if (c.collections) ctx.out.line(`  ${c.id} retrieves only from: ${c.collections.join(', ')}`);
+  }
 }
 
 export async function remove(ctx: Context, ids: string[]): Promise<void> {

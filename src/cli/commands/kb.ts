@@ -1,6 +1,7 @@
 /** `copilot kb ingest|list|show|remove|search|embed|gaps`. */
 import { createEmbedder } from '../../kb/embed.js';
 import { DependencyError, UserError, errorMessage } from '../../errors.js';
+import { assertSnowflake } from '../../validate.js';
 import type { Context } from '../context.js';
 import { truncate, when } from '../output.js';
 import { bar, startProgress } from '../progress.js';
@@ -157,7 +158,7 @@ export async function ingest(ctx: Context, inputs: string[], opts: IngestFlags):
   }
   if (userErrors > 0)
     throw new UserError(
-      `${userErrors} of ${results.length} file(s) or page(s) not ingested (see above); nothing was written for them`,
+      `${userErrors} of ${results.length} ${targets.length > 0 ? 'file(s) or page(s)' : 'file(s)'} not ingested (see above); nothing was written for them`,
       'ingest_rejected',
     );
 }
@@ -194,7 +195,7 @@ export async function show(ctx: Context, ref: string): Promise<void> {
   const { out } = ctx;
   out.data(result);
   const d = result.document;
-  out.line(`${out.style.bold(d.web?.title ?? d.name)} (id ${d.id}, ${d.type}, collection ${d.collection})`);
+  out.line(`${out.style.bold(d.web?.title ?? d.name)} (id ${d.id}, ${d.type})`);
   if (d.web)
     out.line(`${d.web.url} · fetched ${when(d.web.fetchedAt)} · from ${d.web.sourceKind}${d.web.sourceUrl ? ` ${d.web.sourceUrl}` : ''}`);
   if (result.sections.length > 0) {
@@ -202,7 +203,7 @@ export async function show(ctx: Context, ref: string): Promise<void> {
     for (const section of result.sections) out.line(`  ${section}`);
   }
   out.line(
-    `pages ${d.pages} · chunks ${d.chunks} · embedded ${d.embedded} · ${sizeLabel(d.bytes)} · sha256 ${d.sha256.slice(0, 12)}… · ingested ${when(d.createdAt)}${d.embeddingModel ? ` · model ${d.embeddingModel}` : ''}`,
+    `collection ${d.collection} · pages ${d.pages} · chunks ${d.chunks} · embedded ${d.embedded} · ${sizeLabel(d.bytes)} · sha256 ${d.sha256.slice(0, 12)}… · ingested ${when(d.createdAt)}${d.embeddingModel ? ` · model ${d.embeddingModel}` : ''}`,
   );
   for (const c of result.chunks) {
     const where = c.page !== null ? `p.${c.page}` : c.section ? `§ ${c.section}` : '';
@@ -219,13 +220,17 @@ export async function remove(ctx: Context, refs: string[]): Promise<void> {
   for (const d of removed) ctx.out.line(`${ctx.out.style.green('removed')} ${d.name} (id ${d.id})`);
 }
 
-export async function search(ctx: Context, words: string[], opts: { k: number }): Promise<void> {
+export async function search(ctx: Context, words: string[], opts: { k: number; channel?: string }): Promise<void> {
   const { k } = opts;
   const query = words.join(' ').trim();
   if (!query) throw new UserError('the search query is empty', 'empty_query');
-  const { searchKnowledgeBase } = await import('../../kb/service.js');
+  const channel = opts.channel === undefined ? undefined : assertSnowflake(opts.channel);
+  const { collectionsOfChannel, searchKnowledgeBase } = await import('../../kb/service.js');
   const embedder = createEmbedder(ctx.config);
-  const result = await ctx.withDb('kb search', (db) => searchKnowledgeBase(db, embedder, query, { k }));
+  const result = await ctx.withDb('kb search', async (db) => {
+    const collections = channel === undefined ? null : await collectionsOfChannel(db, channel);
+    return searchKnowledgeBase(db, embedder, query, { k, collections });
+  });
   const { out } = ctx;
   if (result.notice) out.note(out.style.yellow(result.notice));
   if (result.warning) out.warn(result.warning);
@@ -355,4 +360,14 @@ export async function sync(ctx: Context, refs: string[]): Promise<void> {
   if (summary.failed > 0) {
     throw new UserError(`${summary.failed} page(s) could not be synced (see above); their documents were kept as they were`, 'sync_failed');
   }
+}
+
+export async function move(ctx: Context, refs: string[], opts: { collection: string }): Promise<void> {
+  const { parseCollection } = await import('../../kb/ingest/web.js');
+  const collection = parseCollection(opts.collection);
+  const { moveDocuments } = await import('../../kb/service.js');
+  const moved = await ctx.withDb('kb move', (db) => moveDocuments(db, refs, collection));
+  ctx.out.data(moved.map((m) => ({ id: m.document.id, name: m.document.name, from: m.from, collection })));
+  for (const m of moved)
+    ctx.out.line(`${ctx.out.style.green('moved')} ${m.document.name} (id ${m.document.id}): ${m.from} → ${collection}`);
 }
