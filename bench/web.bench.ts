@@ -3,7 +3,18 @@
  * HTML → text alone, a crawl (fetch + robots + HTML → text, 4 at a time; also with 20 ms of server
  * latency, where the per-host limit sets the pace), the sitemap read then
  * every page fetched, and the same pages re-checked with their validators (all 304). Pages/s.
+ * Then into each database backend with an instant embedder: `kb ingest --sitemap` of the whole
+ * site (fetch, HTML → text, chunk, embed, store) and `kb sync` when nothing changed.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { loadConfig } from '../src/config.js';
+import { openDatabase } from '../src/db/open.js';
+import { createEmbedder } from '../src/kb/embed.js';
+import { ingestWeb, syncWeb } from '../src/kb/web.js';
+import { startEmbeddingsProcess } from './embeddings-process.js';
 import { WebClient } from '../src/kb/fetch/client.js';
 import { crawl } from '../src/kb/fetch/crawl.js';
 import { fetchDocument, type WebDocument } from '../src/kb/fetch/document.js';
@@ -99,4 +110,63 @@ let documents: WebDocument[] = [];
 }
 
 printTable(`Web ingest, ${PAGES}-page generated site on loopback, median of ${ROUNDS}`, ['step', 'pages', 'ms', 'pages/s', 'note'], rows);
+
+// Into the knowledge base: a fresh database per round, an embeddings provider answering at once.
+const instant = await startEmbeddingsProcess(0);
+const kbRows: (string | number)[][] = [];
+for (const kind of ['postgres', 'embedded'] as const) {
+  const ingestMs: number[] = [];
+  const syncMs: number[] = [];
+  let chunks = 0;
+  let unchanged = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    const home = mkdtempSync(join(tmpdir(), 'copilot-bench-web-'));
+    let dbName: string | null = null;
+    const env: Record<string, string> = { COPILOT_HOME: home, EMBEDDINGS_URL: instant.url };
+    if (kind === 'postgres') {
+      dbName = `copilot_bench_web_${process.pid}_${r}`;
+      const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL! });
+      await admin.connect();
+      await admin.query(`create database ${dbName}`);
+      await admin.end();
+      const u = new URL(process.env.TEST_DATABASE_URL!);
+      u.pathname = `/${dbName}`;
+      env.DATABASE_URL = u.toString();
+    }
+    const config = loadConfig({}, env);
+    const db = await openDatabase(config, { command: 'bench' });
+    const deps = { db, embedder: createEmbedder(config)!, maxFileBytes: 100e6 };
+    try {
+      const client = new WebClient();
+      const ingest = await timed(() => ingestWeb({ deps, client }, [{ kind: 'sitemap', url: web.url('/gen/sitemap.xml') }]));
+      client.close();
+      ingestMs.push(ingest.ms);
+      chunks = ingest.value.reduce((n, o) => n + (o.status === 'done' ? o.result.chunks : 0), 0);
+      const again = new WebClient();
+      const sync = await timed(() => syncWeb({ deps, client: again }));
+      again.close();
+      syncMs.push(sync.ms);
+      unchanged = sync.value.unchanged;
+    } finally {
+      await db.close();
+      if (dbName) {
+        const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL! });
+        await admin.connect();
+        await admin.query(`drop database if exists ${dbName} with (force)`);
+        await admin.end();
+      }
+      rmSync(home, { recursive: true, force: true });
+    }
+  }
+  kbRows.push([`${kind}: kb ingest --sitemap`, PAGES, median(ingestMs), (PAGES / median(ingestMs)) * 1000, `${chunks} chunks embedded`]);
+  kbRows.push([
+    `${kind}: kb sync, nothing changed`,
+    PAGES,
+    median(syncMs),
+    (PAGES / median(syncMs)) * 1000,
+    `${unchanged} unchanged (target ≤ 2 s)`,
+  ]);
+}
+await instant.close();
+printTable(`Web pages into the knowledge base, instant embedder, median of ${ROUNDS}`, ['step', 'pages', 'ms', 'pages/s', 'note'], kbRows);
 await web.close();
