@@ -1,3 +1,4 @@
+// long: documents, their chunks and web validators, and the lexeme statistics kept with them are written together in the same transactions.
 /** Documents and their chunks (full text + vectors), and the lexeme statistics kept with them. */
 import type { Queryable } from './backend.js';
 import { dbText } from './text.js';

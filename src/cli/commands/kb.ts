@@ -1,4 +1,5 @@
-/** `copilot kb ingest|list|show|remove|search|embed|gaps`. */
+// long: one thin handler per kb subcommand (files and URLs, sync, move, list, show, search, embed, gaps), each converting flags and printing.
+/** `copilot kb ingest|sync|move|list|show|remove|search|embed|gaps`. */
 import { createEmbedder } from '../../kb/embed.js';
 import { DependencyError, UserError, errorMessage } from '../../errors.js';
 import { assertSnowflake } from '../../validate.js';
