@@ -27,6 +27,8 @@ export interface Config {
   home: string;
   discordToken: string | null;
   discordApiUrl: string | null;
+  /** Slash commands are registered on this guild only (instant) instead of globally. */
+  discordCommandsGuild: string | null;
   groqApiKey: string | null;
   groqBaseUrl: string | null;
   groqModel: string;
@@ -163,6 +165,10 @@ const ENV_SCHEMA = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   DISCORD_TOKEN: z.string().optional(),
   DISCORD_API_URL: url(HTTP).optional(),
+  DISCORD_COMMANDS_GUILD: z
+    .string()
+    .regex(/^\d{17,20}$/, 'must be a guild ID (17–20 digits)')
+    .optional(),
   GROQ_API_KEY: z.string().optional(),
   GROQ_BASE_URL: url(HTTP).optional(),
   GROQ_MODEL: z.string().default(DEFAULT_GROQ_MODEL),
@@ -260,6 +266,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: Env = process.e
     home,
     discordToken: e.DISCORD_TOKEN ?? null,
     discordApiUrl: e.DISCORD_API_URL ?? null,
+    discordCommandsGuild: e.DISCORD_COMMANDS_GUILD ?? null,
     groqApiKey: e.GROQ_API_KEY ?? null,
     groqBaseUrl: e.GROQ_BASE_URL ?? null,
     groqModel: e.GROQ_MODEL,

@@ -19,10 +19,15 @@ import type { Logger } from 'pino';
 import type { Accepted, AnswerService, IncomingQuestion } from '../answer/service.js';
 import { DependencyError, errorMessage } from '../errors.js';
 import { withDeadline } from '../util/deadline.js';
-import { fetchMessagesAfter, gateInput, openThread, replyTarget, sendTyping } from './discord.js';
+import { AnswerButtons, StopRegistry } from './buttons.js';
+import { registerCommands } from './commands.js';
+import { buttonReplyTarget, fetchMessagesAfter, gateInput, openThread, replyTarget, sendTyping } from './discord.js';
 import { gate } from './gate.js';
 import type { ChannelDirectory } from './gate.js';
 import { answerMessage } from './handler.js';
+import { createInteractionHandler } from './interactions.js';
+import type { ConversationReset } from './interactions.js';
+import type { Feedback } from '../feedback/service.js';
 import type { Metrics } from './metrics.js';
 import { SerialByKey } from './order.js';
 import { isThreadRefusal, threadName, withChannelFallback } from './threads.js';
@@ -67,6 +72,10 @@ export interface BotDeps {
   catchUpLimit?: number;
   /** The gateway shards to run (discord.js `shards` / `shardCount`; default 'auto': every shard). */
   shards?: { shards: number[] | 'auto'; shardCount?: number };
+  /** Votes and /forget-me (without it, vote presses are only acknowledged). */
+  feedback?: Feedback;
+  /** /reset (the `copilot convo reset` service). */
+  conversations?: ConversationReset;
 }
 
 /** One gateway shard of this process, as /status lists it. */
@@ -98,6 +107,8 @@ export interface Bot {
   shards(): ShardStatus[];
   /** Called once when the gateway closes for good after start (e.g. 4004: the token was revoked). */
   onFatal(fn: (err: Error) => void): void;
+  /** After start: replaces the slash commands (on that guild only, or globally); returns how many. */
+  registerCommands(guildId: string | null): Promise<number>;
 }
 
 /** After interrupting the answers at the end of the grace period, how long their final edits may take. */
@@ -182,6 +193,7 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
     onError: (err) => log.error({ err }, 'queued job failed'),
   });
   const inflight = new Set<AbortController>();
+  const stops = new StopRegistry();
   const fatalListeners: ((err: Error) => void)[] = [];
   let state: DiscordState = 'disconnected';
   let started = false;
@@ -328,7 +340,7 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
             log.info(context, 'already answered');
             return;
           }
-          let target = replyTarget(client, Routes, channelId, message.id);
+          let target = buttonReplyTarget(client, Routes, channelId, message.id);
           if (decision.openThread) {
             let threadId: string | null = null;
             try {
@@ -338,7 +350,7 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
               refusedThread(channelId, err);
             }
             if (threadId !== null) {
-              const inThread = replyTarget(client, Routes, threadId, null);
+              const inThread = buttonReplyTarget(client, Routes, threadId, null);
               const inChannel = target;
               target = withChannelFallback(
                 inThread,
@@ -349,6 +361,8 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
             }
           }
           typing ??= startTyping();
+          const buttons = new AnswerButtons(target, message.id);
+          stops.add(message.id, message.author.id, controller);
           await answerMessage(
             {
               messageId: message.id,
@@ -360,12 +374,20 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
               storedMessageId: accepted?.storedId ?? null,
               receivedAt,
             },
-            target,
+            buttons.target,
             typing,
             controller.signal,
-            { answers: deps.answers, metrics: deps.metrics, log, editIntervalMs },
+            {
+              answers: deps.answers,
+              metrics: deps.metrics,
+              log,
+              editIntervalMs,
+              onResult: (r) => buttons.end(r.limited ? null : r.messageId),
+            },
           );
+          await buttons.finalize((err) => log.warn({ ...context, err: errorMessage(err) }, 'could not update the buttons'));
         } finally {
+          stops.delete(message.id);
           inflight.delete(controller);
           typing?.stop();
         }
@@ -497,6 +519,23 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
     });
   }
 
+  const onInteraction = createInteractionHandler({
+    client,
+    routes: Routes,
+    answers: deps.answers,
+    feedback: deps.feedback ?? null,
+    conversations: deps.conversations ?? null,
+    channels: deps.channels,
+    queue,
+    inflight,
+    stops,
+    isStopping: () => stopping,
+    metrics: deps.metrics,
+    log,
+    editIntervalMs,
+  });
+  client.on(Events.InteractionCreate, (interaction) => void onInteraction(interaction));
+
   client.on(Events.MessageCreate, (message) => {
     try {
       onMessage(message);
@@ -579,6 +618,17 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
     },
     onFatal(fn) {
       fatalListeners.push(fn);
+    },
+    async registerCommands(guildId) {
+      const applicationId = client.application?.id ?? client.user?.id;
+      if (!applicationId) throw new Error('registerCommands() needs a started bot');
+      try {
+        const count = await registerCommands(client.rest, applicationId, guildId);
+        log.info({ commands: count, guildId }, guildId ? 'slash commands registered on the guild' : 'slash commands registered globally');
+        return count;
+      } catch (err) {
+        throw new DependencyError(`cannot register the slash commands: ${errorMessage(err)}`, 'discord_commands', { cause: err });
+      }
     },
   };
 }

@@ -124,3 +124,76 @@ export async function recommendedShardCount(token: string, apiUrl: string | null
     );
   }
 }
+
+type Rows = Parameters<import('./buttons.js').ButtonTarget<PostedMessage>['reply']>[1];
+
+/** replyTarget's requests with components (buttons) on every post and edit; a null edit changes only them. */
+export function buttonReplyTarget(
+  client: Client,
+  routes: Routes,
+  channelId: string,
+  replyTo: string | null,
+): import('./buttons.js').ButtonTarget<PostedMessage> {
+  const post = async (body: Record<string, unknown>): Promise<PostedMessage> => {
+    const raw = (await client.rest.post(routes.channelMessages(channelId), { body })) as { id: string };
+    return { id: raw.id };
+  };
+  return {
+    reply: (content, components: Rows) =>
+      post({
+        content,
+        components,
+        allowed_mentions: NO_MENTIONS,
+        ...(replyTo === null ? {} : { message_reference: { message_id: replyTo, channel_id: channelId, fail_if_not_exists: false } }),
+      }),
+    send: (content, components: Rows) => post({ content, components, allowed_mentions: NO_MENTIONS }),
+    async edit(message, content, components: Rows) {
+      const body =
+        content === null ? { components, allowed_mentions: NO_MENTIONS } : { content, components, allowed_mentions: NO_MENTIONS };
+      await client.rest.patch(routes.channelMessage(channelId, message.id), { body });
+    },
+    async remove(message) {
+      await client.rest.delete(routes.channelMessage(channelId, message.id));
+    },
+  };
+}
+
+/**
+ * An interaction's response as a reply target: the first part edits the deferred response
+ * (`@original`), later parts are follow-ups, all over the interaction's webhook (no bot token).
+ */
+export function interactionTarget(
+  client: Client,
+  routes: Routes,
+  applicationId: string,
+  token: string,
+  ephemeral: boolean,
+): import('./buttons.js').ButtonTarget<PostedMessage> {
+  const flags = ephemeral ? 64 : 0;
+  const patch = async (messageId: string, body: Record<string, unknown>): Promise<PostedMessage> => {
+    const raw = (await client.rest.patch(routes.webhookMessage(applicationId, token, messageId), { body, auth: false })) as {
+      id: string;
+    };
+    return { id: raw.id };
+  };
+  return {
+    reply: (content, components: Rows) => patch('@original', { content, components, allowed_mentions: NO_MENTIONS }),
+    async send(content, components: Rows) {
+      const raw = (await client.rest.post(routes.webhook(applicationId, token), {
+        body: { content, components, flags, allowed_mentions: NO_MENTIONS },
+        query: new URLSearchParams({ wait: 'true' }),
+        auth: false,
+      })) as { id: string };
+      return { id: raw.id };
+    },
+    async edit(message, content, components: Rows) {
+      await patch(
+        message.id,
+        content === null ? { components, allowed_mentions: NO_MENTIONS } : { content, components, allowed_mentions: NO_MENTIONS },
+      );
+    },
+    async remove(message) {
+      await client.rest.delete(routes.webhookMessage(applicationId, token, message.id), { auth: false });
+    },
+  };
+}

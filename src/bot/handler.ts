@@ -9,6 +9,7 @@ import type { AnswerResult, AnswerService } from '../answer/service.js';
 import { INTERRUPTED_NOTE } from '../answer/service.js';
 import { DependencyError, errorMessage } from '../errors.js';
 import { withDeadline } from '../util/deadline.js';
+import { STOPPED_NOTE, StopRequest } from './buttons.js';
 import type { Metrics } from './metrics.js';
 import { StreamingReply } from './reply.js';
 import type { ReplyTarget } from './reply.js';
@@ -39,6 +40,8 @@ export interface HandlerContext {
   metrics?: Metrics;
   log: Logger;
   editIntervalMs: number;
+  /** Told the answer (or a refusal) before its final text is shown: e.g. to put vote buttons on it. */
+  onResult?: (result: AnswerResult) => void;
 }
 
 type Outcome = { kind: 'result'; result: AnswerResult } | { kind: 'failed'; err: unknown } | { kind: 'abandoned' };
@@ -131,6 +134,7 @@ export async function answerMessage<M>(
   }
 
   const { result } = outcome;
+  ctx.onResult?.(result);
   const msTotalAt = () => Math.round(performance.now() - msg.receivedAt);
   if (result.limited) {
     const notified = result.text !== '' && (await show(result.text));
@@ -139,7 +143,9 @@ export async function answerMessage<M>(
     return;
   }
 
-  const text = urgent && result.interrupted ? result.text.replace(INTERRUPTED_NOTE, SHUTDOWN_NOTE) : result.text;
+  // Stopped with the Stop button, or cut short by shutdown.
+  const note = signal.reason instanceof StopRequest ? STOPPED_NOTE : SHUTDOWN_NOTE;
+  const text = urgent && result.interrupted ? result.text.replace(INTERRUPTED_NOTE, note) : result.text;
   const shown = await show(text);
   if (!shown && result.messageId !== null) {
     await ctx.answers

@@ -6,7 +6,7 @@
 import type { Counter, Histogram, Registry } from 'prom-client';
 
 /** The counters the bot updates. Prometheus names: `copilot_<snake_case>_total`. */
-export const COUNTER_NAMES = ['messagesSeen', 'replies', 'fallbacks', 'errors', 'rateLimited', 'gaps'] as const;
+export const COUNTER_NAMES = ['messagesSeen', 'replies', 'fallbacks', 'errors', 'rateLimited', 'gaps', 'votesUp', 'votesDown'] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 
 const COUNTER_HELP: Record<CounterName, string> = {
@@ -16,6 +16,8 @@ const COUNTER_HELP: Record<CounterName, string> = {
   errors: 'Messages whose handling failed',
   rateLimited: 'Rate-limit notices sent to users',
   gaps: 'Knowledge gaps recorded',
+  votesUp: '👍 votes given to answers (a changed vote counts for its new side)',
+  votesDown: '👎 votes given to answers (a changed vote counts for its new side)',
 };
 
 /** How many recent reply latencies the percentile window keeps. */

@@ -3,7 +3,6 @@
  * refusals mean "answer in the channel instead", and a reply target that falls back to the
  * channel when the thread refuses the answer. Knows nothing of discord.js.
  */
-import type { ReplyTarget } from './reply.js';
 
 /** Discord's limit on a thread name. */
 export const THREAD_NAME_LIMIT = 100;
@@ -37,18 +36,26 @@ export function isThreadRefusal(err: unknown): boolean {
  * (isThreadRefusal), calls `onFallback(err)` and posts that part and the rest through `channel`.
  * Edits and deletes go to whichever target posted the message.
  */
-export function withChannelFallback<M extends object>(
-  thread: ReplyTarget<M>,
-  channel: () => ReplyTarget<M>,
+/** What posts an answer: a plain reply target, or one whose posts and edits also carry buttons (the same extra arguments). */
+export interface PostingTarget<M, P extends unknown[], E extends unknown[]> {
+  reply(content: string, ...rest: P): Promise<M>;
+  send(content: string, ...rest: P): Promise<M>;
+  edit(message: M, ...rest: E): Promise<void>;
+  remove(message: M): Promise<void>;
+}
+
+export function withChannelFallback<M extends object, P extends unknown[], E extends unknown[]>(
+  thread: PostingTarget<M, P, E>,
+  channel: () => PostingTarget<M, P, E>,
   onFallback: (err: unknown) => void,
-): ReplyTarget<M> & { fellBack(): boolean } {
+): PostingTarget<M, P, E> & { fellBack(): boolean } {
   let active = thread;
-  let fallback: ReplyTarget<M> | null = null;
-  const owner = new WeakMap<M, ReplyTarget<M>>();
-  const post = async (how: 'reply' | 'send', content: string): Promise<M> => {
+  let fallback: PostingTarget<M, P, E> | null = null;
+  const owner = new WeakMap<M, PostingTarget<M, P, E>>();
+  const post = async (how: 'reply' | 'send', content: string, rest: P): Promise<M> => {
     const target = active;
     try {
-      const m = await target[how](content);
+      const m = await target[how](content, ...rest);
       owner.set(m, target);
       return m;
     } catch (err) {
@@ -57,15 +64,15 @@ export function withChannelFallback<M extends object>(
       fallback = channel();
       active = fallback;
       // In the channel the answer starts as a reply to the question.
-      const m = await fallback.reply(content);
+      const m = await fallback.reply(content, ...rest);
       owner.set(m, fallback);
       return m;
     }
   };
   return {
-    reply: (content) => post('reply', content),
-    send: (content) => post('send', content),
-    edit: (m, content) => (owner.get(m) ?? active).edit(m, content),
+    reply: (content, ...rest) => post('reply', content, rest),
+    send: (content, ...rest) => post('send', content, rest),
+    edit: (m, ...rest) => (owner.get(m) ?? active).edit(m, ...rest),
     remove: (m) => (owner.get(m) ?? active).remove(m),
     fellBack: () => fallback !== null,
   };

@@ -189,6 +189,14 @@ Configuration comes from the environment and .env (see .env.example); \`copilot 
     .option('--yes', 'do not ask for confirmation (required without a terminal)')
     .action(run(async () => (await import('./commands/convo.js')).reset));
 
+  program
+    .command('feedback')
+    .description('👍/👎 votes on answers, newest first: time, channel, vote, question, answer, sources')
+    .argument('[list]', 'list the votes (the default)')
+    .option('--since <age>', 'how far back, e.g. 7d, 24h', '7d')
+    .option('--down', 'only 👎 votes')
+    .action(run(async () => (await import('./commands/feedback.js')).list));
+
   const db = program.command('db').description('the database');
   db.command('migrate')
     .description('apply pending migrations')

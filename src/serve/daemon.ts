@@ -32,6 +32,8 @@ export interface DaemonOptions {
   /** --shards and --shard-count as given (else SHARDS and SHARD_COUNT). */
   shards?: string;
   shardCount?: string;
+  /** Replace the slash commands at start (default true; only the process holding shard 0 does it). */
+  registerCommands?: boolean;
 }
 
 export interface Daemon {
@@ -123,7 +125,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const { createMetrics } = await import('../bot/metrics.js');
     const metrics = await createMetrics();
     const { createBot } = await import('../bot/bot.js');
+    const { createFeedback } = await import('../feedback/service.js');
+    const { resetConversation } = await import('../convo/service.js');
     const bot = await createBot({
+      feedback: createFeedback(app.db, log.child({ module: 'feedback' })),
+      conversations: { reset: (id, actor) => resetConversation(app.db, id, actor) },
       token: config.discordToken,
       apiUrl: config.discordApiUrl,
       restGlobalRequestsPerSecond: config.discordRestRps,
@@ -158,6 +164,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
     await bot.start();
     app.onClose('discord', () => bot.stop(options.graceMs ?? 8000));
+    if (options.registerCommands !== false && holdsShardZero(plan)) {
+      // Messages are answered without them: a refusal is reported, not fatal.
+      await bot
+        .registerCommands(config.discordCommandsGuild)
+        .catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'slash commands not registered'));
+    }
     log.info(
       { guilds: bot.guilds(), channels: watcher.size, port: status.port, shards: bot.shards().map((s) => s.id), shardCount },
       'copilot is serving',

@@ -260,7 +260,16 @@ describe('status server', () => {
     assert.deepEqual(s.database, { backend: 'postgres', ok: true });
     assert.deepEqual(s.kb, { documents: 4, chunks: 120, embedded: 118, model: 'Xenova/all-MiniLM-L6-v2' });
     assert.deepEqual(s.config, { allowedChannels: 2, instructionsUpdatedAt: '2025-01-02T03:04:05.000Z' });
-    assert.deepEqual(s.counters, { messagesSeen: 5, replies: 2, fallbacks: 1, errors: 0, rateLimited: 1, gaps: 0 });
+    assert.deepEqual(s.counters, {
+      messagesSeen: 5,
+      replies: 2,
+      fallbacks: 1,
+      errors: 0,
+      rateLimited: 1,
+      gaps: 0,
+      votesUp: 0,
+      votesDown: 0,
+    });
     assert.deepEqual(s.latency, { p50: 300, p90: 5000, p99: 5000, count: 5 });
   });
 

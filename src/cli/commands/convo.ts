@@ -21,8 +21,18 @@ export async function list(ctx: Context): Promise<void> {
 export async function show(ctx: Context, id: string, opts: { limit: number }): Promise<void> {
   const { limit } = opts;
   const target = conversationId(id);
-  const messages = await ctx.withDb('convo show', (db) => showConversation(db, target, limit));
-  ctx.out.data(messages);
+  const { votesFor } = await import('../../feedback/service.js');
+  const { messages, votes } = await ctx.withDb('convo show', async (db) => {
+    const messages = await showConversation(db, target, limit);
+    return {
+      messages,
+      votes: await votesFor(
+        db,
+        messages.filter((m) => m.role === 'assistant').map((m) => m.id),
+      ),
+    };
+  });
+  ctx.out.data(messages.map((m) => (m.role === 'assistant' ? { ...m, votes: votes.get(m.id) ?? { up: 0, down: 0 } } : m)));
   if (messages.length === 0) {
     ctx.out.line('No messages (the conversation was reset).');
     return;
@@ -31,7 +41,9 @@ export async function show(ctx: Context, id: string, opts: { limit: number }): P
   for (const m of messages) {
     const who = m.role === 'user' ? style.cyan(`user ${m.authorId ?? ''}`.trim()) : style.green('copilot');
     const status = m.status === 'complete' ? '' : style.yellow(` [${m.status}]`);
-    ctx.out.line(`${style.dim(when(m.createdAt))} ${who}${status}`);
+    const v = votes.get(m.id);
+    const voted = v ? ` ${[v.up > 0 ? `👍 ${v.up}` : '', v.down > 0 ? `👎 ${v.down}` : ''].filter(Boolean).join(' ')}` : '';
+    ctx.out.line(`${style.dim(when(m.createdAt))} ${who}${status}${voted}`);
     ctx.out.line(`  ${truncate(m.content, 2000)}`);
   }
 }
