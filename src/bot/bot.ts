@@ -21,7 +21,7 @@ import { DependencyError, errorMessage } from '../errors.js';
 import { withDeadline } from '../util/deadline.js';
 import { AnswerButtons, StopRegistry } from './buttons.js';
 import { registerCommands } from './commands.js';
-import { buttonReplyTarget, fetchMessagesAfter, gateInput, openThread, replyTarget, sendTyping } from './discord.js';
+import { buttonReplyTarget, fetchMessagesAfter, gateInput, openThread, sendTyping } from './discord.js';
 import { gate } from './gate.js';
 import type { ChannelDirectory } from './gate.js';
 import { answerMessage } from './handler.js';

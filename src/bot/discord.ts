@@ -55,31 +55,6 @@ export async function fetchMessagesAfter(client: Client, channelId: string, afte
   return [...fetched.values()].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0));
 }
 
-/** `replyTo` null: the first part is a plain message (a thread the bot opened on the question). */
-export function replyTarget(client: Client, routes: Routes, channelId: string, replyTo: string | null): ReplyTarget<PostedMessage> {
-  const post = async (body: Record<string, unknown>): Promise<PostedMessage> => {
-    const raw = (await client.rest.post(routes.channelMessages(channelId), { body })) as { id: string };
-    return { id: raw.id };
-  };
-  return {
-    reply: (content) =>
-      replyTo === null
-        ? post({ content, allowed_mentions: NO_MENTIONS })
-        : post({
-            content,
-            allowed_mentions: NO_MENTIONS,
-            message_reference: { message_id: replyTo, channel_id: channelId, fail_if_not_exists: false },
-          }),
-    send: (content) => post({ content, allowed_mentions: NO_MENTIONS }),
-    async edit(message, content) {
-      await client.rest.patch(routes.channelMessage(channelId, message.id), { body: { content, allowed_mentions: NO_MENTIONS } });
-    },
-    async remove(message) {
-      await client.rest.delete(routes.channelMessage(channelId, message.id));
-    },
-  };
-}
-
 export function sendTyping(client: Client, routes: Routes, channelId: string): Promise<unknown> {
   return client.rest.post(routes.channelTyping(channelId));
 }
@@ -127,7 +102,10 @@ export async function recommendedShardCount(token: string, apiUrl: string | null
 
 type Rows = Parameters<import('./buttons.js').ButtonTarget<PostedMessage>['reply']>[1];
 
-/** replyTarget's requests with components (buttons) on every post and edit; a null edit changes only them. */
+/**
+ * Posts and edits in a channel with components (buttons) on each; a null edit changes only them.
+ * `replyTo` null: the first part is posted plainly (in a thread the bot opened), not as a reply.
+ */
 export function buttonReplyTarget(
   client: Client,
   routes: Routes,
