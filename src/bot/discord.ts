@@ -8,7 +8,6 @@
 import type { Client, Message } from 'discord.js';
 import { DependencyError, errorMessage } from '../errors.js';
 import type { GateInput } from './gate.js';
-import type { ReplyTarget } from './reply.js';
 import { THREAD_ALREADY_CREATED } from './threads.js';
 
 /** Model output never pings anyone: no @everyone/@here, roles, users, nor the replied-to author. */
