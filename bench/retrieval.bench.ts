@@ -1,6 +1,6 @@
 /**
  * Retrieval quality and speed.
- * 1. Quality: the evaluation set (bench/eval-set.ts) over the three generated documents —
+ * 1. Quality: the evaluation set (bench/eval/questions.jsonl, through `copilot eval`'s module) over the three generated documents —
  *    hit@5 for full text alone, vectors alone and hybrid; how well the relevance signal
  *    separates answerable from unanswerable questions (ROC AUC, accuracy at the threshold),
  *    against the top cosine alone.
@@ -8,7 +8,7 @@
  *    (query embedding excluded) and recall@10 of the HNSW scan at the chosen ef_search against
  *    exact search. PGlite at 10k chunks too.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -23,7 +23,8 @@ import { ingestFile } from '../src/kb/ingest/pipeline.js';
 import { EF_SEARCH, RELEVANCE_THRESHOLD, retrieve } from '../src/kb/retrieve.js';
 import { startFakeEmbeddings } from '../test/fakes/embeddings.js';
 import { longManual, tablesDoc, twoColumnDoc } from '../test/support/pdfs.js';
-import { EVAL_QUESTIONS } from './eval-set.js';
+import { parseQuestionFile } from '../src/eval/questions.js';
+import { hitRank, runEval } from '../src/eval/run.js';
 import { percentile, printTable } from './support.js';
 
 const admin = process.env.TEST_DATABASE_URL!;
@@ -71,14 +72,17 @@ async function quality(): Promise<void> {
     writeFileSync(join(home, name), bytes);
     await ingestFile({ db, embedder, maxFileBytes: 100e6 }, join(home, name));
   }
-  const modes = ['fulltext', 'vector', 'hybrid'] as const;
-  const hits: Record<string, number> = { fulltext: 0, vector: 0, hybrid: 0 };
-  const answerable = EVAL_QUESTIONS.filter((q) => q.answerable);
+  // The question set in `copilot eval` format; hybrid hit@5 is what `copilot eval` computes, through
+  // the same module, so the benchmark and the command cannot drift apart.
+  const cases = parseQuestionFile(readFileSync(new URL('../../bench/eval/questions.jsonl', import.meta.url), 'utf8'));
+  const report = await runEval({ db, embedder }, cases, { k: 5 });
+  const hits: Record<string, number> = { fulltext: 0, vector: 0, hybrid: report.hits };
+  const answerable = cases.filter((q) => q.answerable);
   const signals: { answerable: boolean; relevance: number; cosine: number; coverage: number }[] = [];
-  const misses: string[] = [];
-  for (const q of EVAL_QUESTIONS) {
+  const misses = report.misses.map((m) => `${m.expected}: ${m.question}`);
+  for (const q of cases) {
     const [vector] = await embedder.embed([q.question]);
-    for (const use of modes) {
+    for (const use of ['fulltext', 'vector', 'hybrid'] as const) {
       const r = await retrieve(db, q.question, { k: 5, queryVector: vector, use });
       if (use === 'hybrid') {
         signals.push({
@@ -87,16 +91,13 @@ async function quality(): Promise<void> {
           cosine: r.relevance.topCosine ?? 0,
           coverage: r.relevance.coverage,
         });
+        continue;
       }
-      if (!q.answerable) continue;
-      const pages = [q.page!, ...(q.alsoPages ?? [])];
-      const hit = r.passages.some((p) => p.documentName === q.document && p.page !== null && pages.includes(p.page));
-      if (hit) hits[use]!++;
-      else if (use === 'hybrid') misses.push(`${q.document} p.${q.page}: ${q.question}`);
+      if (q.answerable && hitRank(q, r.passages) !== null) hits[use]!++;
     }
   }
   printTable(
-    `Retrieval quality: ${EVAL_QUESTIONS.length} questions (${answerable.length} answerable) over 3 documents`,
+    `Retrieval quality: ${cases.length} questions (${answerable.length} answerable) over 3 documents`,
     ['retrieval', 'hit@5', 'of'],
     [
       ['full text alone', `${((100 * hits.fulltext!) / answerable.length).toFixed(1)}%`, `${hits.fulltext}/${answerable.length}`],
@@ -143,6 +144,9 @@ async function quality(): Promise<void> {
   );
   const recallA = pos.filter((s) => s.relevance >= RELEVANCE_THRESHOLD).length / pos.length;
   const rejectU = neg.filter((s) => s.relevance < RELEVANCE_THRESHOLD).length / neg.length;
+  console.log(
+    `copilot eval (same module): hit@5 ${(100 * report.hit_at_k).toFixed(1)}%, MRR ${report.mrr.toFixed(3)}, p50 ${report.latency_ms.p50} ms`,
+  );
   console.log(
     `at the threshold ${RELEVANCE_THRESHOLD}: accuracy ${(100 * accuracy).toFixed(1)}%, answerable kept ${(100 * recallA).toFixed(1)}%, unanswerable flagged ${(100 * rejectU).toFixed(1)}%`,
   );

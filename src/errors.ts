@@ -27,6 +27,18 @@ export class DependencyError extends Error {
   }
 }
 
+/** A measured result below the threshold the operator set (a CI gate such as `eval --min-hit`): exit 1. */
+export class ThresholdError extends Error {
+  readonly exitCode = 1;
+  constructor(
+    message: string,
+    readonly code = 'below_threshold',
+  ) {
+    super(message);
+    this.name = 'ThresholdError';
+  }
+}
+
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);

@@ -4,7 +4,7 @@
  * code; only `serve` ends the process itself, with that code, once it has stopped (a library may
  * keep a socket open).
  */
-import { DependencyError, UserError } from '../errors.js';
+import { DependencyError, ThresholdError, UserError } from '../errors.js';
 import { printable } from './output.js';
 
 interface CommanderLikeError {
@@ -41,7 +41,8 @@ function describe(err: unknown): { code: string; message: string } {
         .trim(),
     };
   }
-  if (err instanceof UserError || err instanceof DependencyError) return { code: err.code, message: err.message };
+  if (err instanceof UserError || err instanceof DependencyError || err instanceof ThresholdError)
+    return { code: err.code, message: err.message };
   const message = err instanceof Error ? err.message : String(err);
   return { code: 'internal', message: `internal error: ${message}` };
 }
