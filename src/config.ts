@@ -56,6 +56,8 @@ export interface Config {
   shards: string | null;
   /** SHARD_COUNT as given (a number or `auto`, checked); null → not set (auto). */
   shardCount: string | null;
+  /** At most one escalation ping per conversation per this many ms. */
+  escalationCooldownMs: number;
 }
 
 export interface ConfigOverrides {
@@ -209,6 +211,7 @@ const ENV_SCHEMA = z.object({
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
     .optional(),
+  COPILOT_ESCALATION_COOLDOWN_MINUTES: wholeNumber(0, 10_080, 10),
 });
 type EnvName = keyof typeof ENV_SCHEMA.shape;
 const ENV_NAMES = Object.keys(ENV_SCHEMA.shape) as EnvName[];
@@ -285,6 +288,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: Env = process.e
     discordRestRps: e.DISCORD_REST_GLOBAL_RPS,
     shards: e.SHARDS ?? null,
     shardCount: e.SHARD_COUNT ?? null,
+    escalationCooldownMs: e.COPILOT_ESCALATION_COOLDOWN_MINUTES * 60_000,
   });
 }
 

@@ -17,13 +17,16 @@
 import type { Client, Message } from 'discord.js';
 import type { Logger } from 'pino';
 import type { Accepted, AnswerService, IncomingQuestion } from '../answer/service.js';
+import type { Db } from '../db/backend.js';
 import { DependencyError, errorMessage } from '../errors.js';
+import { escalate } from '../learn/escalation.js';
+import type { EscalationOutcome, NewEscalation } from '../learn/escalation.js';
 import { withDeadline } from '../util/deadline.js';
 import { AnswerButtons, StopRegistry } from './buttons.js';
 import { registerCommands } from './commands.js';
 import { buttonReplyTarget, fetchMessagesAfter, gateInput, openThread, sendTyping } from './discord.js';
 import { gate } from './gate.js';
-import type { ChannelDirectory } from './gate.js';
+import type { ChannelDirectory, GateMode } from './gate.js';
 import { answerMessage } from './handler.js';
 import { createInteractionHandler } from './interactions.js';
 import type { ConversationReset } from './interactions.js';
@@ -40,6 +43,7 @@ export type { ChannelDirectory } from './gate.js';
 
 /** The allowed channels, as the gate sees them, and their ids for catching up. */
 export interface BotChannels extends ChannelDirectory {
+  get(channelId: string): { mode: GateMode; escalateRole?: string | null } | null;
   ids(): string[];
 }
 
@@ -76,6 +80,8 @@ export interface BotDeps {
   feedback?: Feedback;
   /** /reset (the `copilot convo reset` service). */
   conversations?: ConversationReset;
+  /** Escalation of gaps to a channel's role (none without it). */
+  escalation?: { db: Db; cooldownMs: number };
 }
 
 /** One gateway shard of this process, as /status lists it. */
@@ -109,6 +115,11 @@ export interface Bot {
   onFatal(fn: (err: Error) => void): void;
   /** After start: replaces the slash commands (on that guild only, or globally); returns how many. */
   registerCommands(guildId: string | null): Promise<number>;
+  /**
+   * Pings the escalation role of an answer's channel in its conversation (see src/learn/escalation.ts):
+   * what a gap does, and what a 👎 vote calls. 'none' when the channel has no escalation role.
+   */
+  escalate(e: Omit<NewEscalation, 'roleId'>): Promise<EscalationOutcome | 'none'>;
 }
 
 /** After interrupting the answers at the end of the grace period, how long their final edits may take. */
@@ -275,6 +286,27 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
     return true;
   }
 
+  async function escalateAnswer(e: Omit<NewEscalation, 'roleId'>): Promise<EscalationOutcome | 'none'> {
+    const roleId = deps.channels.get(e.channelId)?.escalateRole;
+    if (!roleId || !deps.escalation) return 'none';
+    const outcome = await escalate(
+      {
+        db: deps.escalation.db,
+        cooldownMs: deps.escalation.cooldownMs,
+        log,
+        post: async (conversationId, m) => {
+          const body = { content: m.content, allowed_mentions: { parse: m.allowedMentions.parse, roles: m.allowedMentions.roles } };
+          const raw = (await client.rest.post(Routes.channelMessages(conversationId), { body })) as { id: string };
+          return { id: raw.id };
+        },
+      },
+      { ...e, roleId },
+    );
+    if (outcome === 'pinged') deps.metrics?.inc('escalations');
+    log.info({ conversationId: e.conversationId, answerId: e.answerId, reason: e.reason, outcome }, 'escalation');
+    return outcome;
+  }
+
   /** Each conversation's messages are stored in the order they arrived (catching up holds its place). */
   const storeOrder = new SerialByKey();
   const storeLive = (q: IncomingQuestion) => storeOrder.run(q.conversationId, () => deps.answers.accept(q));
@@ -383,6 +415,18 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
               log,
               editIntervalMs,
               onResult: (r) => buttons.end(r.limited ? null : r.messageId),
+              onGap: async (result) => {
+                if (result.messageId === null) return;
+                await escalateAnswer({
+                  conversationId: decision.conversationId,
+                  channelId: decision.channelId,
+                  inThread: decision.parentId !== null,
+                  answerId: result.messageId,
+                  question: decision.question,
+                  questionDiscordId: message.id,
+                  reason: 'gap',
+                });
+              },
             },
           );
           await buttons.finalize((err) => log.warn({ ...context, err: errorMessage(err) }, 'could not update the buttons'));
@@ -616,6 +660,7 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
           };
         });
     },
+    escalate: escalateAnswer,
     onFatal(fn) {
       fatalListeners.push(fn);
     },

@@ -42,6 +42,8 @@ export interface HandlerContext {
   editIntervalMs: number;
   /** Told the answer (or a refusal) before its final text is shown: e.g. to put vote buttons on it. */
   onResult?: (result: AnswerResult) => void;
+  /** Called after a gap answer was posted (escalation); its failures are logged, never thrown. */
+  onGap?: (result: AnswerResult) => Promise<void>;
 }
 
 type Outcome = { kind: 'result'; result: AnswerResult } | { kind: 'failed'; err: unknown } | { kind: 'abandoned' };
@@ -160,6 +162,9 @@ export async function answerMessage<M>(
   }
   if (result.fallback) metrics?.inc('fallbacks');
   if (result.gap) metrics?.inc('gaps');
+  if (result.gap && shown && ctx.onGap) {
+    await ctx.onGap(result).catch((err: unknown) => log.warn({ ...context, err: errorMessage(err) }, 'escalation failed'));
+  }
   log.info(
     {
       ...context,

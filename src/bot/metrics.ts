@@ -6,7 +6,17 @@
 import type { Counter, Histogram, Registry } from 'prom-client';
 
 /** The counters the bot updates. Prometheus names: `copilot_<snake_case>_total`. */
-export const COUNTER_NAMES = ['messagesSeen', 'replies', 'fallbacks', 'errors', 'rateLimited', 'gaps', 'votesUp', 'votesDown'] as const;
+export const COUNTER_NAMES = [
+  'messagesSeen',
+  'replies',
+  'fallbacks',
+  'errors',
+  'rateLimited',
+  'gaps',
+  'votesUp',
+  'votesDown',
+  'escalations',
+] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 
 const COUNTER_HELP: Record<CounterName, string> = {
@@ -18,6 +28,7 @@ const COUNTER_HELP: Record<CounterName, string> = {
   gaps: 'Knowledge gaps recorded',
   votesUp: '👍 votes given to answers (a changed vote counts for its new side)',
   votesDown: '👎 votes given to answers (a changed vote counts for its new side)',
+  escalations: "Escalation pings posted to a channel's escalation role",
 };
 
 /** How many recent reply latencies the percentile window keeps. */

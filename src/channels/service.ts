@@ -10,6 +10,7 @@ import {
   insertChannel,
   listChannels,
   setChannelCollections,
+  setEscalateRole,
   updateChannelMode,
 } from '../db/channels.js';
 import type { Channel, ChannelMode } from '../db/channels.js';
@@ -20,11 +21,14 @@ export { allChannelCollections, listChannels };
 
 export interface ChannelChange {
   id: string;
-  result: 'added' | 'mode_changed' | 'unchanged' | 'removed';
+  result: 'added' | 'mode_changed' | 'escalation_changed' | 'unchanged' | 'removed';
   mode?: ChannelMode;
   previousMode?: ChannelMode;
   /** Set when the change gave the channel collections. */
   collections?: string[];
+  /** Set when --escalate-role changed it. */
+  escalateRole?: string;
+  previousEscalateRole?: string | null;
 }
 
 /** `--collections a,b`: distinct names, each `[a-z0-9-]{1,32}`; any bad one is exit 2. */
@@ -38,6 +42,11 @@ export function parseCollections(value: string): string[] {
     );
   }
   return names;
+}
+
+/** A role id for --escalate-role: a snowflake, else exit 2. */
+export function parseRoleId(value: string): string {
+  return assertSnowflake(value, 'role ID');
 }
 
 export function parseMode(value: string | undefined): ChannelMode {
@@ -55,43 +64,63 @@ export function parseChannelIds(ids: string[]): string[] {
   return [...new Set(ids.map((id) => assertSnowflake(id)))];
 }
 
+/**
+ * Adds channels or changes their mode. `options.escalateRole` also sets the role pinged when an
+ * answer there is a gap; `options.collections` restricts its retrieval; with `options.keepMode`, a channel already added keeps its mode.
+ */
 export async function addChannels(
   db: Db,
   ids: string[],
   mode: ChannelMode,
   actor: string,
-  extra: { collections?: string[] } = {},
+  options: { collections?: string[]; escalateRole?: string; keepMode?: boolean } = {},
 ): Promise<ChannelChange[]> {
   const unique = parseChannelIds(ids);
+  const role = options.escalateRole === undefined ? undefined : parseRoleId(options.escalateRole);
   return db.transaction(async (tx) => {
     const changes: ChannelChange[] = [];
     for (const id of unique) {
       const existing = await getChannel(tx, id);
+      const roleChanged = role !== undefined && (existing?.escalateRole ?? null) !== role;
+      const escalation = roleChanged ? { escalateRole: role, previousEscalateRole: existing?.escalateRole ?? null } : {};
       if (!existing) {
         await insertChannel(tx, id, mode, actor);
         await recordAudit(tx, { actor, action: 'channels.add', target: id, newValue: mode });
-        changes.push({ id, result: 'added', mode });
-      } else if (existing.mode !== mode) {
-        await updateChannelMode(tx, id, mode);
-        await recordAudit(tx, { actor, action: 'channels.mode', target: id, oldValue: existing.mode, newValue: mode });
-        changes.push({ id, result: 'mode_changed', mode, previousMode: existing.mode });
+        changes.push({ id, result: 'added', mode, ...escalation });
       } else {
-        changes.push({ id, result: 'unchanged', mode });
+        const newMode = options.keepMode ? existing.mode : mode;
+        if (existing.mode !== newMode) {
+          await updateChannelMode(tx, id, newMode);
+          await recordAudit(tx, { actor, action: 'channels.mode', target: id, oldValue: existing.mode, newValue: newMode });
+          changes.push({ id, result: 'mode_changed', mode: newMode, previousMode: existing.mode, ...escalation });
+        } else {
+          changes.push({ id, result: roleChanged ? 'escalation_changed' : 'unchanged', mode: newMode, ...escalation });
+        }
       }
-      if (extra.collections) {
+      if (roleChanged) {
+        await setEscalateRole(tx, id, role);
+        await recordAudit(tx, {
+          actor,
+          action: 'channels.escalate_role',
+          target: id,
+          oldValue: existing?.escalateRole ?? null,
+          newValue: role,
+        });
+      }
+      if (options.collections) {
         // Given: the channel retrieves only from these (on a channel already allowed, they replace its own).
         const before = await channelCollections(tx, id);
-        if (before?.join(',') !== extra.collections.join(',')) {
-          await setChannelCollections(tx, id, extra.collections);
+        if (before?.join(',') !== options.collections.join(',')) {
+          await setChannelCollections(tx, id, options.collections);
           await recordAudit(tx, {
             actor,
             action: 'channels.collections',
             target: id,
             oldValue: before?.join(',') ?? null,
-            newValue: extra.collections.join(','),
+            newValue: options.collections.join(','),
           });
         }
-        changes[changes.length - 1]!.collections = extra.collections;
+        changes[changes.length - 1]!.collections = options.collections;
       }
     }
     return changes;

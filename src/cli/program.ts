@@ -31,6 +31,15 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/** `--min-hit`: a share from 0 to 1 or a percentage; checked here so a bad value exits 2 before anything runs. */
+function minHit(value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(value);
+  const n = m ? Number(m[1]) / (m[2] ? 100 : 1) : NaN;
+  if (!(n >= 0 && n <= 1))
+    throw new UserError(`--min-hit must be a share from 0 to 1, e.g. 0.8, or a percentage such as 80% (got "${value}")`, 'bad_min_hit');
+  return n;
+}
+
 function port(value: string): number {
   const n = wholeNumberIn(value, 0, 65535);
   if (n === null) throw new UserError(`--port must be a port number (got "${value}")`, 'bad_port');
@@ -114,11 +123,13 @@ Configuration comes from the environment and .env (see .env.example); \`copilot 
     .description('allow channels (or change their mode)')
     .argument('<id...>', 'channel IDs (Discord snowflakes)')
     .addOption(
-      new Option('--mode <mode>', 'answer every message, only when mentioned or replied to, or in a thread opened on a mention')
-        .choices(['all', 'mention', 'thread'])
-        .default('all'),
+      new Option(
+        '--mode <mode>',
+        'answer every message, only when mentioned or replied to, or in a thread opened on a mention (default: all)',
+      ).choices(['all', 'mention', 'thread']),
     )
     .option('--collections <names>', 'retrieve only from these collections (comma-separated); default: all')
+    .option('--escalate-role <id>', 'ping this role when an answer here is not in the knowledge base (updates a channel already added)')
     .action(run(async () => (await import('./commands/channels.js')).add));
   channels
     .command('remove')
@@ -170,6 +181,18 @@ Configuration comes from the environment and .env (see .env.example); \`copilot 
     .description('questions the knowledge base could not answer, most frequent first')
     .option('--since <age>', 'how far back, e.g. 7d, 24h', '7d')
     .action(run(async () => (await import('./commands/kb.js')).gaps));
+
+  program
+    .command('eval')
+    .description('retrieval (and answer) quality on a question file (JSON Lines): hit@k, MRR, gaps, latency')
+    .argument('<file>', 'questions, one JSON object a line (see README)')
+    .addOption(new Option('-k <n>', 'passages retrieved per question').default(5).argParser(whole('-k', 1, 50)))
+    .option('--channel <id>', "use this channel's settings")
+    .option('--answers', 'also answer each question (Groq, or the fallback) and count gap flags')
+    .addOption(
+      new Option('--min-hit <x>', 'exit 1 when hit@k is below this share (0.8) or percentage (80%)').argParser((v: string) => minHit(v)),
+    )
+    .action(run(async () => (await import('./commands/eval.js')).evaluate));
 
   const convo = program.command('convo').description('conversation memory per channel or thread');
   convo

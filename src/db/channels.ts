@@ -10,6 +10,8 @@ export interface Channel {
   mode: ChannelMode;
   addedAt: Date;
   addedBy: string;
+  /** The role pinged when an answer here is a gap, or null. */
+  escalateRole: string | null;
 }
 
 interface ChannelRow {
@@ -17,30 +19,44 @@ interface ChannelRow {
   mode: ChannelMode;
   added_at: Date;
   added_by: string;
+  escalate_role: string | null;
 }
 
-const toChannel = (r: ChannelRow): Channel => ({ id: r.id, mode: r.mode, addedAt: r.added_at, addedBy: r.added_by });
+const COLUMNS = 'id, mode, added_at, added_by, escalate_role';
+
+const toChannel = (r: ChannelRow): Channel => ({
+  id: r.id,
+  mode: r.mode,
+  addedAt: r.added_at,
+  addedBy: r.added_by,
+  escalateRole: r.escalate_role,
+});
 
 export async function listChannels(db: Queryable): Promise<Channel[]> {
-  const { rows } = await db.query<ChannelRow>('select id, mode, added_at, added_by from channels order by added_at, id');
+  const { rows } = await db.query<ChannelRow>(`select ${COLUMNS} from channels order by added_at, id`);
   return rows.map(toChannel);
 }
 
 export async function getChannel(db: Queryable, id: string): Promise<Channel | null> {
-  const { rows } = await db.query<ChannelRow>('select id, mode, added_at, added_by from channels where id = $1', [id]);
+  const { rows } = await db.query<ChannelRow>(`select ${COLUMNS} from channels where id = $1`, [id]);
   return rows[0] ? toChannel(rows[0]) : null;
 }
 
 export async function insertChannel(db: Queryable, id: string, mode: ChannelMode, actor: string): Promise<Channel> {
-  const { rows } = await db.query<ChannelRow>(
-    'insert into channels (id, mode, added_by) values ($1, $2, $3) returning id, mode, added_at, added_by',
-    [id, mode, dbText(actor)],
-  );
+  const { rows } = await db.query<ChannelRow>(`insert into channels (id, mode, added_by) values ($1, $2, $3) returning ${COLUMNS}`, [
+    id,
+    mode,
+    dbText(actor),
+  ]);
   return toChannel(rows[0]!);
 }
 
 export async function updateChannelMode(db: Queryable, id: string, mode: ChannelMode): Promise<void> {
   await db.query('update channels set mode = $2 where id = $1', [id, mode]);
+}
+
+export async function setEscalateRole(db: Queryable, id: string, roleId: string | null): Promise<void> {
+  await db.query('update channels set escalate_role = $2 where id = $1', [id, roleId]);
 }
 
 export async function deleteChannel(db: Queryable, id: string): Promise<boolean> {

@@ -138,6 +138,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       metrics,
       log,
       shards: clientShardOptions(plan, shardCount),
+      escalation: { db: app.db, cooldownMs: config.escalationCooldownMs },
     });
     metrics.watchShards(() => bot.shards());
     const { startStatusServer } = await import('../http/status.js');

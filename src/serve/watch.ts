@@ -11,7 +11,7 @@ import { configVersion } from '../db/config-state.js';
 import { errorMessage } from '../errors.js';
 
 export interface ConfigWatcher {
-  get(channelId: string): { mode: ChannelMode } | null;
+  get(channelId: string): { mode: ChannelMode; escalateRole: string | null } | null;
   /** The allowed channels' ids. */
   ids(): string[];
   readonly size: number;
@@ -24,7 +24,7 @@ export async function watchConfig(
   db: Db,
   options: { pollMs?: number; log?: { info(o: object, m?: string): void; warn(o: object, m?: string): void } } = {},
 ): Promise<ConfigWatcher> {
-  let channels = new Map<string, ChannelMode>();
+  let channels = new Map<string, { mode: ChannelMode; escalateRole: string | null }>();
   let version = -1;
   let failing = false;
   let loading: Promise<void> | null = null;
@@ -38,7 +38,7 @@ export async function watchConfig(
         return;
       }
       const list = await listChannels(db);
-      channels = new Map(list.map((c) => [c.id, c.mode]));
+      channels = new Map(list.map((c) => [c.id, { mode: c.mode, escalateRole: c.escalateRole }]));
       if (version !== -1) options.log?.info({ channels: channels.size, version: v }, 'configuration reloaded');
       version = v;
       failing = false;
@@ -56,8 +56,8 @@ export async function watchConfig(
 
   return {
     get(channelId) {
-      const mode = channels.get(channelId);
-      return mode ? { mode } : null;
+      const entry = channels.get(channelId);
+      return entry ? { ...entry } : null;
     },
     ids: () => [...channels.keys()],
     get size() {

@@ -235,6 +235,7 @@ describe('status server', () => {
     metrics.inc('replies');
     metrics.inc('fallbacks');
     metrics.inc('rateLimited');
+    metrics.inc('escalations');
     for (const ms of [100, 200, 300, 400, 5000]) metrics.observeReply(ms, ms / 2);
 
     const r = await get('/status');
@@ -269,6 +270,7 @@ describe('status server', () => {
       gaps: 0,
       votesUp: 0,
       votesDown: 0,
+      escalations: 1,
     });
     assert.deepEqual(s.latency, { p50: 300, p90: 5000, p99: 5000, count: 5 });
   });

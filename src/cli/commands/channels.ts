@@ -6,6 +6,7 @@ import {
   parseChannelIds,
   parseCollections,
   parseMode,
+  parseRoleId,
   removeChannels,
 } from '../../channels/service.js';
 import type { ChannelChange } from '../../channels/service.js';
@@ -22,18 +23,33 @@ export async function list(ctx: Context): Promise<void> {
     return;
   }
   await out.table(
-    ['Channel', 'Mode', 'Collections', 'Added', 'By'],
-    channels.map((c) => [c.id, c.mode, c.collections?.join(', ') ?? 'all', when(c.addedAt), c.addedBy]),
+    ['Channel', 'Mode', 'Collections', 'Escalate to', 'Added', 'By'],
+    channels.map((c) => [
+      c.id,
+      c.mode,
+      c.collections?.join(', ') ?? 'all',
+      c.escalateRole ? `role ${c.escalateRole}` : '',
+      when(c.addedAt),
+      c.addedBy,
+    ]),
   );
 }
 
 function describeChange(ctx: Context, c: ChannelChange): string {
+  const { style } = ctx.out;
+  const role = c.escalateRole ? ` · escalates to role ${c.escalateRole}` : '';
+  return describeResult(ctx, c) + role;
+}
+
+function describeResult(ctx: Context, c: ChannelChange): string {
   const { style } = ctx.out;
   switch (c.result) {
     case 'added':
       return `${style.green('added')} ${c.id} (mode ${c.mode})`;
     case 'mode_changed':
       return `${style.green('updated')} ${c.id}: mode ${c.previousMode} → ${c.mode}`;
+    case 'escalation_changed':
+      return `${style.green('updated')} ${c.id}`;
     case 'unchanged':
       return `${c.id} is already allowed (mode ${c.mode})`;
     case 'removed':
@@ -41,11 +57,20 @@ function describeChange(ctx: Context, c: ChannelChange): string {
   }
 }
 
-export async function add(ctx: Context, ids: string[], opts: { mode?: string; collections?: string }): Promise<void> {
+export async function add(
+  ctx: Context,
+  ids: string[],
+  opts: { mode?: string; collections?: string; escalateRole?: string },
+): Promise<void> {
   const mode = parseMode(opts.mode);
   const valid = parseChannelIds(ids);
   const collections = opts.collections === undefined ? undefined : parseCollections(opts.collections);
-  const changes = await ctx.withDb('channels add', (db) => addChannels(db, valid, mode, ctx.actor, { collections }));
+  const escalateRole = opts.escalateRole === undefined ? undefined : parseRoleId(opts.escalateRole);
+  // `--escalate-role` or `--collections` without `--mode` updates a channel already added without touching its mode.
+  const keepMode = (escalateRole !== undefined || collections !== undefined) && opts.mode === undefined;
+  const changes = await ctx.withDb('channels add', (db) =>
+    addChannels(db, valid, mode, ctx.actor, { collections, escalateRole, keepMode }),
+  );
   ctx.out.data(changes);
   for (const c of changes) {
     ctx.out.line(describeChange(ctx, c));
