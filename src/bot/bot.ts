@@ -19,7 +19,7 @@ import type { Logger } from 'pino';
 import type { Accepted, AnswerService, IncomingQuestion } from '../answer/service.js';
 import type { Db } from '../db/backend.js';
 import { DependencyError, errorMessage } from '../errors.js';
-import { escalate } from '../learn/escalation.js';
+import { downvotedByAsker, escalate } from '../learn/escalation.js';
 import type { EscalationOutcome, NewEscalation } from '../learn/escalation.js';
 import { withDeadline } from '../util/deadline.js';
 import { AnswerButtons, StopRegistry } from './buttons.js';
@@ -562,6 +562,24 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
       cancel: () => {},
     });
   }
+
+  // A 👎 from the one who asked escalates like a gap (once per answer, within the same cool-down).
+  deps.feedback?.onVote(async (answerId, userId, vote) => {
+    if (vote !== -1 || !deps.escalation) return;
+    const answer = await downvotedByAsker(deps.escalation.db, answerId, userId);
+    if (!answer) return;
+    const channelId = [answer.parentId, answer.channelId, answer.conversationId].find((id) => id !== null && deps.channels.get(id));
+    if (!channelId) return;
+    await escalateAnswer({
+      conversationId: answer.conversationId,
+      channelId,
+      inThread: answer.conversationId !== channelId,
+      answerId,
+      question: answer.question ?? '',
+      questionDiscordId: answer.questionDiscordId,
+      reason: 'downvote',
+    });
+  });
 
   const onInteraction = createInteractionHandler({
     client,

@@ -51,3 +51,42 @@ export async function countEscalations(db: Queryable): Promise<number> {
   const { rows } = await db.query<{ n: number }>('select count(*)::int as n from escalations where pinged');
   return rows[0]!.n;
 }
+
+/** The answer a vote was given to, with its question: what an escalation on a 👎 needs. */
+export interface VotedAnswer {
+  conversationId: string;
+  channelId: string | null;
+  parentId: string | null;
+  question: string | null;
+  questionDiscordId: string | null;
+  askerId: string | null;
+}
+
+export async function votedAnswer(db: Queryable, answerId: number): Promise<VotedAnswer | null> {
+  const { rows } = await db.query<{
+    conversation_id: string;
+    channel_id: string | null;
+    parent_id: string | null;
+    question: string | null;
+    question_discord_id: string | null;
+    asker_id: string | null;
+  }>(
+    `select m.conversation_id, c.channel_id, c.parent_id, q.content as question,
+            q.discord_message_id as question_discord_id, q.author_id as asker_id
+       from messages m
+       join conversations c on c.id = m.conversation_id
+       left join messages q on q.id = m.answer_to
+      where m.id = $1 and m.role = 'assistant'`,
+    [answerId],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    conversationId: r.conversation_id,
+    channelId: r.channel_id,
+    parentId: r.parent_id,
+    question: r.question,
+    questionDiscordId: r.question_discord_id,
+    askerId: r.asker_id,
+  };
+}

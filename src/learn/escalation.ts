@@ -5,8 +5,8 @@
  * of Discord: the caller posts the line.
  */
 import type { Db } from '../db/backend.js';
-import { claimEscalation, recordPing } from '../db/escalations.js';
-import type { NewEscalation } from '../db/escalations.js';
+import { claimEscalation, recordPing, votedAnswer } from '../db/escalations.js';
+import type { NewEscalation, VotedAnswer } from '../db/escalations.js';
 import { errorMessage } from '../errors.js';
 
 export type { NewEscalation };
@@ -46,4 +46,10 @@ export async function escalate(deps: EscalateDeps, e: NewEscalation): Promise<Es
     await recordPing(deps.db, row.id, null).catch(() => undefined);
     return 'failed';
   }
+}
+
+/** The answer behind a 👎 and its question, when the vote came from the one who asked (else null: no escalation). */
+export async function downvotedByAsker(db: Db, answerId: number, userId: string): Promise<VotedAnswer | null> {
+  const answer = await votedAnswer(db, answerId);
+  return answer && answer.question !== null && answer.askerId === userId ? answer : null;
 }

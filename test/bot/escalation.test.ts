@@ -11,6 +11,8 @@ import { NOT_IN_KB_MARKER } from '../../src/answer/prompt.js';
 import { addChannels, listChannels } from '../../src/channels/service.js';
 import type { Bot } from '../../src/bot/bot.js';
 import { countEscalations } from '../../src/db/escalations.js';
+import { createFeedback } from '../../src/feedback/service.js';
+import type { Feedback } from '../../src/feedback/service.js';
 import { snowflake } from '../fakes/discord.js';
 import type { FakeMessage } from '../fakes/discord.js';
 import { BACKENDS } from '../support/db.js';
@@ -25,25 +27,35 @@ for (const kind of BACKENDS) {
     const SECOND = snowflake();
     const PLAIN = snowflake();
     const THREAD = snowflake();
+    const VOTED = snowflake();
     let h: Harness;
     let bot: Bot;
     let role: string;
+    let feedback: Feedback;
 
     before(async () => {
       h = await startHarness({
         kind,
         discord: {
-          channels: [{ id: ESCALATING }, { id: SECOND }, { id: PLAIN }, { id: THREAD, type: 11, name: 'a-thread', parent_id: SECOND }],
+          channels: [
+            { id: ESCALATING },
+            { id: SECOND },
+            { id: PLAIN },
+            { id: VOTED },
+            { id: THREAD, type: 11, name: 'a-thread', parent_id: SECOND },
+          ],
         },
         allowed: { [PLAIN]: 'all' },
       });
       // Discord pings a role from a bot only when the role is mentionable (or the bot may mention everyone).
       role = h.fake.addRole({ name: 'Moderators', mentionable: true }).id as string;
-      await addChannels(h.db, [ESCALATING, SECOND], 'all', 'test', { escalateRole: role });
+      await addChannels(h.db, [ESCALATING, SECOND, VOTED], 'all', 'test', { escalateRole: role });
+      feedback = createFeedback(h.db);
       const channels = new Map((await listChannels(h.db)).map((c) => [c.id, { mode: c.mode, escalateRole: c.escalateRole }]));
       bot = await h.makeBot({
         channels: { get: (id) => channels.get(id) ?? null, ids: () => [...channels.keys()] },
         escalation: { db: h.db, cooldownMs: 10 * 60_000 },
+        feedback,
       });
       await bot.start();
       h.groq.setBehavior({ kind: 'ok', reply: GAP_REPLY });
@@ -108,6 +120,34 @@ for (const kind of BACKENDS) {
         h.logs.some((l) => l.msg === 'escalation' && l.conversationId === PLAIN),
         false,
       );
+    });
+    test('a 👎 from the asker escalates an answer once; a 👎 from someone else, or a 👍, does not', async () => {
+      h.groq.setBehavior({ kind: 'ok', reply: 'Restart it from the settings page.' });
+      try {
+        const asker = h.newUser();
+        const q = await h.fake.userMessage({ channelId: VOTED, content: 'how do I restart the agent?', authorId: asker });
+        const line = await h.answered(q.id);
+        assert.notEqual(line.gap, true, 'not a gap: nothing escalated yet');
+        const { rows } = await h.db.query<{ id: number }>(
+          "select id from messages where conversation_id = $1 and role = 'assistant' order by id desc limit 1",
+          [VOTED],
+        );
+        const answerId = Number(rows[0]!.id);
+        await feedback.vote(answerId, h.newUser(), -1);
+        await feedback.vote(answerId, asker, 1);
+        assert.equal(escalations(VOTED).length, 0, 'a 👎 from someone else and a 👍 ping no one');
+        await feedback.vote(answerId, asker, -1);
+        await h.waitLog((l) => l.msg === 'escalation' && l.conversationId === VOTED && l.outcome === 'pinged');
+        const pings = escalations(VOTED);
+        assert.equal(pings.length, 1);
+        assert.deepEqual(pings[0]!.allowedMentions, { parse: [], roles: [role] });
+        await feedback.vote(answerId, asker, 1);
+        await feedback.vote(answerId, asker, -1);
+        await h.waitLog((l) => l.msg === 'escalation' && l.conversationId === VOTED && l.outcome === 'already');
+        assert.equal(escalations(VOTED).length, 1, 'a second 👎 on the same answer pings no one');
+      } finally {
+        h.groq.setBehavior({ kind: 'ok', reply: GAP_REPLY });
+      }
     });
   });
 }
