@@ -1,3 +1,4 @@
+// long: one schema for every environment variable, with its messages, and the mapping to the typed config the rest of the code reads.
 /**
  * Environment (plus `.env` in the working directory, read with node:util parseEnv, plus the
  * operator profile written by `copilot config set`) → one zod schema → one validated, frozen

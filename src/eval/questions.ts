@@ -35,7 +35,7 @@ function judged(o: Record<string, unknown>): Omit<EvalCase, 'line' | 'earlier'> 
   if (o.key_phrases !== undefined && (!Array.isArray(o.key_phrases) || !o.key_phrases.every((p) => typeof p === 'string' && p.trim()))) {
     return '"key_phrases" must be a list of non-empty strings';
   }
-  const file = (o.file as string | undefined)?.trim() ?? null;
+  const file = o.file?.trim() ?? null;
   const keyPhrases = (o.key_phrases as string[] | undefined) ?? [];
   if (answerable && file === null && keyPhrases.length === 0)
     return 'an answerable question needs "file" or "key_phrases" to judge a hit by';

@@ -36,7 +36,6 @@ export async function list(ctx: Context): Promise<void> {
 }
 
 function describeChange(ctx: Context, c: ChannelChange): string {
-  const { style } = ctx.out;
   const role = c.escalateRole ? ` · escalates to role ${c.escalateRole}` : '';
   return describeResult(ctx, c) + role;
 }
