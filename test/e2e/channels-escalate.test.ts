@@ -30,7 +30,7 @@ for (const kind of BACKENDS) {
         (await list()).map((c) => [c.id, c.mode, c.escalateRole]),
         [[CHANNEL, 'mention', ROLE]],
       );
-      assert.match((await cli(['channels', 'list'])).stdout, new RegExp(`${CHANNEL}\tmention\trole ${ROLE}\t`));
+      assert.match((await cli(['channels', 'list'])).stdout, new RegExp(`${CHANNEL}\tmention\tall\trole ${ROLE}\t`));
       for (const bad of ['moderators', '123', '<@&345678901234567890>']) {
         const b = await cli(['channels', 'add', CHANNEL, '--escalate-role', bad]);
         assert.equal(b.code, 2, `${bad}: ${b.stderr}`);

@@ -205,10 +205,8 @@ for (const kind of BACKENDS) {
         { question: 'how much is the team tier per user per month', file: 'tables.pdf', pages: [1] },
         { question: 'zqxv blorft wibbleplonk?', answerable: false },
         {
-          turns: [
-            { question: 'how many scheduled jobs can i have on the cheapest plan' },
-            { question: 'frobnicate quuxlet zorp?', answerable: false },
-          ],
+          // Retrieval for a follow-up also uses the earlier turns: both are words no document has.
+          turns: [{ question: 'blatherskite gronk?' }, { question: 'frobnicate quuxlet zorp?', answerable: false }],
         },
       ]);
       // Without an embeddings provider retrieval is full text: words no document has find nothing.
