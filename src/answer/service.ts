@@ -26,9 +26,9 @@ import type { MessageStatus } from '../db/conversations.js';
 import { recordGap } from '../db/gaps.js';
 import { effectiveInstructions } from '../db/instructions.js';
 import { errorMessage } from '../errors.js';
-import { embedQuestion } from '../kb/embed.js';
+import { embedQuestions } from '../kb/embed.js';
 import type { Embedder } from '../kb/embed.js';
-import { retrieveForConversation } from '../kb/conversational.js';
+import { contextOf, retrieveForConversation } from '../kb/conversational.js';
 import type { Passage, Relevance } from '../kb/retrieve.js';
 import { checkQueryModel } from '../kb/model.js';
 import { DEFAULT_CONTEXT_TOKENS, DEFAULT_RESERVE_FOR_ANSWER, fitToBudget } from './budget.js';
@@ -173,17 +173,19 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
   const settleQuietly = (p: Promise<void>) =>
     p.catch((err: unknown) => deps.log?.warn({ err: errorMessage(err) }, 'could not settle the Groq token reservation'));
 
-  async function queryVector(question: string, signal?: AbortSignal): Promise<number[] | null> {
+  /** Query texts → their vectors in one embedding request, or null (full-text retrieval only). */
+  async function queryVectors(texts: string[], signal?: AbortSignal): Promise<number[][] | null> {
     if (!deps.embedder) return null;
     try {
       if ((await checkQueryModel(deps.db, deps.embedder.model)) !== 'ok') return null;
-      return await embedQuestion(deps.embedder, question, { budgetMs: deps.embedBudgetMs, signal });
+      return await embedQuestions(deps.embedder, texts, { budgetMs: deps.embedBudgetMs, signal });
     } catch (err) {
       // Retrieval still works on full text alone.
       deps.log?.warn({ err: errorMessage(err) }, 'question embedding failed; full-text retrieval only');
       return null;
     }
   }
+  const queryVector = async (text: string, signal?: AbortSignal) => (await queryVectors([text], signal))?.[0] ?? null;
 
   return {
     tokenBudget,
@@ -239,11 +241,17 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
       }
 
       const scope = req.parentId ?? req.channelId;
-      const [instructions, history, vector] = await Promise.all([
+      // The message and the previous user turns are embedded in one request, as soon as the history is in.
+      const historyLoad = historyBefore(deps.db, req.conversationId, deps.config.historyLimit, req.storedMessageId ?? null);
+      const [instructions, history, vectors] = await Promise.all([
         effectiveInstructions(deps.db, scope),
-        historyBefore(deps.db, req.conversationId, deps.config.historyLimit, req.storedMessageId ?? null),
-        queryVector(question, req.signal),
+        historyLoad,
+        historyLoad.then((h) => {
+          const context = contextOf(h.filter((m) => m.role === 'user').map((m) => m.content));
+          return queryVectors(context ? [question, context] : [question], req.signal);
+        }),
       ]);
+      const vector = vectors?.[0] ?? null;
       // The user's message is stored before anything can fail (when accept() has not already).
       let questionId = req.storedMessageId ?? null;
       if (questionId === null) {
@@ -280,6 +288,7 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
         k: deps.k ?? 5,
         collections,
         messageVector: rewrite ? undefined : vector,
+        contextVector: vectors?.[1] ?? null,
       });
       const retrieved = retrieval.passages;
       const fitted = fitToBudget(

@@ -18,6 +18,8 @@ export type EmbedQuery = (text: string) => Promise<number[] | null>;
 export interface ConversationRetrieveOptions extends Omit<RetrieveOptions, 'queryVector' | 'context'> {
   /** The message's vector when already computed (undefined: embedded here). */
   messageVector?: number[] | null;
+  /** The context's vector when already computed (undefined: embedded here). */
+  contextVector?: number[] | null;
   turns?: number;
   weight?: number;
 }
@@ -49,12 +51,12 @@ export async function retrieveForConversation(
   previousUserTurns: string[],
   options: ConversationRetrieveOptions = {},
 ): Promise<RetrievalResult> {
-  const { messageVector, turns, weight = CONTEXT_WEIGHT, ...rest } = options;
+  const { messageVector, contextVector, turns, weight = CONTEXT_WEIGHT, ...rest } = options;
   const context = contextOf(previousUserTurns, turns);
   const wantVectors = embed !== null && rest.use !== 'fulltext';
   const [own, earlier] = await Promise.all([
     messageVector !== undefined ? messageVector : wantVectors ? embed(message) : null,
-    context && wantVectors && weight > 0 ? embed(context) : null,
+    contextVector !== undefined ? contextVector : context && wantVectors && weight > 0 ? embed(context) : null,
   ]);
   const queryVector = own && earlier ? blendVectors(own, earlier, weight) : own;
   return retrieve(db, message, { ...rest, queryVector, context: context ? { text: context, weight } : undefined });

@@ -48,12 +48,21 @@ export async function embedQuestion(
   text: string,
   options: { budgetMs?: number; signal?: AbortSignal } = {},
 ): Promise<number[]> {
+  const [vector] = await embedQuestions(embedder, [text], options);
+  return vector!;
+}
+
+/** Several query texts in one embedding request, under one budget (as embedQuestion). */
+export async function embedQuestions(
+  embedder: Embedder,
+  texts: string[],
+  options: { budgetMs?: number; signal?: AbortSignal } = {},
+): Promise<number[][]> {
   const budgetMs = options.budgetMs ?? QUESTION_EMBED_BUDGET_MS;
   const budget = AbortSignal.timeout(budgetMs);
   const signal = options.signal ? AbortSignal.any([budget, options.signal]) : budget;
   try {
-    const [vector] = await embedder.embed([text], { signal });
-    return vector!;
+    return await embedder.embed(texts, { signal });
   } catch (err) {
     if (budget.aborted && !options.signal?.aborted) {
       throw new DependencyError(`embeddings from ${embedder.provider} did not answer within ${budgetMs / 1000} s`, 'embeddings_timeout', {

@@ -11,8 +11,10 @@ import { loadLlamaTokenizer } from '../../src/answer/tokens.js';
 import type { TokenCounter } from '../../src/answer/tokens.js';
 import { loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/backend.js';
+import { createEmbedder } from '../../src/kb/embed.js';
 import { ingestFile } from '../../src/kb/ingest/pipeline.js';
 import { retrieveForConversation } from '../../src/kb/conversational.js';
+import { fakeEmbed } from '../fakes/embeddings.js';
 import { startFakeGroq } from '../fakes/groq.js';
 import type { FakeGroq } from '../fakes/groq.js';
 import { BACKENDS, createTestDatabase } from '../support/db.js';
@@ -162,6 +164,25 @@ for (const kind of BACKENDS) {
         assert.equal(looksContextDependent(m), true, m);
       for (const m of ['how many exports per day can we run on team?', 'what does error E-3003 mean?', 'how do i turn on debug logging?'])
         assert.equal(looksContextDependent(m), false, m);
+    });
+
+    // Last: it stores vectors, which the Groq-off tests above do without.
+    test('a follow-up’s message and previous turns are embedded in one request', async () => {
+      const config = loadConfig({}, { COPILOT_HOME: t.home, EMBEDDINGS_URL: 'http://127.0.0.1:9/unused', EMBEDDINGS_MODEL: 'test/fake' });
+      const calls: string[][] = [];
+      const embedder = createEmbedder(config, {}, async (texts) => {
+        calls.push(texts);
+        return texts.map((x) => fakeEmbed(x, 384));
+      })!;
+      writeFileSync(join(dir, 'vectors.txt'), 'Export limits reset at midnight UTC. Extra exports queue until then.\n');
+      await ingestFile({ db, embedder, maxFileBytes: 50e6 }, join(dir, 'vectors.txt'));
+      const service = createAnswerService({ db, config, embedder, chat: null, counter });
+      const conversation = '623456789012345678';
+      const question = { conversationId: conversation, channelId: null, authorId: '555555555555555558' };
+      await service.answer({ ...question, question: 'how many exports per day can we run on team?' });
+      calls.length = 0;
+      await service.answer({ ...question, question: 'what happens when we hit it?' });
+      assert.deepEqual(calls, [['what happens when we hit it?', 'how many exports per day can we run on team?']]);
     });
   });
 }
