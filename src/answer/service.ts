@@ -334,7 +334,7 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
         };
       };
       const useFallback = (lead: string) => {
-        const answer = fallbackAnswer(retrieved, lead);
+        const answer = fallbackAnswer(retrieved, lead, { question: rewrite ?? question });
         return finish({
           answer,
           sources: refs(retrieved.slice(0, 3)),
