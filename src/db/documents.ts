@@ -44,6 +44,8 @@ export interface NewChunk {
   content: string;
   truncated: boolean;
   embedding: number[] | null;
+  /** A table of contents, an index or a list of figures: ranked below content. */
+  navigation?: boolean;
 }
 
 interface Row {
@@ -180,10 +182,10 @@ export async function insertChunks(
     const part = chunks.slice(i, i + batch);
     await db.query(
       // PGlite serialises only arrays of the types it knows: vectors go to it as text[].
-      `insert into chunks (document_id, ordinal, page, section, content, truncated, embedding)
-       select $1, t.ordinal, t.page, t.section, t.content, t.truncated, t.embedding::vector
-       from unnest($2::int[], $3::int[], $4::text[], $5::text[], $6::bool[], $7::${encoding.binary ? 'vector' : 'text'}[])
-         as t(ordinal, page, section, content, truncated, embedding)`,
+      `insert into chunks (document_id, ordinal, page, section, content, truncated, embedding, navigation)
+       select $1, t.ordinal, t.page, t.section, t.content, t.truncated, t.embedding::vector, t.navigation
+       from unnest($2::int[], $3::int[], $4::text[], $5::text[], $6::bool[], $7::${encoding.binary ? 'vector' : 'text'}[], $8::bool[])
+         as t(ordinal, page, section, content, truncated, embedding, navigation)`,
       [
         documentId,
         part.map((c) => c.ordinal),
@@ -195,6 +197,7 @@ export async function insertChunks(
           part.map((c) => c.embedding),
           encoding,
         ),
+        part.map((c) => c.navigation ?? false),
       ],
     );
   }

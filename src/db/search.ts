@@ -54,7 +54,7 @@ function atLeast(version: string | null, major: number, minor: number): boolean 
   return a > major || (a === major && b >= minor);
 }
 
-/** The `limit` chunks nearest to `vector` by cosine, nearest first, the HNSW candidate list at least `efSearch`. */
+/** The `limit` chunks nearest to `vector` by cosine, nearest first (navigation chunks last), the HNSW candidate list at least `efSearch`. */
 export async function nearestChunks(
   db: Db,
   vector: number[],
@@ -65,17 +65,19 @@ export async function nearestChunks(
   const iterative = atLeast(await vectorVersion(db), 0, 8);
   // One statement: the settings are local to its own transaction and, through the lateral
   // reference, set before the index scan starts. Iterative scans exist from pgvector 0.8.
-  const { rows } = await db.query<{ id: number; distance: number }>(
-    `select v.id, v.distance from
+  const { rows } = await db.query<{ id: number; distance: number; navigation: boolean }>(
+    `select v.id, v.distance, v.navigation from
        (select set_config('hnsw.ef_search', $2, true) as ef, set_config($3, 'relaxed_order', true) as iterative) cfg,
-       lateral (select id, embedding <=> $1::vector as distance from chunks
+       lateral (select id, embedding <=> $1::vector as distance, navigation from chunks
                 where embedding is not null and cfg.ef is not null and cfg.iterative is not null
                   and ($5::text[] is null or document_id in (select id from documents where collection = any($5::text[])))
                 order by embedding <=> $1::vector limit $4) v`,
     [vectorText(vector), String(Math.max(efSearch, limit)), iterative ? 'hnsw.iterative_scan' : 'copilot.unused', limit, collections],
   );
-  // relaxed_order may return near-sorted results: sort them exactly.
-  return rows.map((r) => ({ id: r.id, cosine: 1 - r.distance })).sort((a, b) => b.cosine - a.cosine);
+  // relaxed_order may return near-sorted results: sort them exactly, navigation chunks after content.
+  return rows
+    .sort((a, b) => Number(a.navigation) - Number(b.navigation) || a.distance - b.distance)
+    .map((r) => ({ id: r.id, cosine: 1 - r.distance }));
 }
 
 export interface FullTextQuery {
@@ -92,21 +94,21 @@ export interface FullTextQuery {
   collections?: string[] | null;
 }
 
-/** Chunk ids of the best full-text candidates, best first. */
+/** Chunk ids of the best full-text candidates, best first, navigation chunks after content. */
 export async function fullTextCandidates(db: Queryable, q: FullTextQuery): Promise<number[]> {
   // Rows are detoasted once (tsv || ''), scored by weighted coverage, and only the best get the
   // costlier proximity rank.
   const { rows } = await db.query<{ id: number; score: number }>(
     `with c as materialized (
-       select id, tsv || ''::tsvector as tsv from chunks where tsv @@ to_tsquery('simple', $1)
+       select id, tsv || ''::tsvector as tsv, navigation from chunks where tsv @@ to_tsquery('simple', $1)
          and ($8::text[] is null or document_id in (select id from documents where collection = any($8::text[]))) limit $6
      ), covered as (
-       select id, tsv,
+       select id, tsv, navigation,
          (select coalesce(sum(w.idf), 0) from unnest($2::tsquery[], $3::float8[]) as w(q, idf) where c.tsv @@ w.q) as covered
        from c order by covered desc, id limit $7
      )
      select id, covered + ts_rank_cd(tsv, to_tsquery('simple', $4), 1) as score
-     from covered order by score desc, id limit $5`,
+     from covered order by navigation, score desc, id limit $5`,
     [
       q.selecting.map(tsLiteral).join(' | '),
       q.scoring.map((t) => tsLiteral(t.lexeme)),

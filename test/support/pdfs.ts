@@ -1192,3 +1192,50 @@ export async function whitespacePdf(): Promise<Buffer> {
     }
   });
 }
+
+/** The chapters navigationDoc() lists and sets, one a page from page 3. */
+export const NAVIGATION_CHAPTERS = ['Export settings panel', 'Keeping settings between exports', 'Export profiles', 'Scheduling exports'];
+
+/**
+ * A guide that opens with a table of contents (page 1, dotted leaders) and an index (page 2),
+ * then one chapter of the manual a page (pages 3–6), then a short content page (page 7).
+ */
+export async function navigationDoc(): Promise<Buffer> {
+  const hy: Hyphenation[] = [];
+  const chapters = NAVIGATION_CHAPTERS.map((title) => MANUAL.find((m) => m.title === title)!);
+  return render((doc) => {
+    doc.addPage();
+    let ps = new PageSetter(doc, 1, hy);
+    ps.heading('Contents');
+    chapters.forEach((c, i) => ps.line(`${i + 1}. ${c.title} ${'.'.repeat(60 - c.title.length)} ${i + 3}`));
+    ps.line(`Index ${'.'.repeat(60)} 2`);
+    ps.flush();
+    doc.addPage();
+    ps = new PageSetter(doc, 2, hy);
+    ps.heading('Index');
+    for (const [term, pages] of [
+      ['delimiter', '3, 4'],
+      ['date format', '3'],
+      ['defaults, keeping', '4'],
+      ['exporter.toml', '4, 5'],
+      ['profiles', '5'],
+      ['remember last used settings', '4'],
+      ['schedules', '6'],
+      ['settings panel', '3'],
+    ])
+      ps.line(`${term} ${pages}`);
+    ps.flush();
+    chapters.forEach((c, i) => {
+      doc.addPage();
+      const p = new PageSetter(doc, i + 3, hy);
+      p.heading(`${i + 1}. ${c.title}`);
+      for (const para of c.paragraphs) if (typeof para === 'string') p.paragraph(para);
+      p.flush();
+    });
+    doc.addPage();
+    ps = new PageSetter(doc, 7, hy);
+    ps.heading('Support');
+    ps.paragraph('Phone support is open from 9 to 17 CET on weekdays.');
+    ps.flush();
+  });
+}

@@ -8,6 +8,7 @@ import { getEmbeddingSettings } from '../../db/settings.js';
 import { embeddingInput, estimateWordPieces, MODEL_MAX_WORD_PIECES } from '../chunk.js';
 import type { Chunk } from '../chunk.js';
 import type { Embedder } from '../embed.js';
+import { isNavigation } from './navigation.js';
 
 /**
  * Whether chunks can be written as they come: with no provider, or when the stored vectors'
@@ -150,8 +151,9 @@ export class ChunkStream {
   }
 }
 
-/** A chunk as stored: truncated when the model reads less than its whole input. */
+/** A chunk as stored: truncated when the model reads less than its whole input; navigation pages marked. */
 export function newChunk(c: Chunk, embedding: number[] | null): NewChunk {
   const truncated = estimateWordPieces(embeddingInput(c.section, c.content)) > MODEL_MAX_WORD_PIECES;
-  return { ordinal: c.ordinal, page: c.page, section: c.section, content: c.content, truncated, embedding };
+  const navigation = isNavigation(c.content, c.section);
+  return { ordinal: c.ordinal, page: c.page, section: c.section, content: c.content, truncated, embedding, navigation };
 }
