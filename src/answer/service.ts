@@ -51,6 +51,8 @@ export interface AnswerRequest {
   channelId: string | null;
   parentId?: string | null;
   authorId: string;
+  /** The operator at the command line (`ask`, `chat`): not counted in the per-user question limit, which is Discord users'. */
+  operator?: boolean;
   question: string;
   discordMessageId?: string | null;
   /** The user's message as stored by accept(); answered from that row instead of storing it again. */
@@ -210,7 +212,7 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
     async answer(req, onDelta) {
       const started = now();
       const question = req.question.trim();
-      const limit = await users.take(req.authorId);
+      const limit = req.operator ? ({ ok: true } as const) : await users.take(req.authorId);
       const base = {
         sources: [],
         fallback: false,

@@ -159,7 +159,7 @@ describe('bot on postgres', () => {
     const groqBefore = h.groq.chatRequests().length;
     await ask(OTHER, QUESTION);
     // Events are handled in order: once the control message is answered, the other one was seen.
-    const control = await ask(ALL, 'and is that per user?');
+    const control = await ask(ALL, 'how much does the business plan cost per month?');
     await h.answered(control.id);
     assert.deepEqual(
       h.fake.calls.filter((c) => c.path.startsWith(`/channels/${OTHER}`)),
@@ -337,7 +337,7 @@ describe('bot on postgres', () => {
   test('different conversations are answered concurrently', async () => {
     h.groq.setBehavior({ kind: 'ok', reply: 'ok [1]', ttftMs: 600 });
     const t0 = performance.now();
-    const qs = await Promise.all([ALL, QUEUE, CONCURRENT, THREAD].map((c) => ask(c, `concurrent ${c}`)));
+    const qs = await Promise.all([ALL, QUEUE, CONCURRENT, THREAD].map((c) => ask(c, `what is the concurrency limit in channel ${c}?`)));
     await Promise.all(qs.map((q) => h.answered(q.id)));
     const elapsed = performance.now() - t0;
     assert.ok(elapsed < 2 * 600, `4 answers with 600 ms TTFT each took ${elapsed.toFixed(0)} ms`);

@@ -15,7 +15,9 @@ const TABLES = [
   'chunks',
   'conversations',
   'documents',
+  'escalations',
   'instructions',
+  'kb_candidates',
   'kb_gaps',
   'kb_lexemes',
   'messages',
@@ -23,6 +25,7 @@ const TABLES = [
   'settings',
   'token_spending',
   'user_question_limits',
+  'votes',
 ];
 
 for (const kind of BACKENDS) {

@@ -26,7 +26,14 @@ for (const kind of BACKENDS) {
       t = await createTestDatabase(kind);
       groq = await startFakeGroq({ apiKey: 'gsk_test' });
       embeddings = await startFakeEmbeddings();
-      env = { ...t.env, GROQ_API_KEY: 'gsk_test', GROQ_BASE_URL: groq.baseURL, EMBEDDINGS_URL: embeddings.url };
+      env = {
+        ...t.env,
+        GROQ_API_KEY: 'gsk_test',
+        GROQ_BASE_URL: groq.baseURL,
+        EMBEDDINGS_URL: embeddings.url,
+        // On Postgres the Groq token budget is shared by every process: the whole file's answers count in one window.
+        GROQ_TOKENS_PER_MINUTE: '10000000',
+      };
       writeFileSync(join(t.home, 'manual.pdf'), await longManual(12));
       assert.equal((await cli(['kb', 'ingest', join(t.home, 'manual.pdf')])).code, 0);
       assert.equal((await cli(['channels', 'add', CHANNEL])).code, 0);
@@ -97,11 +104,13 @@ for (const kind of BACKENDS) {
         assert.equal(r.stdout, "The knowledge base doesn't say.\n");
       }
       const gaps = JSON.parse((await cli(['--json', 'kb', 'gaps', '--since', '1h'])).stdout) as { question: string; count: number }[];
+      // Earlier tests in this file may have left gaps of their own: this test's questions only.
+      const mine = gaps.filter((g) => /mobile app|ceo/i.test(g.question));
       assert.deepEqual(
-        gaps.map((g) => g.count),
+        mine.map((g) => g.count),
         [2, 1],
       );
-      assert.match(gaps[0]!.question, /mobile app/i);
+      assert.match(mine[0]!.question, /mobile app/i);
       assert.equal((await cli(['kb', 'gaps', '--since', 'last week'])).code, 2);
     });
 

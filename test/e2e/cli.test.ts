@@ -90,7 +90,7 @@ for (const kind of BACKENDS) {
       const list = await cli(['channels', 'list']);
       assert.equal(list.code, 0);
       const lines = list.stdout.trim().split('\n');
-      assert.deepEqual(lines[0]!.split('\t'), ['Channel', 'Mode', 'Added', 'By']);
+      assert.deepEqual(lines[0]!.split('\t'), ['Channel', 'Mode', 'Collections', 'Escalate to', 'Added', 'By']);
       assert.equal(lines.length, 3);
       assert.doesNotMatch(list.stdout, /\u001b\[/, 'no colour when not a TTY');
       const json = JSON.parse((await cli(['--json', 'channels', 'list'])).stdout);

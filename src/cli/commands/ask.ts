@@ -42,7 +42,7 @@ async function answerOnce(ctx: Context, app: App, question: string, where: Retur
   let streamed = '';
   const stream = !ctx.out.json;
   const result = await app.answers.answer(
-    { ...where, authorId: `cli:${ctx.actor}`, question },
+    { ...where, authorId: `cli:${ctx.actor}`, operator: true, question },
     stream
       ? (delta) => {
           streamed += delta;
