@@ -171,13 +171,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         .registerCommands(config.discordCommandsGuild)
         .catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'slash commands not registered'));
     }
+    // Logged before 'copilot is serving': the signal handlers are set right after that line, with no wait between.
+    const { applicationIdFromToken, inviteUrl } = await import('../bot/invite.js');
+    const applicationId = bot.applicationId() ?? applicationIdFromToken(config.discordToken);
+    if (applicationId) log.info({ invite: inviteUrl(applicationId) }, 'invite link (adds the bot with the permissions it uses)');
     log.info(
       { guilds: bot.guilds(), channels: watcher.size, port: status.port, shards: bot.shards().map((s) => s.id), shardCount },
       'copilot is serving',
     );
-    const { applicationIdFromToken, inviteUrl } = await import('../bot/invite.js');
-    const applicationId = bot.applicationId() ?? applicationIdFromToken(config.discordToken);
-    if (applicationId) log.info({ invite: inviteUrl(applicationId) }, 'invite link (adds the bot with the permissions it uses)');
 
     let stopping: Promise<void> | null = null;
     let resolveDone!: () => void;
