@@ -46,20 +46,26 @@ export async function showDocument(
   return { document: summary, sections: await documentSections(db, doc.id), chunks: await documentChunks(db, doc.id, chunks) };
 }
 
+/** Every ref as a document (duplicates once), or a UserError naming the unknown ones: nothing is `verb`. */
+async function resolveAll(db: Db, refs: string[], verb: string): Promise<DocumentRow[]> {
+  const found: DocumentRow[] = [];
+  const unknown: string[] = [];
+  for (const ref of refs) {
+    const doc = await resolve(db, ref);
+    if (doc) {
+      if (!found.some((d) => d.id === doc.id)) found.push(doc);
+    } else unknown.push(ref);
+  }
+  if (unknown.length > 0) {
+    throw new UserError(`no document ${unknown.map((u) => `"${u}"`).join(', ')} — nothing was ${verb}`, 'unknown_document');
+  }
+  return found;
+}
+
 export async function removeDocuments(db: Db, refs: string[]): Promise<DocumentRow[]> {
   if (refs.length === 0) throw new UserError('give at least one document id or name', 'missing_argument');
   return db.transaction(async (tx) => {
-    const found: DocumentRow[] = [];
-    const unknown: string[] = [];
-    for (const ref of refs) {
-      const doc = await resolve(tx as Db, ref);
-      if (doc) {
-        if (!found.some((d) => d.id === doc.id)) found.push(doc);
-      } else unknown.push(ref);
-    }
-    if (unknown.length > 0) {
-      throw new UserError(`no document ${unknown.map((u) => `"${u}"`).join(', ')} — nothing was removed`, 'unknown_document');
-    }
+    const found = await resolveAll(tx as Db, refs, 'removed');
     for (const doc of found) await deleteDocument(tx, doc.id);
     return found;
   });
@@ -69,17 +75,7 @@ export async function removeDocuments(db: Db, refs: string[]): Promise<DocumentR
 export async function moveDocuments(db: Db, refs: string[], collection: string): Promise<{ document: DocumentRow; from: string }[]> {
   if (refs.length === 0) throw new UserError('give at least one document id or name', 'missing_argument');
   return db.transaction(async (tx) => {
-    const found: DocumentRow[] = [];
-    const unknown: string[] = [];
-    for (const ref of refs) {
-      const doc = await resolve(tx as Db, ref);
-      if (doc) {
-        if (!found.some((d) => d.id === doc.id)) found.push(doc);
-      } else unknown.push(ref);
-    }
-    if (unknown.length > 0) {
-      throw new UserError(`no document ${unknown.map((u) => `"${u}"`).join(', ')} — nothing was moved`, 'unknown_document');
-    }
+    const found = await resolveAll(tx as Db, refs, 'moved');
     for (const doc of found) await setDocumentCollection(tx, doc.id, collection);
     return found.map((d) => ({ document: { ...d, collection }, from: d.collection }));
   });
