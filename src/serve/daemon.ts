@@ -171,7 +171,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         .registerCommands(config.discordCommandsGuild)
         .catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'slash commands not registered'));
     }
-    // Logged before 'copilot is serving': the signal handlers are set right after that line, with no wait between.
+    // Logged before 'copilot is serving', the line that tells a supervisor the daemon is up.
     const { applicationIdFromToken, inviteUrl } = await import('../bot/invite.js');
     const applicationId = bot.applicationId() ?? applicationIdFromToken(config.discordToken);
     if (applicationId) log.info({ invite: inviteUrl(applicationId) }, 'invite link (adds the bot with the permissions it uses)');

@@ -194,6 +194,17 @@ describe('copilot serve: failures', () => {
     assert.match(serve.stderr(), /DISCORD_TOKEN/);
   });
 
+  test('SIGTERM while serve is starting: it finishes starting, stops cleanly and exits 0 (not killed by the signal)', async () => {
+    const serve = startServe({ ...t.env, DISCORD_TOKEN: TOKEN, DISCORD_API_URL: discord.apiUrl });
+    await serve.waitForLog((l) => l.msg === 'status endpoint listening', 60_000);
+    const stopped = await serve.stop('SIGTERM');
+    assert.equal(stopped.code, 0, serve.stderr());
+    assert.ok(
+      serve.logs.some((l) => l.msg === 'stopped'),
+      JSON.stringify(serve.logs.slice(-5)),
+    );
+  });
+
   test('SIGTERM during a long stream: the reply ends marked "(interrupted)" and the process exits 0 within 10 s', async () => {
     groq.setBehavior({ kind: 'ok', reply: 'word '.repeat(400), chunkSize: 5, delayMs: 60 });
     const serve = startServe({
