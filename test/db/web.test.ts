@@ -81,7 +81,8 @@ for (const kind of BACKENDS) {
         const page = web.page(new URL(url).pathname + new URL(url).search);
         if (page?.status !== 200) continue;
         const d = byName.get(url);
-        assert.ok(d, `${url} ingested`);
+        const o = outcomes.find((x) => x.url === url);
+        assert.ok(d, `${url} ingested (${o?.status === 'failed' ? o.error.message : (o?.status ?? 'no outcome')})`);
         assert.equal(d.web?.url, url);
         if (page.kind === 'html') {
           assert.equal(d.type, 'html');

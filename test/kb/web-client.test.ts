@@ -8,6 +8,7 @@ import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import {
   DEFAULT_MAX_BYTES,
@@ -445,5 +446,43 @@ describe('web client', () => {
         [`metadata.test:${web.port}`, `169.254.169.254:${web.port}`],
       );
     });
+  });
+});
+
+describe('web client: kept-alive connections', () => {
+  test('a kept-alive connection the server resets as the next request arrives is retried once on a new connection', async () => {
+    // Every connection serves its first request and resets on the second: what a server closing
+    // an idle kept-alive connection looks like to a client that just reused it.
+    let connections = 0;
+    const page = Buffer.from('<html><head><title>t</title></head><body><p>hello</p></body></html>');
+    const server = net.createServer((socket) => {
+      connections++;
+      let served = 0;
+      let buf = '';
+      socket.on('error', () => {});
+      socket.on('data', (d) => {
+        buf += d.toString('latin1');
+        while (buf.includes('\r\n\r\n')) {
+          buf = buf.slice(buf.indexOf('\r\n\r\n') + 4);
+          if (++served === 1) {
+            socket.write(`HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: ${page.length}\r\nConnection: keep-alive\r\n\r\n`);
+            socket.write(page);
+          } else socket.resetAndDestroy();
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const c = new WebClient();
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      for (const path of ['/a', '/b', '/c']) {
+        const r = body(await c.get(`${base}${path}`, { explicit: true }));
+        assert.equal(r.body.toString(), page.toString(), path);
+      }
+      assert.ok(connections >= 3, `${connections} connections`);
+    } finally {
+      c.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -125,6 +125,9 @@ type Outcome =
       charset: string | null;
     };
 
+/** One request's result: an outcome, or a kept-alive connection the server closed as the request went out. */
+type Attempt = Outcome | { kind: 'stale_socket' };
+
 function header(h: http.IncomingHttpHeaders, name: string): string | null {
   const v = h[name];
   if (Array.isArray(v)) return v[0] ?? null;
@@ -304,12 +307,22 @@ export class WebClient {
   /** One request, repeated after a 429 or 503 (waiting its Retry-After, capped). */
   private async withRetries(hop: URL, url: string, addresses: ResolvedAddress[], opts: GetOptions): Promise<Outcome> {
     const host = hop.hostname;
+    let fresh = false;
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.queueOf(host).add(async () => {
         const wait = (this.notBefore.get(host) ?? 0) - Date.now();
         if (wait > 0) await sleep(wait, undefined, { signal: opts.signal });
-        return this.request(hop, url, addresses, opts);
+        return this.request(hop, url, addresses, opts, fresh);
       });
+      // Node's advice for keep-alive: a reused socket reset before any response is retried, once,
+      // on a new connection (not counted as an attempt: the server never saw the request).
+      if (outcome.kind === 'stale_socket' && !fresh) {
+        fresh = true;
+        attempt--;
+        continue;
+      }
+      if (outcome.kind === 'stale_socket')
+        throw classifyError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), url, hop.href, null);
       if (outcome.kind !== 'status' || !RETRIED.has(outcome.status) || attempt >= this.maxAttempts) return outcome;
       const asked = parseRetryAfter(header(outcome.headers, 'retry-after'));
       const wait = Math.min(this.retryAfterCapMs, asked ?? 1000 * 2 ** (attempt - 1));
@@ -319,7 +332,7 @@ export class WebClient {
     }
   }
 
-  private request(hop: URL, url: string, addresses: ResolvedAddress[], opts: GetOptions): Promise<Outcome> {
+  private request(hop: URL, url: string, addresses: ResolvedAddress[], opts: GetOptions, freshSocket = false): Promise<Attempt> {
     const headers: Record<string, string> = {
       'user-agent': this.userAgent,
       accept: opts.acceptHeader ?? '*/*',
@@ -334,13 +347,13 @@ export class WebClient {
     };
     const secure = hop.protocol === 'https:';
     const maxBytes = opts.maxBytes ?? this.maxBytes;
-    return new Promise<Outcome>((resolve, reject) => {
+    return new Promise<Attempt>((resolve, reject) => {
       let settled = false;
       let timedOut: { ms: number } | null = null;
       let req: http.ClientRequest | undefined;
       let timer: NodeJS.Timeout | undefined;
       const onAbort = () => finish(opts.signal!.reason);
-      const finish = (err: unknown, value?: Outcome) => {
+      const finish = (err: unknown, value?: Attempt) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
@@ -359,14 +372,21 @@ export class WebClient {
         req = (secure ? https : http).request(hop, {
           method: 'GET',
           headers,
-          agent: secure ? this.agents.https : this.agents.http,
+          // `false`: a one-off agent, so a new connection (after a stale kept-alive one).
+          agent: freshSocket ? false : secure ? this.agents.https : this.agents.http,
           lookup,
         });
       } catch (err) {
         return finish(err);
       }
-      req.on('error', (err) => finish(err));
+      let responded = false;
+      req.on('error', (err) => {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (!responded && req?.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE')) finish(null, { kind: 'stale_socket' });
+        else finish(err);
+      });
       req.on('response', (res) => {
+        responded = true;
         this.handle(res, hop, url, maxBytes, opts).then(
           (o) => finish(null, o),
           (err) => finish(err),
