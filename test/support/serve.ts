@@ -58,7 +58,7 @@ export function startServe(env: Record<string, string | undefined>, args: string
       if (!l) throw new Error('status endpoint not listening yet');
       return Number(l.port);
     },
-    waitForLog(pred, timeoutMs = 20_000) {
+    waitForLog(pred, timeoutMs = 60_000) {
       const found = logs.find(pred);
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
