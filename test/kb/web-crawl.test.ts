@@ -250,7 +250,7 @@ describe('crawl', () => {
       ['failed', 'done'],
     );
     const bad = await collect(crawl(client(), 'ftp://example.test/', { maxPages: 10 }));
-    assert.equal(bad[0]!.kind === 'failed' && bad[0].error.reason, 'scheme');
+    assert.equal(bad[0]?.kind === 'failed' && bad[0].error.reason, 'scheme');
   });
 
   test('a start on a link-local host (given explicitly) is fetched; its discovered links are not', async () => {
