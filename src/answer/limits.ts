@@ -3,6 +3,8 @@
  * sliding 60-second window. Pure: the clock is injectable; no timers.
  */
 
+import { LRUCache } from 'lru-cache';
+
 const WINDOW_MS = 60_000;
 
 export type RateDecision = { ok: true } | { ok: false; retryInMs: number; firstRefusal: boolean };
@@ -23,15 +25,15 @@ interface UserState {
 export class UserRateLimiter {
   private readonly perMinute: number;
   private readonly now: () => number;
-  private readonly maxUsers: number;
-  private readonly users = new Map<string, UserState>();
+  /** Least recently seen first out once `maxUsers` are tracked. */
+  private readonly users: LRUCache<string, UserState>;
   private lastSweep: number;
 
   constructor(o: { perMinute: number; now?: () => number; maxUsers?: number }) {
     if (!(o.perMinute >= 1)) throw new RangeError('perMinute must be at least 1');
     this.perMinute = Math.floor(o.perMinute);
     this.now = o.now ?? Date.now;
-    this.maxUsers = o.maxUsers ?? 10_000;
+    this.users = new LRUCache({ max: o.maxUsers ?? 10_000 });
     this.lastSweep = this.now();
   }
 
@@ -44,13 +46,10 @@ export class UserRateLimiter {
     const now = this.now();
     this.sweep(now);
     let state = this.users.get(userId);
-    if (state)
-      this.users.delete(userId); // re-inserted below: Map order = least recently seen first
-    else {
-      while (this.users.size >= this.maxUsers) this.users.delete(this.users.keys().next().value as string);
+    if (!state) {
       state = { times: [], refused: false };
+      this.users.set(userId, state);
     }
-    this.users.set(userId, state);
 
     const { times } = state;
     while (times.length > 0 && times[0]! <= now - WINDOW_MS) times.shift();
@@ -67,10 +66,11 @@ export class UserRateLimiter {
   private sweep(now: number): void {
     if (now - this.lastSweep >= WINDOW_MS) {
       this.lastSweep = now;
-      for (const [id, s] of this.users) {
-        const last = s.times[s.times.length - 1];
-        if (last === undefined || last <= now - WINDOW_MS) this.users.delete(id);
-      }
+      const idle = [...this.users.entries()].filter(([, s]) => {
+        const last = s.times.at(-1);
+        return last === undefined || last <= now - WINDOW_MS;
+      });
+      for (const [id] of idle) this.users.delete(id);
     }
   }
 }

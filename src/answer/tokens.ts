@@ -7,6 +7,7 @@
  * for it. Counting is ~0.8 ms per kB of English text, so the returned counter memoises counts:
  * retrieved passages and the instructions recur from one question to the next.
  */
+import { LRUCache } from 'lru-cache';
 
 export interface TokenCounter {
   count(text: string): number;
@@ -14,21 +15,14 @@ export interface TokenCounter {
 
 /** Wraps a counter with a bounded LRU cache keyed by the text itself. */
 export function withCache(inner: TokenCounter, maxEntries = 4096): TokenCounter {
-  const cache = new Map<string, number>();
+  const cache = new LRUCache<string, number>({ max: maxEntries });
   return {
     count(text: string): number {
       const hit = cache.get(text);
-      if (hit !== undefined) {
-        cache.delete(text);
-        cache.set(text, hit);
-        return hit;
-      }
+      if (hit !== undefined) return hit;
       const n = inner.count(text);
-      if (text.length > 64) {
-        // Short strings cost less to count than to keep.
-        cache.set(text, n);
-        if (cache.size > maxEntries) cache.delete(cache.keys().next().value as string);
-      }
+      // Short strings cost less to count than to keep.
+      if (text.length > 64) cache.set(text, n);
       return n;
     },
   };
