@@ -1,9 +1,10 @@
 /**
  * Embeddings through @huggingface/inference (Hugging Face Inference or a TEI endpoint): batched,
- * bounded concurrency, capped retries honouring Retry-After, L2-normalised vectors; a question gets
- * a short total budget instead (embedQuestion).
+ * bounded concurrency (p-map), capped retries honouring Retry-After, L2-normalised vectors; a
+ * question gets a short total budget instead (embedQuestion).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import pMap from 'p-map';
 import type { Config } from '../config.js';
 import { DependencyError } from '../errors.js';
 import { parseRetryAfter } from '../util/retry-after.js';
@@ -178,28 +179,29 @@ export function createEmbedder(config: Config, options: EmbedderOptions = {}, ca
     model: config.embeddingsModel,
     provider,
     async embed(texts, opts = {}) {
-      const results: number[][] = new Array<number[]>(texts.length);
-      const batches: [number, string[]][] = [];
-      for (let i = 0; i < texts.length; i += batchSize) batches.push([i, texts.slice(i, i + batchSize)]);
-      let next = 0;
+      const batches: string[][] = [];
+      for (let i = 0; i < texts.length; i += batchSize) batches.push(texts.slice(i, i + batchSize));
       let done = 0;
       let failed: unknown = null;
-      const worker = async () => {
-        while (next < batches.length && failed === null) {
-          const [start, batch] = batches[next++]!;
+      // After a failure no new batch starts, and those in flight finish before the error is thrown.
+      const parts = await pMap(
+        batches,
+        async (batch) => {
+          if (failed !== null) return [];
           try {
             const vectors = await embedBatch(batch, opts.signal);
-            vectors.forEach((v, j) => (results[start + j] = v));
             done += batch.length;
             opts.onProgress?.(done);
+            return vectors;
           } catch (err) {
             failed ??= err;
+            return [];
           }
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
+        },
+        { concurrency },
+      );
       if (failed !== null) throw failed;
-      return results;
+      return parts.flat();
     },
   };
 }
