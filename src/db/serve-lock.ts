@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'pg';
 import { DependencyError, UserError, errorMessage } from '../errors.js';
 import { databaseError } from './pg-errors.js';
@@ -138,7 +139,7 @@ export async function acquireServeLock(options: ServeLockOptions): Promise<Serve
   async function retake(): Promise<void> {
     let wait = options.retryMs ?? 1000;
     while (!closed) {
-      await new Promise((resolve) => setTimeout(resolve, wait).unref());
+      await sleep(wait, undefined, { ref: false });
       if (closed) return;
       let result;
       try {
