@@ -170,6 +170,9 @@ export async function createChatClient(config: Config, options: ChatClientOption
 
   return {
     model: config.groqModel,
+    // Not p-retry: its wait comes from the attempt count alone (no Retry-After), it keeps one
+    // retry count where 429s and 5xx have separate budgets, and it shortens a wait to the time
+    // left where this gives up (a retry needs time for its own answer).
     async stream(messages, { maxTokens, signal, onDelta }) {
       const deadline = performance.now() + firstTokenBudget;
       const left = () => deadline - performance.now();

@@ -143,6 +143,8 @@ export function createEmbedder(config: Config, options: EmbedderOptions = {}, ca
   };
   const rawCall = call ?? defaultCall;
 
+  // Not p-retry: its wait comes from the attempt count alone (no Retry-After), and it never
+  // retries a TypeError that is not a network error, where any failure without a status is retried here.
   async function embedBatch(texts: string[], outer?: AbortSignal): Promise<number[][]> {
     let lastError: unknown;
     let tried = 0;
