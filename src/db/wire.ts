@@ -48,20 +48,27 @@ export class FrontendReader {
         if (code === PROTOCOL_3) this.untyped = false;
         out.push({ type: '', code, bytes });
       } else {
-        out.push({ type: String.fromCharCode(bytes[0]!), bytes });
+        out.push({ type: String.fromCharCode(bytes.readUInt8(0)), bytes });
       }
     }
     return out;
   }
 
+  /** The first chunk, joined with the next ones first if it is shorter than `n`. */
+  private front(n: number): Buffer {
+    const first = this.chunks[0];
+    if (first && first.length >= n) return first;
+    const whole = Buffer.concat(this.chunks);
+    this.chunks = [whole];
+    return whole;
+  }
+
   private peek(n: number): Buffer {
-    if (this.chunks[0]!.length < n) this.chunks = [Buffer.concat(this.chunks)];
-    return this.chunks[0]!.subarray(0, n);
+    return this.front(n).subarray(0, n);
   }
 
   private take(n: number): Buffer {
-    if (this.chunks[0]!.length < n) this.chunks = [Buffer.concat(this.chunks)];
-    const first = this.chunks[0]!;
+    const first = this.front(n);
     const bytes = first.subarray(0, n);
     if (first.length === n) this.chunks.shift();
     else this.chunks[0] = first.subarray(n);
@@ -74,7 +81,12 @@ export class FrontendReader {
 export function startupParameters(message: Buffer): Record<string, string> {
   const params: Record<string, string> = {};
   const fields = message.subarray(8).toString('utf8').split('\0');
-  for (let i = 0; i + 1 < fields.length && fields[i] !== ''; i += 2) params[fields[i]!] = fields[i + 1]!;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i];
+    const value = fields[i + 1];
+    if (!name || value === undefined) break;
+    params[name] = value;
+  }
   return params;
 }
 
@@ -113,16 +125,18 @@ export class BackendScanner {
         continue;
       }
       // A header: type byte, int32 length, and for 'Z' the status byte (6 bytes in all).
-      this.header[this.headerFill++] = chunk[i++]!;
+      const byte = chunk[i++];
+      if (byte === undefined) break;
+      this.header[this.headerFill++] = byte;
       if (this.headerFill === 1) {
-        this.type = this.header[0]!;
+        this.type = this.header.readUInt8(0);
         if (!ASYNC.has(this.type)) this.endsWithReady = false;
       }
       if (this.headerFill < 5) continue;
       const length = this.header.readInt32BE(1);
       if (this.type === 0x5a /* Z */) {
         if (this.headerFill < 6) continue;
-        const s = String.fromCharCode(this.header[5]!);
+        const s = String.fromCharCode(this.header.readUInt8(5));
         this.status = s === 'T' || s === 'E' ? s : 'I';
         this.remaining = length - 5;
         this.headerFill = 0;

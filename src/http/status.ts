@@ -149,7 +149,7 @@ async function settle<T>(call: () => Promise<T>): Promise<Outcome<T>> {
 export function bearerMatches(header: string | undefined, token: string): boolean {
   const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? '');
   const given = createHash('sha256')
-    .update(m ? m[1]! : '')
+    .update(m?.[1] ?? '')
     .digest();
   const expected = createHash('sha256').update(token).digest();
   return timingSafeEqual(given, expected) && m !== null;

@@ -39,8 +39,9 @@ export function estimateWordPieces(text: string): number {
   for (const m of text.matchAll(/[\p{L}\p{M}]+|\p{N}+|[^\s\p{L}\p{M}\p{N}]/gu)) {
     const tok = m[0];
     const c = tok.codePointAt(0)!;
-    if (/\p{N}/u.test(tok[0]!)) n += tok.length <= 2 ? 1 : Math.ceil(tok.length / 2);
-    else if (!/[\p{L}\p{M}]/u.test(tok[0]!)) n += 1;
+    const first = tok.charAt(0);
+    if (/\p{N}/u.test(first)) n += tok.length <= 2 ? 1 : Math.ceil(tok.length / 2);
+    else if (!/[\p{L}\p{M}]/u.test(first)) n += 1;
     else if (CJK.test(String.fromCodePoint(c))) n += [...tok].length;
     else {
       const len = [...tok].length;
@@ -76,7 +77,7 @@ function boundariesOf(text: string): Boundary[] {
     else if (ws.includes('\n')) strength = LINE;
     else {
       const before = text.slice(Math.max(0, m.index - 4), m.index).replace(/[)"'’”\]»]+$/, '');
-      const next = text[at]!;
+      const next = text.charAt(at);
       if (
         /[.!?…]$/.test(before) &&
         !/\p{Ll}/u.test(next) &&
@@ -108,7 +109,7 @@ function chunkText(text: string, size: number, overlap: number, maxPieces: numbe
     let hi = bounds.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (bounds[mid]!.at <= x) lo = mid + 1;
+      if ((bounds[mid]?.at ?? Infinity) <= x) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -123,8 +124,7 @@ function chunkText(text: string, size: number, overlap: number, maxPieces: numbe
       const windowStart = s + Math.floor((limit - s) * 0.6);
       let best: Boundary | null = null;
       let anyLast: Boundary | null = null;
-      for (let k = firstAfter(s); k < bounds.length && bounds[k]!.at <= limit; k++) {
-        const b = bounds[k]!;
+      for (let k = firstAfter(s), b = bounds[k]; b !== undefined && b.at <= limit; b = bounds[++k]) {
         anyLast = b;
         if (b.at >= windowStart && (!best || b.strength >= best.strength)) best = b;
       }
@@ -153,8 +153,8 @@ function chunkText(text: string, size: number, overlap: number, maxPieces: numbe
       const target = e - overlap;
       let best: Boundary | null = null;
       let bestScore = -Infinity;
-      for (let k = firstAfter(Math.max(s, e - Math.min(overlap * 1.6, size * 0.35))); k < bounds.length && bounds[k]!.at < e; k++) {
-        const b = bounds[k]!;
+      const from = firstAfter(Math.max(s, e - Math.min(overlap * 1.6, size * 0.35)));
+      for (let k = from, b = bounds[k]; b !== undefined && b.at < e; b = bounds[++k]) {
         if (b.at <= s || e - b.at < overlap * 0.4) continue;
         const score = (b.strength >= SENTENCE ? 2 : 0) - Math.abs(b.at - target) / overlap;
         if (score > bestScore) {
@@ -165,7 +165,7 @@ function chunkText(text: string, size: number, overlap: number, maxPieces: numbe
       if (best) next = best.at;
     }
     s = next;
-    while (s < n && /\s/.test(text[s]!)) s++;
+    while (s < n && /\s/.test(text.charAt(s))) s++;
   }
   return out;
 }

@@ -33,7 +33,7 @@ export function htmlCharset(bytes: Uint8Array, declared: string | null = null): 
   const m =
     /<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)/i.exec(head) ??
     /<meta[^>]+http-equiv\s*=\s*["']?content-type["']?[^>]*content\s*=\s*["'][^"']*charset=([\w.:-]+)/i.exec(head);
-  return m ? m[1]!.toLowerCase() : 'utf-8';
+  return m?.[1]?.toLowerCase() ?? 'utf-8';
 }
 
 export function decodeHtml(bytes: Uint8Array, declared: string | null = null): string {
@@ -185,7 +185,8 @@ function mainContent(doc: AnyNode): Element | undefined {
   // A main inside another main (a role=main div in <main>) is the same content.
   const outer = mains.filter((m) => !mains.some((o) => o !== m && contains(o, m)));
   if (outer.length === 1) return outer[0];
-  if (outer.length > 1) return outer.map((m) => ({ m, n: plainText(m).length })).sort((a, b) => b.n - a.n)[0]!.m;
+  // the one with the most text; the first of equals
+  if (outer.length > 1) return outer.map((m) => ({ m, n: plainText(m).length })).reduce((a, b) => (b.n > a.n ? b : a)).m;
   const articles = [...elements(doc)].filter((el) => el.name === 'article');
   if (articles.length === 1) return articles[0];
   return first(doc, 'body') ?? first(doc, 'html');
@@ -262,7 +263,9 @@ class SectionWriter {
   private marker = '';
 
   private get current(): Section {
-    return this.sections[this.sections.length - 1]!;
+    const last = this.sections.at(-1);
+    if (!last) throw new Error('the HTML text writer lost its sections');
+    return last;
   }
 
   /** Inline text: white space collapses as HTML renders it; only `<br>` breaks a line. */

@@ -92,11 +92,10 @@ export function markdownUnits(source: string): TextUnit[] {
     current = { heading: title || null, path, paragraphs: [] };
   };
 
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
+  for (const line of lines) {
     if (fence) {
-      const close = FENCE_OPEN.exec(line);
-      if (close && close[1]![0] === fence[0] && close[1]!.length >= fence.length && line.trim() === close[1]) {
+      const close = FENCE_OPEN.exec(line)?.[1];
+      if (close !== undefined && close[0] === fence[0] && close.length >= fence.length && line.trim() === close) {
         fence = null;
         flushPara();
       } else {
@@ -104,21 +103,22 @@ export function markdownUnits(source: string): TextUnit[] {
       }
       continue;
     }
-    const open = FENCE_OPEN.exec(line);
-    if (open && !(open[1]![0] === '`' && line.slice(line.indexOf('`') + open[1]!.length).includes('`'))) {
+    const open = FENCE_OPEN.exec(line)?.[1];
+    if (open !== undefined && !(open[0] === '`' && line.slice(line.indexOf('`') + open.length).includes('`'))) {
       flushPara();
-      fence = open[1]!;
+      fence = open;
       paraKind = 'code';
       continue;
     }
-    const atx = ATX_HEADING.exec(line);
-    if (atx) {
-      startSection(atx[1]!.length, cleanLine(stripInlineMarkdown(atx[2] ?? '')));
+    const [, hashes, heading] = ATX_HEADING.exec(line) ?? [];
+    if (hashes !== undefined) {
+      startSection(hashes.length, cleanLine(stripInlineMarkdown(heading ?? '')));
       continue;
     }
-    if (para.length === 1 && paraKind === 'text' && (SETEXT_H1.test(line) || SETEXT_H2.test(line))) {
-      const title = cleanLine(stripInlineMarkdown(para[0]!));
-      const isListOrQuote = LIST_ITEM.test(para[0]!.trim()) || /^ {0,3}>/.test(para[0]!);
+    const [only] = para;
+    if (only !== undefined && para.length === 1 && paraKind === 'text' && (SETEXT_H1.test(line) || SETEXT_H2.test(line))) {
+      const title = cleanLine(stripInlineMarkdown(only));
+      const isListOrQuote = LIST_ITEM.test(only.trim()) || /^ {0,3}>/.test(only);
       if (title && !isListOrQuote) {
         para = [];
         startSection(SETEXT_H1.test(line) ? 1 : 2, title);
@@ -155,5 +155,5 @@ function isMarkdownHardBreak(raw: readonly string[], cleaned: readonly string[],
   if (i >= cleaned.length - 1) return true;
   const rawLine = raw[i] ?? '';
   if (/ {2,}$|\\$/.test(rawLine)) return true; // explicit Markdown line break
-  return isHardBreak(cleaned, i) || LIST_ITEM.test(cleaned[i + 1]!);
+  return isHardBreak(cleaned, i) || LIST_ITEM.test(cleaned[i + 1] ?? '');
 }

@@ -62,9 +62,8 @@ type Join = ' ' | '\n' | '' | '-';
  */
 function hyphenJoin(prev: string, next: string, compounds: ReadonlySet<string>): { join: Join; prev: string } | null {
   if (prev.endsWith(SOFT_HYPHEN)) return { join: '', prev: prev.slice(0, -1) };
-  const m = /([\p{L}\p{N}]+)-$/u.exec(prev);
-  if (!m) return null;
-  const head = m[1]!;
+  const head = /([\p{L}\p{N}]+)-$/u.exec(prev)?.[1];
+  if (head === undefined) return null;
   if (/^\p{Ll}/u.test(next)) {
     if (!/\p{L}$/u.test(head)) return { join: '-', prev: prev.slice(0, -1) };
     const tail = /^[\p{L}\p{N}]+/u.exec(next)?.[0] ?? '';
@@ -97,8 +96,7 @@ export interface ParagraphLines {
 
 export function joinParagraph(p: ParagraphLines, compounds: ReadonlySet<string>): string {
   let out = '';
-  for (let i = 0; i < p.lines.length; i++) {
-    const line = p.lines[i]!;
+  for (const [i, line] of p.lines.entries()) {
     const next = p.lines[i + 1];
     if (next === undefined) {
       out += line;
@@ -119,9 +117,9 @@ export function joinParagraph(p: ParagraphLines, compounds: ReadonlySet<string>)
 
 /** Inside a paragraph: keep a line break before list items and table rows, and after short lines. */
 export function isHardBreak(lines: readonly string[], i: number): boolean {
-  const line = lines[i]!;
+  const line = lines[i];
   const next = lines[i + 1];
-  if (next === undefined) return true;
+  if (line === undefined || next === undefined) return true;
   if (LIST_ITEM.test(next) || next.startsWith('|') || line.includes(' | ') || next.includes(' | ')) return true;
   const longest = Math.max(...lines.map((l) => l.length));
   // a hard-wrapped line ends near the wrap column; a much shorter one was broken on purpose

@@ -30,7 +30,7 @@ export function bareHost(hostname: string): string {
 
 /** A link-local address, IPv4-mapped IPv6 (`::ffff:169.254.169.254`) included. */
 export function isLinkLocal(address: string): boolean {
-  const a = bareHost(address).split('%')[0]!;
+  const [a = ''] = bareHost(address).split('%');
   const family = isIP(a);
   if (family === 4) return LINK_LOCAL.check(a, 'ipv4');
   // BlockList matches IPv4-mapped IPv6 addresses against the IPv4 subnet too.

@@ -284,7 +284,8 @@ export class WebClient {
     const usable = all.filter((a) => !isLinkLocal(a.address));
     if (usable.length === 0) {
       const at = hop.href === url ? url : `${url} (redirected to ${hop.href})`;
-      const via = literal ? '' : ` (${bareHost(hop.hostname)} resolves to ${all[0]!.address})`;
+      const [first] = all;
+      const via = literal || !first ? '' : ` (${bareHost(hop.hostname)} resolves to ${first.address})`;
       throw new FetchError(
         'link_local',
         url,
@@ -342,8 +343,10 @@ export class WebClient {
     if (opts.lastModified) headers['if-modified-since'] = opts.lastModified;
     const lookup: LookupFunction = (_host, o, cb) => {
       const list = addresses.map((a) => ({ address: a.address, family: a.family }));
+      const [first] = list;
       if (o.all) cb(null, list);
-      else cb(null, list[0]!.address, list[0]!.family);
+      else if (first) cb(null, first.address, first.family);
+      else cb(Object.assign(new Error(`no address to connect to for ${hop.hostname}`), { code: 'ENOTFOUND' }), '');
     };
     const secure = hop.protocol === 'https:';
     const maxBytes = opts.maxBytes ?? this.maxBytes;

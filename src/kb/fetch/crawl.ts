@@ -178,9 +178,11 @@ export async function* crawl(client: WebClient, start: string, opts: CrawlOption
     const worker = async () => {
       while (nextIndex < current.length && fetched < maxPages && failure === null) {
         const i = nextIndex++;
+        const page = current[i];
+        if (page === undefined) break;
         fetched++;
         try {
-          const o = await visit(current[i]!);
+          const o = await visit(page);
           outcomes[i] = o;
           if (!o.requested) fetched--;
           ready.push(...o.events);
@@ -213,9 +215,9 @@ export async function* crawl(client: WebClient, start: string, opts: CrawlOption
     // The next level in a fixed order: by page of this level, then by link on the page.
     const next: Pending[] = [];
     const skips: CrawlEvent[] = [];
-    for (let i = 0; i < current.length; i++) {
+    for (const [i, page] of current.entries()) {
       const o = outcomes[i];
-      if (o) follow(o.links, current[i]!.depth + 1, next, skips);
+      if (o) follow(o.links, page.depth + 1, next, skips);
     }
     for (const e of skips) yield e;
     const left = current.length - nextIndex;

@@ -18,7 +18,7 @@ export function parseContentType(header: string | undefined | null): MediaType |
   let charset: string | null = null;
   for (const p of params) {
     const m = /^\s*charset\s*=\s*"?([^";\s]+)"?\s*$/i.exec(p);
-    if (m) charset = m[1]!.toLowerCase();
+    if (m?.[1]) charset = m[1].toLowerCase();
   }
   return { type, charset };
 }

@@ -87,7 +87,7 @@ export function parseSitemap(text: string, url: string, contentType: string | nu
     // saxes says "<fileName>:<line>:<column>: <message>".
     const raw = err instanceof Error ? err.message : String(err);
     const m = /(\d+):(\d+): (.*)$/s.exec(raw);
-    throw notSitemap(url, m ? `not XML: line ${m[1]}, column ${m[2]}: ${m[3]!.replace(/\.$/, '')}` : `not XML: ${raw}`, err);
+    throw notSitemap(url, m ? `not XML: line ${m[1]}, column ${m[2]}: ${(m[3] ?? '').replace(/\.$/, '')}` : `not XML: ${raw}`, err);
   }
   if (!root) throw notSitemap(url, 'no root element');
   return { kind: (root as { kind: 'urlset' | 'index' }).kind, entries };

@@ -86,7 +86,8 @@ export function normalizeUrl(input: string | URL, base?: string | URL): string {
 }
 
 function decodeParamName(pair: string): string {
-  const raw = pair.split('=')[0]!.replace(/\+/g, ' ');
+  const [name = ''] = pair.split('=');
+  const raw = name.replace(/\+/g, ' ');
   try {
     return decodeURIComponent(raw);
   } catch {

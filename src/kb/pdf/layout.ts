@@ -4,6 +4,7 @@
  */
 import { cleanLine, LIST_ITEM } from '../text.js';
 import type { ParagraphLines } from '../text.js';
+import { adjacentPairs } from '../../util/pairs.js';
 
 export interface PositionedText {
   str: string;
@@ -29,7 +30,8 @@ function median(values: number[]): number {
   if (values.length === 0) return 0;
   const s = [...values].sort((a, b) => a - b);
   const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  const upper = s[mid] ?? 0;
+  return s.length % 2 ? upper : ((s[mid - 1] ?? upper) + upper) / 2;
 }
 
 /** Groups items into rows by baseline (top to bottom), items in a row left to right. */
@@ -80,9 +82,10 @@ function findGutter(rows: Row[]): Gutter | null {
   const bin = 2;
   const nBins = Math.ceil(extent / bin) + 1;
   const cover = new Uint16Array(nBins);
+  const covered = (k: number) => cover[k] ?? 0;
   for (const row of rows) {
     for (const [a, b] of row.spans) {
-      for (let k = Math.floor((a - minX) / bin); k < Math.ceil((b - minX) / bin); k++) cover[k]!++;
+      for (let k = Math.floor((a - minX) / bin); k < Math.ceil((b - minX) / bin); k++) cover[k] = covered(k) + 1;
     }
   }
   const allowance = Math.max(1, Math.floor(rows.length * 0.1));
@@ -91,11 +94,11 @@ function findGutter(rows: Row[]): Gutter | null {
   const hi = Math.ceil((extent * 0.7) / bin);
   let best: Gutter | null = null;
   for (let k = lo; k <= hi; k++) {
-    if (cover[k]! > allowance) continue;
+    if (covered(k) > allowance) continue;
     let end = k;
-    while (end + 1 < nBins && cover[end + 1]! <= allowance) end++;
+    while (end + 1 < nBins && covered(end + 1) <= allowance) end++;
     let start = k;
-    while (start - 1 >= 0 && cover[start - 1]! <= allowance) start--;
+    while (start - 1 >= 0 && covered(start - 1) <= allowance) start--;
     const g = { from: minX + start * bin, to: minX + (end + 1) * bin };
     if (g.to - g.from >= Math.max(6, 0.6 * size) && (!best || g.to - g.from > best.to - best.from)) best = g;
     k = end;
@@ -127,14 +130,13 @@ function readingOrder(items: PositionedText[], depth = 0): PositionedText[][] {
   const spanning = rows.filter((r) => r.spans.some(([a, b]) => a < gutter.to - 1 && b > gutter.from + 1));
   const spanningSet = new Set(spanning);
   // a footer set apart below the columns belongs after both of them, not in the column it sits under
-  const deltas = rows.slice(1).map((r, i) => rows[i]!.y - r.y);
-  const usual = median(deltas.filter((d) => d > 0));
-  for (let k = rows.length - 1; k >= Math.max(1, rows.length - 3); k--) {
-    if (deltas[k - 1]! > 2.5 * usual && deltas[k - 1]! > 2 * rows[k]!.size) {
-      for (let j = k; j < rows.length; j++) spanningSet.add(rows[j]!);
-      break;
-    }
-  }
+  const steps = adjacentPairs(rows);
+  const usual = median(steps.map(([above, row]) => above.y - row.y).filter((d) => d > 0));
+  const footer = steps
+    .slice(-3)
+    .reverse()
+    .find(([above, row]) => above.y - row.y > 2.5 * usual && above.y - row.y > 2 * row.size);
+  if (footer) for (const row of rows.slice(rows.indexOf(footer[1]))) spanningSet.add(row);
   const blocks: PositionedText[][] = [];
   let region: { left: PositionedText[]; right: PositionedText[] } = { left: [], right: [] };
   const flush = () => {
@@ -189,9 +191,9 @@ function paragraphsOf(items: PositionedText[]): ParagraphLines[] {
     .filter((l) => l.text);
   if (lines.length === 0) return [];
   const deltas: number[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const d = lines[i - 1]!.y - lines[i]!.y;
-    if (d > 0 && d < 2.5 * lines[i]!.size) deltas.push(d);
+  for (const [above, line] of adjacentPairs(lines)) {
+    const d = above.y - line.y;
+    if (d > 0 && d < 2.5 * line.size) deltas.push(d);
   }
   const lineGap = median(deltas) || 1.2 * median(lines.map((l) => l.size));
   const right = Math.max(...lines.map((l) => l.x1));
@@ -235,7 +237,7 @@ export function layoutPage(items: PositionedText[]): ParagraphLines[] {
   const merged: ParagraphLines[] = [];
   for (const p of paragraphs) {
     const prev = merged.at(-1);
-    if (prev && /\p{L}-$/u.test(prev.lines.at(-1)!) && /^\p{Ll}/u.test(p.lines[0]!)) {
+    if (prev && /\p{L}-$/u.test(prev.lines.at(-1)!) && /^\p{Ll}/u.test(p.lines[0] ?? '')) {
       prev.hardBreakAfter[prev.hardBreakAfter.length - 1] = false;
       prev.lines.push(...p.lines);
       prev.hardBreakAfter.push(...p.hardBreakAfter);

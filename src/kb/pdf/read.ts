@@ -126,7 +126,9 @@ export async function readPdf(fileName: string, bytes: Uint8Array, opts: ReadPdf
         }
         const paragraphs = layoutPage(items);
         if (rotated.length) paragraphs.push({ lines: rotated, hardBreakAfter: rotated.map(() => true) });
-        opts.onPage?.(numbers[i]!, paragraphs);
+        const page = numbers[i];
+        if (page === undefined) throw new Error(`page text ${i} of a batch of ${numbers.length} has no page number`);
+        opts.onPage?.(page, paragraphs);
       }
     }
   });
@@ -226,7 +228,7 @@ async function pageSections(doc: PdfDoc, total: number): Promise<(string | null)
     let k = 0;
     let currentPath: string | null = null;
     for (let p = 0; p < total; p++) {
-      while (k < starts.length && starts[k]!.page <= p) currentPath = starts[k++]!.path;
+      for (let s = starts[k]; s !== undefined && s.page <= p; s = starts[++k]) currentPath = s.path;
       out[p] = currentPath;
     }
   } catch {
