@@ -19,12 +19,14 @@ import type { Logger } from 'pino';
 import type { Accepted, AnswerService, IncomingQuestion } from '../answer/service.js';
 import type { Db } from '../db/backend.js';
 import { DependencyError, errorMessage } from '../errors.js';
+import { candidateReply, captureReply } from '../learn/candidates.js';
+import type { CandidateReply } from '../learn/candidates.js';
 import { downvotedByAsker, escalate } from '../learn/escalation.js';
 import type { EscalationOutcome, NewEscalation } from '../learn/escalation.js';
 import { withDeadline } from '../util/deadline.js';
 import { AnswerButtons, StopRegistry } from './buttons.js';
 import { registerCommands } from './commands.js';
-import { buttonReplyTarget, fetchMessagesAfter, gateInput, openThread, sendTyping } from './discord.js';
+import { buttonReplyTarget, candidateInput, fetchMessagesAfter, gateInput, openThread, sendTyping } from './discord.js';
 import { gate } from './gate.js';
 import type { ChannelDirectory, GateMode } from './gate.js';
 import { answerMessage } from './handler.js';
@@ -80,8 +82,11 @@ export interface BotDeps {
   feedback?: Feedback;
   /** /reset (the `copilot convo reset` service). */
   conversations?: ConversationReset;
-  /** Escalation of gaps to a channel's role (none without it). */
-  escalation?: { db: Db; cooldownMs: number };
+  /**
+   * Escalation of gaps to a channel's role (none without it), and the role's replies kept as
+   * candidate answers (in a channel, within candidateWindowMs of the escalation; default 30 min).
+   */
+  escalation?: { db: Db; cooldownMs: number; candidateWindowMs?: number };
 }
 
 /** One gateway shard of this process, as /status lists it. */
@@ -307,6 +312,25 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
     return outcome;
   }
 
+  /**
+   * Keeps a role member's message as the candidate answer to the escalation it answers; true when
+   * it is one (kept now, or before). A failure is logged and the message is treated as not one.
+   */
+  async function keepCandidate(reply: CandidateReply): Promise<boolean> {
+    if (!deps.escalation) return false;
+    const context = { conversationId: reply.conversationId, messageId: reply.discordMessageId, memberId: reply.memberId };
+    try {
+      const r = await captureReply(deps.escalation.db, reply, deps.escalation.candidateWindowMs);
+      if (r.kind === 'captured')
+        log.info({ ...context, candidateId: r.candidate.id, escalationId: r.candidate.escalationId }, 'candidate answer kept');
+      else log.debug({ ...context, outcome: r.kind }, 'no escalation waits for this reply');
+      return r.kind !== 'none';
+    } catch (err) {
+      log.warn({ ...context, err: errorMessage(err) }, 'could not keep the candidate answer');
+      return false;
+    }
+  }
+
   /** Each conversation's messages are stored in the order they arrived (catching up holds its place). */
   const storeOrder = new SerialByKey();
   const storeLive = (q: IncomingQuestion) => storeOrder.run(q.conversationId, () => deps.answers.accept(q));
@@ -330,7 +354,14 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
    */
   function admit(message: Message, live: boolean, store: (q: IncomingQuestion) => Promise<Accepted>): QueueJob | null {
     if (stopping || !client.user) return null;
-    const decision = gate(gateInput(message), client.user.id, deps.channels);
+    const input = gateInput(message);
+    const decision = gate(input, client.user.id, deps.channels);
+    // A message of the channel's escalation role may answer an escalated question (src/learn/candidates.ts).
+    const reply = deps.escalation ? candidateReply(candidateInput(message, input), client.user.id, deps.channels) : null;
+    if (reply && !decision.accept) {
+      if (claim(message.id)) void keepCandidate(reply);
+      return null;
+    }
     if (!decision.accept || !claim(message.id)) return null;
     const receivedAt = performance.now();
     deps.metrics?.inc('messagesSeen');
@@ -341,14 +372,18 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
       userId: message.author.id,
       messageId: message.id,
     };
-    const stored: Promise<Accepted | null> = store({
+    const question: IncomingQuestion = {
       conversationId: decision.conversationId,
       channelId: decision.channelId,
       parentId: decision.parentId,
       authorId: message.author.id,
       question: decision.question,
       discordMessageId: message.id,
-    }).catch((err: unknown) => {
+    };
+    // A role member's answer to an escalated question is kept as a candidate, not answered (nor stored as a question).
+    const storeOrKeep = async (): Promise<Accepted | 'candidate'> =>
+      reply && (await keepCandidate(reply)) ? 'candidate' : store(question);
+    const stored: Promise<Accepted | 'candidate' | null> = storeOrKeep().catch((err: unknown) => {
       // Answering will try to store it again (and say so if the database is down).
       log.warn({ ...context, err: errorMessage(err) }, 'could not store the message on arrival');
       return null;
@@ -361,13 +396,15 @@ export async function createBot(deps: BotDeps): Promise<Bot> {
         typingIntervalMs,
         (err) => log.debug({ ...context, err: errorMessage(err) }, 'typing failed'),
       );
-    let typing: Typing | null = live && !decision.openThread ? startTyping() : null;
+    let typing: Typing | null = live && !decision.openThread && !reply ? startTyping() : null;
     const controller = new AbortController();
     return {
       run: async () => {
         inflight.add(controller);
         try {
-          const accepted = await stored;
+          const kept = await stored;
+          if (kept === 'candidate') return;
+          const accepted = kept;
           if (accepted?.answered) {
             log.info(context, 'already answered');
             return;

@@ -8,6 +8,7 @@
 import type { Client, Message } from 'discord.js';
 import { DependencyError, errorMessage } from '../errors.js';
 import type { GateInput } from './gate.js';
+import type { CandidateInput } from '../learn/candidates.js';
 import { THREAD_ALREADY_CREATED } from './threads.js';
 
 /** Model output never pings anyone: no @everyone/@here, roles, users, nor the replied-to author. */
@@ -38,6 +39,23 @@ export function gateInput(message: Message): GateInput {
     threadName: thread?.name ?? null,
     // 15 forum, 16 media: every thread in them is a post.
     inForumPost: parentType === 15 || parentType === 16,
+  };
+}
+
+/** A Message → what candidate capture needs: the gate's fields, the replied-to message and the author's roles. */
+export function candidateInput(message: Message, gated: GateInput): CandidateInput {
+  return {
+    authorId: gated.authorId,
+    authorIsBot: gated.authorIsBot,
+    webhook: gated.webhook,
+    type: gated.type,
+    content: gated.content,
+    guildId: gated.guildId,
+    channelId: gated.channelId,
+    threadParentId: gated.threadParentId,
+    messageId: message.id,
+    replyToMessageId: message.reference?.messageId ?? null,
+    memberRoleIds: message.member ? [...message.member.roles.cache.keys()] : [],
   };
 }
 

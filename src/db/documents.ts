@@ -4,7 +4,7 @@ import type { Queryable } from './backend.js';
 import { dbText } from './text.js';
 import { TEXT_VECTORS, vectorArray, vectorText } from './vectors.js';
 
-export type DocumentType = 'pdf' | 'markdown' | 'text' | 'html';
+export type DocumentType = 'pdf' | 'markdown' | 'text' | 'html' | 'qa';
 
 export interface DocumentRow {
   id: number;
