@@ -181,6 +181,30 @@ Configuration comes from the environment and .env (see .env.example); \`copilot 
     .description('questions the knowledge base could not answer, most frequent first')
     .option('--since <age>', 'how far back, e.g. 7d, 24h', '7d')
     .action(run(async () => (await import('./commands/kb.js')).gaps));
+  const candidates = kb
+    .command('candidates')
+    .description("moderators' answers to escalated questions: accept one into the answers document, or reject it");
+  candidates
+    .command('list', { isDefault: true })
+    .description('list candidate answers, newest first (the default)')
+    .option('--status <status>', 'only pending, accepted or rejected ones')
+    .action(run(async () => (await import('./commands/candidates.js')).list));
+  candidates
+    .command('show')
+    .description('one candidate: its question and answer in full')
+    .argument('<id>', 'candidate id')
+    .action(run(async () => (await import('./commands/candidates.js')).show));
+  candidates
+    .command('accept')
+    .description('store the question and answer as a chunk of the answers document (retrieved and cited like any passage)')
+    .argument('<id>', 'candidate id')
+    .option('--edit', 'tidy the answer first in $EDITOR (or a prompt on a terminal)')
+    .action(run(async () => (await import('./commands/candidates.js')).accept));
+  candidates
+    .command('reject')
+    .description('discard a candidate answer (kept as rejected)')
+    .argument('<id>', 'candidate id')
+    .action(run(async () => (await import('./commands/candidates.js')).reject));
 
   program
     .command('eval')
