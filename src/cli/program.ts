@@ -236,13 +236,19 @@ Configuration comes from the environment and .env (see .env.example); \`copilot 
     .option('--yes', 'do not ask for confirmation (required without a terminal)')
     .action(run(async () => (await import('./commands/convo.js')).reset));
 
-  program
-    .command('feedback')
-    .description('👍/👎 votes on answers, newest first: time, channel, vote, question, answer, sources')
-    .argument('[list]', 'list the votes (the default)')
+  const feedback = program.command('feedback').description('👍/👎 votes given with the answer buttons');
+  feedback
+    .command('list', { isDefault: true })
+    .description('votes on answers, newest first: time, channel, vote, question, answer, sources (the default)')
     .option('--since <age>', 'how far back, e.g. 7d, 24h', '7d')
     .option('--down', 'only 👎 votes')
     .action(run(async () => (await import('./commands/feedback.js')).list));
+  feedback
+    .command('export')
+    .description('the 👍 answers as a `copilot eval` question file (JSON Lines): question, file and pages of the sources used')
+    .option('--since <age>', 'only answers voted on since, e.g. 30d (default: all)')
+    .option('--out <file>', 'write the file here instead of stdout')
+    .action(run(async () => (await import('./commands/feedback.js')).exportQuestions));
 
   const db = program.command('db').description('the database');
   db.command('migrate')

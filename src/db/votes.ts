@@ -124,3 +124,45 @@ export async function deleteUserMessages(db: Queryable, userId: string): Promise
   );
   return { messages: Number(rows[0]!.messages), replies: Number(rows[0]!.replies) };
 }
+
+/** An answer more of whose votes are 👍 than 👎, with its question (for `copilot feedback export`). */
+export interface UpvotedAnswer {
+  answerId: number;
+  question: string;
+  answer: string;
+  up: number;
+  down: number;
+  lastVoteAt: Date;
+}
+
+/** Answers with more 👍 than 👎 (votes changed since `since`, all when null), newest vote first. */
+export async function upvotedAnswers(db: Queryable, since: Date | null): Promise<UpvotedAnswer[]> {
+  const { rows } = await db.query<{
+    answer_id: number;
+    question: string;
+    answer: string;
+    up: number;
+    down: number;
+    last_vote_at: Date;
+  }>(
+    `select a.id as answer_id, q.content as question, a.content as answer,
+            count(*) filter (where v.vote = 1)::int as up, count(*) filter (where v.vote = -1)::int as down,
+            max(v.updated_at) as last_vote_at
+     from votes v
+     join messages a on a.id = v.answer_id
+     join messages q on q.id = a.answer_to
+     group by a.id, q.content, a.content
+     having count(*) filter (where v.vote = 1) > count(*) filter (where v.vote = -1)
+        and ($1::timestamptz is null or max(v.updated_at) >= $1)
+     order by max(v.updated_at) desc, a.id desc`,
+    [since],
+  );
+  return rows.map((r) => ({
+    answerId: Number(r.answer_id),
+    question: r.question,
+    answer: r.answer,
+    up: Number(r.up),
+    down: Number(r.down),
+    lastVoteAt: r.last_vote_at,
+  }));
+}
