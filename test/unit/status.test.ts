@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { createMetrics, type Metrics, percentile } from '../../src/bot/metrics.js';
-import type { DiscordState } from '../../src/bot/bot.js';
+import type { DiscordState, ShardStatus } from '../../src/bot/bot.js';
 import { type DatabaseHealth, type StatusSource, bearerMatches, startStatusServer } from '../../src/http/status.js';
 import { redactSecrets } from '../../src/redact.js';
 
@@ -45,11 +45,14 @@ function fakeSource(metrics: Metrics) {
     db: 'ok' as 'ok' | 'down' | 'throw' | 'hang',
     kbHang: false,
     dbCalls: 0,
+    /** This process's shards as the bot reports them (none by default). */
+    shards: [] as ShardStatus[],
   };
   const source: StatusSource = {
     version: '9.8.7',
     startedAt: Date.now() - 42_000,
     discord: () => ({ state: state.discord, ping: state.discord === 'ready' ? 37 : null, guilds: 3 }),
+    shards: () => state.shards,
     database: async (): Promise<DatabaseHealth> => {
       state.dbCalls++;
       switch (state.db) {
@@ -177,6 +180,30 @@ describe('status server', () => {
     r = await get('/readyz');
     assert.equal(r.status, 200);
     assert.deepEqual(JSON.parse(r.body), { ready: true });
+  });
+
+  test('/readyz: 503 until every shard of this process is ready, though the gateway as a whole says ready', async () => {
+    fake.state.discord = 'ready';
+    fake.state.db = 'ok';
+    const shard = (id: number, state: DiscordState): ShardStatus => ({ id, state, ping: state === 'ready' ? 20 : null, guilds: 1 });
+    try {
+      fake.state.shards = [shard(0, 'ready'), shard(1, 'connecting')];
+      let r = await get('/readyz');
+      assert.equal(r.status, 503);
+      assert.deepEqual(JSON.parse(r.body), { ready: false, reason: 'discord: shard 1 connecting' });
+
+      fake.state.shards = [shard(0, 'reconnecting'), shard(1, 'ready'), shard(2, 'disconnected')];
+      r = await get('/readyz');
+      assert.equal(r.status, 503);
+      assert.deepEqual(JSON.parse(r.body), { ready: false, reason: 'discord: shard 0 reconnecting, shard 2 disconnected' });
+
+      fake.state.shards = [shard(0, 'ready'), shard(1, 'ready')];
+      r = await get('/readyz');
+      assert.equal(r.status, 200);
+      assert.deepEqual(JSON.parse(r.body), { ready: true });
+    } finally {
+      fake.state.shards = [];
+    }
   });
 
   test('/readyz: 503 when the database reports not ok, with a redacted reason', async () => {
