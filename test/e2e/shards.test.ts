@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { shardOf, startFakeDiscord } from '../fakes/discord.js';
+import { startFakeDiscord } from '../fakes/discord.js';
 import type { FakeDiscord } from '../fakes/discord.js';
 import { startFakeGroq } from '../fakes/groq.js';
 import type { FakeGroq } from '../fakes/groq.js';
@@ -16,16 +16,10 @@ import { runCli } from '../support/cli.js';
 import { createTestDatabase } from '../support/db.js';
 import type { TestDatabase } from '../support/db.js';
 import { getJson, startServe } from '../support/serve.js';
+import { guildOn } from '../support/shards.js';
 import type { ServeProcess } from '../support/serve.js';
 
 const TOKEN = `${Buffer.from('1234567890123456789').toString('base64')}.GhIjKl.test-token-secret-part`;
-
-/** A guild id on `shard` of 2, with channel ids of its own. */
-function guildOn(shard: number, n: number): { id: string; channels: { id: string; name: string }[] } {
-  let g = 400_000_000_000_000_000n + BigInt(n) * 10_000_000_000n;
-  while (shardOf(String(g), 2) !== shard) g += 1n << 22n;
-  return { id: String(g), channels: [1n, 2n].map((c) => ({ id: String(g + c), name: `c${c}` })) };
-}
 
 const G0 = guildOn(0, 1);
 const G1 = guildOn(1, 2);
