@@ -101,8 +101,8 @@ printTable(
   `messages/s over ${channels.length} channels in 2 guilds on 2 shards, ${MESSAGES} messages a round, ${ROUNDS} rounds alternating, one native Postgres (Groq TTFT ${TTFT_MS} ms, NODE_OPTIONS="${shipped}")`,
   ['configuration', 'messages/s (median)', 'each round'],
   [
-    ['1 process, shards 0-1', median(one), one.map((x) => x.toFixed(0)).join(' · ')],
-    ['2 processes, one shard each', median(two), two.map((x) => x.toFixed(0)).join(' · ')],
+    ['1 process, shards 0-1', median(one), one.map((x) => x.toFixed(1)).join(' · ')],
+    ['2 processes, one shard each', median(two), two.map((x) => x.toFixed(1)).join(' · ')],
   ],
 );
 
