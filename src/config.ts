@@ -274,7 +274,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: Env = process.e
     groqApiKey: e.GROQ_API_KEY ?? null,
     groqBaseUrl: e.GROQ_BASE_URL ?? null,
     groqModel: e.GROQ_MODEL,
-    groqRewriteModel: e.GROQ_REWRITE_MODEL,
+    // Unlike other variables, an empty GROQ_REWRITE_MODEL is a value: no rewrite.
+    groqRewriteModel: merged.GROQ_REWRITE_MODEL !== undefined && merged.GROQ_REWRITE_MODEL.trim() === '' ? '' : e.GROQ_REWRITE_MODEL,
     hfToken: e.HF_TOKEN ?? null,
     embeddingsUrl: e.EMBEDDINGS_URL ?? null,
     embeddingsModel: e.EMBEDDINGS_MODEL,

@@ -77,3 +77,10 @@ test('the data folder: an empty --home or a file is a config problem; an empty C
     'a missing folder is fine: it is created when needed',
   );
 });
+
+test('GROQ_REWRITE_MODEL: unset → the default small model; empty → no rewrite; a name is kept', () => {
+  assert.equal(loadConfig({}, env({}), dir).groqRewriteModel, 'llama-3.1-8b-instant');
+  assert.equal(loadConfig({}, env({ GROQ_REWRITE_MODEL: '' }), dir).groqRewriteModel, '');
+  assert.equal(loadConfig({}, env({ GROQ_REWRITE_MODEL: '  ' }), dir).groqRewriteModel, '');
+  assert.equal(loadConfig({}, env({ GROQ_REWRITE_MODEL: 'my-model' }), dir).groqRewriteModel, 'my-model');
+});
