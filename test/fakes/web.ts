@@ -73,7 +73,7 @@
  *
  * Record: `requests` (each: method, path = pathname + query as sent, headers, `at`/`endedAt`
  * (performance.now() ms), `status` answered (undefined if none), body `bytes` written, `completed`
- * (the whole response was sent), `startSeq`/`endSeq` ordering). `maxConcurrent(prefix = '/')`: most
+ * (the whole response was sent), `startSeq`/`endSeq` ordering, `clientPort`: the connection's). `maxConcurrent(prefix = '/')`: most
  * requests in flight at once among those whose path starts with prefix; `inFlight()`: now.
  * Clear the log with `requests.length = 0`.
  *
@@ -169,6 +169,8 @@ export interface WebRequest {
   completed: boolean;
   /** Order of this request's start and end among all starts and ends (for maxConcurrent). */
   startSeq: number;
+  /** The client's port: requests with the same one came over the same (kept-alive) connection. */
+  clientPort?: number;
   endSeq?: number;
 }
 
@@ -420,6 +422,7 @@ class RequestLog {
       bytes: 0,
       completed: false,
       startSeq: ++this.seq,
+      clientPort: req.socket.remotePort,
     };
     this.requests.push(rec);
     this.live++;

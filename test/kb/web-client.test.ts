@@ -334,6 +334,21 @@ describe('web client', () => {
       assert.match(third.body.toString(), /Revision 2 of \/docs\/webhooks/);
     });
 
+    test('a 304 keeps its connection: re-checking pages one after another uses one connection', async () => {
+      const c = client();
+      const pages = ['/gen/page-001', '/gen/page-002', '/gen/page-003', '/gen/page-004'];
+      const first = [];
+      for (const p of pages) first.push(body(await c.get(web.url(p))));
+      web.requests.length = 0;
+      for (const f of first) assert.equal((await c.get(f.url, { etag: f.etag, lastModified: f.lastModified })).kind, 'not_modified');
+      const checks = web.requests.filter((q) => pages.includes(q.path));
+      assert.deepEqual(
+        checks.map((q) => q.status),
+        [304, 304, 304, 304],
+      );
+      assert.equal(new Set(checks.map((q) => q.clientPort)).size, 1, 'one connection for every 304');
+    });
+
     test('Last-Modified alone works too; without validators a 304 is never asked for', async () => {
       const c = client();
       web.setValidators({ etag: false });

@@ -136,11 +136,12 @@ function header(h: http.IncomingHttpHeaders, name: string): string | null {
 
 /**
  * Lets a small body (a redirect's) drain so that the connection can be reused; any other is cut
- * off, as nothing bounds reading it once the request is over.
+ * off, as nothing bounds reading it once the request is over. A 304 has no body (RFC 9110 §15.4.5)
+ * whatever its headers say, so its connection is always kept: `kb sync` is mostly 304s.
  */
 function discard(res: http.IncomingMessage): void {
   const length = Number(res.headers['content-length']);
-  if (Number.isFinite(length) && length <= 64 * 1024) res.resume();
+  if (res.statusCode === 304 || (Number.isFinite(length) && length <= 64 * 1024)) res.resume();
   else res.destroy();
 }
 
