@@ -160,6 +160,40 @@ export async function touchWebSource(
   );
 }
 
+/** New validators and fetch time of an unchanged web document (`kb sync`). */
+export interface WebTouch {
+  id: number;
+  etag: string | null;
+  lastModified: string | null;
+  fetchedAt: Date;
+}
+
+/** touchWebSource for many documents in one statement (a sync of a whole site writes once). */
+export async function touchWebSources(db: Queryable, touches: WebTouch[]): Promise<void> {
+  if (touches.length === 0) return;
+  await db.query(
+    `update documents d set etag = coalesce(t.etag, d.etag), last_modified = coalesce(t.last_modified, d.last_modified),
+       fetched_at = t.fetched_at::timestamptz
+     from unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) as t(id, etag, last_modified, fetched_at)
+     where d.id = t.id`,
+    [
+      touches.map((t) => t.id),
+      touches.map((t) => dbText(t.etag)),
+      touches.map((t) => dbText(t.lastModified)),
+      touches.map((t) => t.fetchedAt.toISOString()),
+    ],
+  );
+}
+
+/** How many chunks one document has, and how many of them are embedded. */
+export async function documentChunkCounts(db: Queryable, id: number): Promise<{ chunks: number; embedded: number }> {
+  const { rows } = await db.query<{ chunks: number; embedded: number }>(
+    'select count(*)::int as chunks, count(embedding)::int as embedded from chunks where document_id = $1',
+    [id],
+  );
+  return rows[0] ?? { chunks: 0, embedded: 0 };
+}
+
 export async function setDocumentCollection(db: Queryable, id: number, collection: string): Promise<void> {
   await db.query('update documents set collection = $2 where id = $1', [id, collection]);
 }

@@ -4,8 +4,8 @@
  * validators and changes only what changed. Each page succeeds or fails by itself.
  */
 import PQueue from 'p-queue';
-import { listWebDocuments, touchWebSource } from '../db/documents.js';
-import type { DocumentRow } from '../db/documents.js';
+import { listWebDocuments, touchWebSources } from '../db/documents.js';
+import type { DocumentRow, WebTouch } from '../db/documents.js';
 import { UserError } from '../errors.js';
 import type { WebClient } from './fetch/client.js';
 import { crawl } from './fetch/crawl.js';
@@ -206,7 +206,9 @@ export async function syncWeb(
     run.onOutcome?.(o);
     run.onCount?.(pages.length, known);
   };
-  await eachPage(targets, async (doc) => {
+  // Unchanged pages get new validators and fetch times, written in one statement after the checks.
+  const touches: WebTouch[] = [];
+  const checked = eachPage(targets, async (doc) => {
     const web = doc.web!;
     const base = { url: web.url, name: doc.name, documentId: doc.id };
     try {
@@ -217,9 +219,7 @@ export async function syncWeb(
         signal: run.signal,
       });
       if (fetched.kind === 'not_modified') {
-        await run.deps.db.transaction((tx) =>
-          touchWebSource(tx, doc.id, { etag: fetched.etag, lastModified: fetched.lastModified, fetchedAt: new Date() }),
-        );
+        touches.push({ id: doc.id, etag: fetched.etag, lastModified: fetched.lastModified, fetchedAt: new Date() });
         record({ ...base, status: 'unchanged' });
         return;
       }
@@ -229,6 +229,7 @@ export async function syncWeb(
         collection: doc.collection,
         sourceKind: web.sourceKind,
         sourceUrl: web.sourceUrl,
+        onUnchanged: (t) => touches.push(t),
       });
       record({ ...base, documentId: r.documentId, status: r.status === 'unchanged' ? 'unchanged' : 'updated' });
     } catch (err) {
@@ -238,6 +239,14 @@ export async function syncWeb(
       record({ ...base, status: gone ? 'gone' : 'failed', message: user.message });
     }
   });
+  await checked.then(
+    () => touchWebSources(run.deps.db, touches),
+    // after a fatal error, what was checked is still written if the database lets it
+    async (err: unknown) => {
+      await touchWebSources(run.deps.db, touches).catch(() => undefined);
+      throw err;
+    },
+  );
 
   // New pages listed by the sitemaps the documents came from (only when syncing everything).
   if (refs.length === 0) {

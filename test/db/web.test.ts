@@ -220,6 +220,14 @@ for (const kind of BACKENDS) {
       // pages the sitemap lists that robots.txt disallows are skipped, not failures
       assert.equal(same.failed, 0);
       assert.equal(same.pages.length, before.length);
+      // Every unchanged page has a new fetch time and keeps its validators.
+      const fetchedAt = async () => new Map((await listDocuments(db)).map((d) => [d.id, d.web!] as const));
+      const checked = await fetchedAt();
+      for (const d of before) {
+        const w = checked.get(d.id)!;
+        assert.ok(w.fetchedAt > d.web!.fetchedAt, `${d.name}: fetched_at moved on`);
+        assert.deepEqual([w.etag, w.lastModified], [d.web!.etag, d.web!.lastModified], d.name);
+      }
 
       // Without validators the server answers 200: identical text still changes nothing.
       web.setValidators({ etag: false, lastModified: false });
@@ -227,6 +235,13 @@ for (const kind of BACKENDS) {
         const again = await syncWeb({ deps, client });
         assert.equal(fake.requests.length, 0, 'no embedding request for identical text');
         assert.equal(again.unchanged, before.length);
+        const rechecked = await fetchedAt();
+        for (const d of before) {
+          const w = rechecked.get(d.id)!;
+          assert.ok(w.fetchedAt > checked.get(d.id)!.fetchedAt, `${d.name}: fetched_at moved on without validators`);
+          // a 200 without validators does not erase the ones stored
+          assert.deepEqual([w.etag, w.lastModified], [d.web!.etag, d.web!.lastModified], d.name);
+        }
       } finally {
         web.setValidators({ etag: true, lastModified: true });
       }

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Queryable } from '../../db/backend.js';
 import {
   deleteDocument,
+  documentChunkCounts,
   findDocument,
   insertChunks,
   insertDocument,
@@ -15,7 +16,7 @@ import {
   touchWebSource,
   updateLexemeStats,
 } from '../../db/documents.js';
-import type { DocumentType, WebSource } from '../../db/documents.js';
+import type { DocumentType, WebSource, WebTouch } from '../../db/documents.js';
 import { vectorEncoding } from '../../db/vectors.js';
 import { UserError } from '../../errors.js';
 import { chunkUnits, embeddingInput } from '../chunk.js';
@@ -46,6 +47,11 @@ export interface WebIngestOptions {
   sourceUrl?: string | null;
   /** The name to store under (sync keeps a document's name when its page moved). */
   name?: string;
+  /**
+   * When the text is the same: hand the new validators to this instead of writing them (`kb sync`
+   * writes those of every unchanged page in one statement).
+   */
+  onUnchanged?: (touch: WebTouch) => void;
 }
 
 export interface WebIngestResult extends Omit<IngestResult, 'status'> {
@@ -90,15 +96,16 @@ export async function ingestWebDocument(deps: IngestDeps, doc: WebDocument, opti
 
   const previous = await findDocument(deps.db, { name });
   if (previous && previous.sha256 === read.sha256) {
-    await deps.db.transaction((tx) => touchWebSource(tx, previous.id, source(previous.collection)));
-    const { listDocuments } = await import('../../db/documents.js');
-    const summary = (await listDocuments(deps.db)).find((d) => d.id === previous.id);
+    const touch = { id: previous.id, etag: doc.etag, lastModified: doc.lastModified, fetchedAt: new Date() };
+    if (options.onUnchanged) options.onUnchanged(touch);
+    else await deps.db.transaction((tx) => touchWebSource(tx, previous.id, touch));
+    const counts = await documentChunkCounts(deps.db, previous.id);
     return {
       ...base,
       status: options.replace ? 'unchanged' : 'already_ingested',
       documentId: previous.id,
-      chunks: summary?.chunks ?? 0,
-      embedded: summary?.embedded ?? 0,
+      chunks: counts.chunks,
+      embedded: counts.embedded,
       seconds: (performance.now() - started) / 1000,
     };
   }
