@@ -211,7 +211,7 @@ Configuration comes from the environment and .env (see .env.example); \`copilot 
     .description('retrieval (and answer) quality on a question file (JSON Lines): hit@k, MRR, gaps, latency')
     .argument('<file>', 'questions, one JSON object a line (see README)')
     .addOption(new Option('-k <n>', 'passages retrieved per question').default(5).argParser(whole('-k', 1, 50)))
-    .option('--channel <id>', "use this channel's settings")
+    .option('--channel <id>', 'retrieve as in this allowed channel: its collections (and, with --answers, its instructions)')
     .option('--answers', 'also answer each question (Groq, or the fallback) and count gap flags')
     .addOption(
       new Option('--min-hit <x>', 'exit 1 when hit@k is below this share (0.8) or percentage (80%)').argParser((v: string) => minHit(v)),

@@ -23,6 +23,8 @@ export interface EvalOptions {
   k: number;
   /** The channel whose settings apply (its instructions; its collections where they exist). */
   channelId?: string | null;
+  /** That channel's collections: retrieval only from them (null or absent: all). */
+  collections?: string[] | null;
   answers?: boolean;
   onProgress?: (done: number, total: number) => void;
   /** A question retrieved by full text alone because its embedding failed. */
@@ -105,13 +107,24 @@ export function percentile(values: number[], p: number): number {
 }
 
 /**
- * Retrieval for one case, as the bot retrieves for a message: the judged question, embedded when a
- * provider is configured, hybrid over the knowledge base.
+ * Retrieval for one case, as the bot retrieves for a message: the judged question with the earlier
+ * turns as its memory (conversational retrieval), embedded when a provider is configured, hybrid
+ * over the knowledge base or the channel's collections. Nothing is stored: no conversation is written.
  */
-async function retrieveFor(deps: EvalDeps, c: EvalCase, k: number): Promise<{ passages: Passage[]; mode: string; warning?: string }> {
+async function retrieveFor(
+  deps: EvalDeps,
+  c: EvalCase,
+  k: number,
+  collections: string[] | null,
+): Promise<{ passages: Passage[]; mode: string; warning?: string }> {
   // A measurement waits longer for the question's embedding than a chat does: a slow provider must
   // not turn into a full-text figure without saying so (a failure still does, and is reported).
-  const r = await searchKnowledgeBase(deps.db, deps.embedder, c.question, { k, embedBudgetMs: EVAL_EMBED_BUDGET_MS });
+  const r = await searchKnowledgeBase(deps.db, deps.embedder, c.question, {
+    k,
+    collections,
+    previousTurns: c.earlier,
+    embedBudgetMs: EVAL_EMBED_BUDGET_MS,
+  });
   return { passages: r.passages, mode: r.mode, warning: r.warning };
 }
 
@@ -140,7 +153,7 @@ export async function runEval(deps: EvalDeps, cases: EvalCase[], options: EvalOp
   options.onProgress?.(0, cases.length);
   for (const c of cases) {
     const started = performance.now();
-    const { passages, mode, warning } = await retrieveFor(deps, c, k);
+    const { passages, mode, warning } = await retrieveFor(deps, c, k, options.collections ?? null);
     if (warning) options.onWarning?.(`line ${c.line}: ${warning}`);
     const latencyMs = performance.now() - started;
     const rank = c.answerable ? hitRank(c, passages) : null;

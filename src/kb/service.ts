@@ -16,11 +16,11 @@ import type { ChunkView, DocumentRow, DocumentSummary } from '../db/documents.js
 import { channelCollections, getChannel } from '../db/channels.js';
 import { setEmbeddingModel } from '../db/settings.js';
 import { DependencyError, UserError } from '../errors.js';
-import { embedQuestion } from './embed.js';
+import { embedQuestions } from './embed.js';
 import type { Embedder } from './embed.js';
 import { embeddingInput } from './chunk.js';
 import { checkQueryModel, ensureModel } from './model.js';
-import { retrieve } from './retrieve.js';
+import { contextOf, retrieveForConversation } from './conversational.js';
 import type { RetrievalResult, RetrieveOptions } from './retrieve.js';
 
 export { listDocuments };
@@ -97,18 +97,27 @@ export async function searchKnowledgeBase(
   db: Db,
   embedder: Embedder | null,
   query: string,
-  options: Omit<RetrieveOptions, 'queryVector'> & { embedBudgetMs?: number } = {},
+  options: Omit<RetrieveOptions, 'queryVector' | 'context'> & {
+    embedBudgetMs?: number;
+    /** Earlier user turns of a conversation (oldest first): retrieved as the bot does a follow-up. */
+    previousTurns?: string[];
+  } = {},
 ): Promise<RetrievalResult & { notice?: string; warning?: string }> {
   const text = query.trim();
   if (!text) throw new UserError('the search query is empty', 'empty_query');
-  const { embedBudgetMs, ...retrieveOptions } = options;
+  const { embedBudgetMs, previousTurns = [], ...retrieveOptions } = options;
+  const context = contextOf(previousTurns);
   let queryVector: number[] | null = null;
+  let contextVector: number[] | null = null;
   let notice: string | undefined;
   let warning: string | undefined;
   if (embedder) {
     if ((await checkQueryModel(db, embedder.model)) === 'ok') {
       try {
-        queryVector = await embedQuestion(embedder, text, { budgetMs: embedBudgetMs });
+        // The message and its context in one request, as the answer service embeds them.
+        [queryVector = null, contextVector = null] = await embedQuestions(embedder, context ? [text, context] : [text], {
+          budgetMs: embedBudgetMs,
+        });
       } catch (err) {
         if (!(err instanceof DependencyError)) throw err;
         warning = `${err.message}: full-text search only`;
@@ -119,7 +128,12 @@ export async function searchKnowledgeBase(
   } else if ((await countChunks(db)).embedded > 0) {
     notice = 'no embeddings provider configured (HF_TOKEN or EMBEDDINGS_URL): full-text search only';
   }
-  return { ...(await retrieve(db, text, { ...retrieveOptions, queryVector })), notice, warning };
+  const result = await retrieveForConversation(db, null, text, previousTurns, {
+    ...retrieveOptions,
+    messageVector: queryVector,
+    contextVector,
+  });
+  return { ...result, notice, warning };
 }
 
 export interface EmbedProgress {

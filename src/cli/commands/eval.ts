@@ -31,7 +31,7 @@ export async function evaluate(ctx: Context, file: string, flags: EvalFlags): Pr
   const { parseQuestionFile, checkFiles } = await import('../../eval/questions.js');
   const cases = parseQuestionFile(await readQuestions(file), file);
   const { runEval } = await import('../../eval/run.js');
-  const { listDocuments } = await import('../../kb/service.js');
+  const { collectionsOfChannel, listDocuments } = await import('../../kb/service.js');
   const { createApp } = await import('../../app.js');
   const app = await createApp(ctx.config, { command: 'eval', notice: (m) => out.note(out.style.dim(m)) });
   let report;
@@ -41,12 +41,15 @@ export async function evaluate(ctx: Context, file: string, flags: EvalFlags): Pr
       (await listDocuments(app.db)).map((d) => d.name),
       file,
     );
+    // The channel's collections, as the bot retrieves there; a channel not allowed is exit 2 here.
+    const collections = channelId === null ? null : await collectionsOfChannel(app.db, channelId);
     if (flags.answers && !app.chat) out.note(out.style.dim('GROQ_API_KEY is not set: answers are the retrieval-only fallback'));
     const progress = await startProgress(out, 'evaluating');
     try {
       report = await runEval({ db: app.db, embedder: app.embedder, answers: app.answers }, cases, {
         k: flags.k,
         channelId,
+        collections,
         answers: flags.answers,
         onProgress: (done, total) => progress.update(`questions ${bar(done, total)}`),
         onWarning: (m) => out.warn(m),
