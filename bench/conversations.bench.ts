@@ -86,9 +86,10 @@ function auc(positives: number[], negatives: number[]): number {
   for (const p of positives) for (const n of negatives) wins += p > n ? 1 : p === n ? 0.5 : 0;
   return wins / (positives.length * negatives.length);
 }
-const single: Record<'plain retrieve' | 'retrieveForConversation, no earlier turn', { hits: number; pos: number[]; neg: number[] }> = {
-  'plain retrieve': { hits: 0, pos: [], neg: [] },
-  'retrieveForConversation, no earlier turn': { hits: 0, pos: [], neg: [] },
+type Single = { hits: number; pos: number[]; neg: number[]; matchPos: number[]; matchNeg: number[] };
+const single: Record<'plain retrieve' | 'retrieveForConversation, no earlier turn', Single> = {
+  'plain retrieve': { hits: 0, pos: [], neg: [], matchPos: [], matchNeg: [] },
+  'retrieveForConversation, no earlier turn': { hits: 0, pos: [], neg: [], matchPos: [], matchNeg: [] },
 };
 for (const q of EVAL_QUESTIONS) {
   const vector = await embed(q.question);
@@ -99,6 +100,7 @@ for (const q of EVAL_QUESTIONS) {
   for (const [name, r] of Object.entries(results) as [keyof typeof single, Awaited<ReturnType<typeof retrieve>>][]) {
     const s = single[name];
     (q.answerable ? s.pos : s.neg).push(r.relevance.score);
+    (q.answerable ? s.matchPos : s.matchNeg).push(r.relevance.match);
     const pages = [q.page!, ...(q.alsoPages ?? [])];
     if (q.answerable && r.passages.some((p) => p.documentName === q.document && p.page !== null && pages.includes(p.page))) s.hits++;
   }
@@ -110,8 +112,19 @@ for (const [name, s] of Object.entries(single)) {
     name,
     `${((100 * s.hits) / answerable).toFixed(1)}%`,
     `${s.hits}/${answerable}`,
-    `AUC ${auc(s.pos, s.neg).toFixed(3)}`,
+    `AUC ${auc(s.pos, s.neg).toFixed(3)} (match: ${auc(s.matchPos, s.matchNeg).toFixed(3)})`,
   ]);
+}
+// Follow-ups are all answerable: how many would the retrieval-only answer wrongly call unmatched.
+for (const file of ['conversations.jsonl', 'controls.jsonl'] as EvalFile[]) {
+  const lines = readEvalFile(file);
+  let unmatched = 0;
+  for (const line of lines) {
+    const questions = turnsOf(line).map((t) => t.question);
+    const r = await retrieveForConversation(db, embed, questions.at(-1)!, questions.slice(0, -1), { k: K });
+    if (!r.relevance.matches) unmatched++;
+  }
+  rows.push([file, 'with context: judged turn below the match threshold', '', `${unmatched}/${lines.length}`, '']);
 }
 
 printTable(

@@ -3,7 +3,10 @@
  * 1. Quality: the evaluation set (bench/eval/questions.jsonl, through `copilot eval`'s module) over the three generated documents —
  *    hit@5 for full text alone, vectors alone and hybrid; how well the relevance signal
  *    separates answerable from unanswerable questions (ROC AUC, accuracy at the threshold),
- *    against the top cosine alone.
+ *    against the top cosine alone; the `match` evidence against the relevance score it replaced for
+ *    the retrieval-only answer, hybrid and full text alone, and the gap flags of `copilot eval
+ *    --answers` without Groq (the answer service's retrieval-only path) against the rule before it
+ *    (a gap only when nothing at all was retrieved). BENCH_SKIP_SPEED=1 runs this part alone.
  * 2. Speed on native Postgres with 100k chunks of 384 dimensions: p50/p95 of the search
  *    (query embedding excluded) and recall@10 of the HNSW scan at the chosen ef_search against
  *    exact search. PGlite at 10k chunks too.
@@ -21,6 +24,9 @@ import { vectorText } from '../src/db/vectors.js';
 import { createEmbedder } from '../src/kb/embed.js';
 import { ingestFile } from '../src/kb/ingest/pipeline.js';
 import { EF_SEARCH, RELEVANCE_THRESHOLD, retrieve } from '../src/kb/retrieve.js';
+import { MATCH_THRESHOLD } from '../src/kb/match.js';
+import { createAnswerService } from '../src/answer/service.js';
+import { loadLlamaTokenizer } from '../src/answer/tokens.js';
 import { startFakeEmbeddings } from '../test/fakes/embeddings.js';
 import { longManual, tablesDoc, twoColumnDoc } from '../test/support/pdfs.js';
 import { parseQuestionFile } from '../src/eval/questions.js';
@@ -78,18 +84,38 @@ async function quality(): Promise<void> {
   const report = await runEval({ db, embedder }, cases, { k: 5 });
   const hits: Record<string, number> = { fulltext: 0, vector: 0, hybrid: report.hits };
   const answerable = cases.filter((q) => q.answerable);
-  const signals: { answerable: boolean; relevance: number; cosine: number; coverage: number }[] = [];
+  const signals: {
+    answerable: boolean;
+    relevance: number;
+    cosine: number;
+    coverage: number;
+    match: number;
+    ftRelevance: number;
+    ftMatch: number;
+    ftNone: boolean;
+    none: boolean;
+  }[] = [];
+  const fulltextSignals = new Map<string, { relevance: number; match: number; none: boolean }>();
   const misses = report.misses.map((m) => `${m.expected}: ${m.question}`);
   for (const q of cases) {
     const [vector] = await embedder.embed([q.question]);
     for (const use of ['fulltext', 'vector', 'hybrid'] as const) {
       const r = await retrieve(db, q.question, { k: 5, queryVector: vector, use });
+      if (use === 'fulltext') {
+        fulltextSignals.set(q.question, { relevance: r.relevance.score, match: r.relevance.match, none: r.passages.length === 0 });
+      }
       if (use === 'hybrid') {
+        const ft = fulltextSignals.get(q.question)!;
         signals.push({
           answerable: q.answerable,
           relevance: r.relevance.score,
           cosine: r.relevance.topCosine ?? 0,
           coverage: r.relevance.coverage,
+          match: r.relevance.match,
+          ftRelevance: ft.relevance,
+          ftMatch: ft.match,
+          ftNone: ft.none,
+          none: r.passages.length === 0,
         });
         continue;
       }
@@ -142,6 +168,59 @@ async function quality(): Promise<void> {
       ],
     ],
   );
+  // The retrieval-only answer's "nothing matches" decision: the relevance score it used (before)
+  // against `match` (after), on each side, and what `copilot eval --answers` flags without Groq.
+  const side = (label: string, key: 'relevance' | 'match' | 'ftRelevance' | 'ftMatch') => [
+    label,
+    auc(
+      pos.map((s) => s[key]),
+      neg.map((s) => s[key]),
+    ).toFixed(3),
+    range(pos.map((s) => s[key])),
+    range(neg.map((s) => s[key])),
+  ];
+  printTable(
+    'Retrieval-only "nothing matches" signal: before (relevance score) vs after (match), ROC AUC',
+    ['signal', 'AUC', 'answerable range', 'unanswerable range'],
+    [
+      side('hybrid: relevance (before)', 'relevance'),
+      side('hybrid: match (after)', 'match'),
+      side('full text alone: relevance (before)', 'ftRelevance'),
+      side('full text alone: match (after)', 'ftMatch'),
+    ],
+  );
+  const counter = await loadLlamaTokenizer();
+  const flagRows: (string | number)[][] = [];
+  for (const [label, withVectors] of [
+    ['hybrid (embeddings)', true],
+    ['full text alone (no embeddings)', false],
+  ] as const) {
+    const answers = createAnswerService({ db, config, embedder: withVectors ? embedder : null, chat: null, counter });
+    const run = await runEval({ db, embedder: withVectors ? embedder : null, answers }, cases, { k: 5, answers: true });
+    const none = signals.filter((s) => (withVectors ? s.none : s.ftNone));
+    const below = signals.filter((s) => (withVectors ? s.match : s.ftMatch) < MATCH_THRESHOLD);
+    flagRows.push(
+      [
+        label,
+        'before: only when nothing is retrieved',
+        `${none.filter((s) => !s.answerable).length}/${neg.length}`,
+        `${none.filter((s) => s.answerable).length}/${pos.length}`,
+      ],
+      [
+        label,
+        `after: match < ${MATCH_THRESHOLD} (eval --answers)`,
+        `${run.gaps!.flagged}/${run.unanswerable}`,
+        `${run.gaps!.false_flags}/${run.answerable}`,
+      ],
+      [
+        label,
+        'after: match < threshold (retrieval)',
+        `${below.filter((s) => !s.answerable).length}/${neg.length}`,
+        `${below.filter((s) => s.answerable).length}/${pos.length}`,
+      ],
+    );
+  }
+  printTable('Gap flags of the retrieval-only answer (Groq off)', ['retrieval', 'rule', 'unanswerable flagged', 'false flags'], flagRows);
   const recallA = pos.filter((s) => s.relevance >= RELEVANCE_THRESHOLD).length / pos.length;
   const rejectU = neg.filter((s) => s.relevance < RELEVANCE_THRESHOLD).length / neg.length;
   console.log(
@@ -263,6 +342,7 @@ async function speed(label: string, db: Db, queries: number): Promise<(string | 
 }
 
 if (!process.env.BENCH_SKIP_QUALITY) await quality();
+if (process.env.BENCH_SKIP_SPEED) process.exit(0);
 
 const rows: (string | number)[][] = [];
 {

@@ -1,11 +1,14 @@
-/** The retrieval-only answer: the top passages, each quoted at the sentences that best match the question, with their sources. Pure. */
+/**
+ * The retrieval-only answer: the top passages, each quoted at the sentences that best match the
+ * question, with their sources; or, when nothing matches, a plain sentence saying so. Pure.
+ */
 import type { Passage } from '../kb/retrieve.js';
 import { sourceLabel, sourceText } from './prompt.js';
 
 export const FALLBACK_UNAVAILABLE = 'Generated answers are unavailable right now; here is what the knowledge base says:';
 export const FALLBACK_NOT_CONFIGURED = 'Generated answers are not set up here; here is what the knowledge base says:';
 export const FALLBACK_BUSY = 'I have used up my answer budget for the moment; here is what the knowledge base says:';
-export const NOTHING_FOUND = "I couldn't find anything about that in the knowledge base.";
+export const NOTHING_FOUND = 'Nothing in the knowledge base matches that.';
 
 function quote(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();

@@ -336,12 +336,14 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
         };
       };
       const useFallback = (lead: string) => {
-        const answer = fallbackAnswer(retrieved, lead, { question: rewrite ?? question });
+        // Weak retrieval: nothing matches, said plainly (and a gap), rather than unrelated quotes.
+        const quoted = retrieval.relevance.matches ? retrieved : [];
+        const answer = fallbackAnswer(quoted, lead, { question: rewrite ?? question });
         return finish({
           answer,
-          sources: refs(retrieved.slice(0, 3)),
+          sources: refs(quoted.slice(0, 3)),
           fallback: true,
-          gap: retrieved.length === 0,
+          gap: retrieved.length === 0 || (quoted.length === 0 && isQuestion(question)),
           interrupted: false,
           status: 'fallback',
           usage: null,

@@ -1,3 +1,4 @@
+// long: the conversational filler list takes a quarter of it; the retrieval steps read top to bottom.
 /**
  * Hybrid retrieval: the nearest chunks by cosine (top 40) and full-text candidates (top 40) fused
  * by reciprocal rank fusion, the full-text side weighting the question's lexemes by rarity; and
@@ -7,6 +8,7 @@
 import type { Db } from '../db/backend.js';
 import { fullTextCandidates, nearestChunks, passagesById, questionLexemes } from '../db/search.js';
 import type { PassageRow } from '../db/search.js';
+import { cosineStandout, idfOf, MATCH_THRESHOLD, matchScore } from './match.js';
 
 export const CANDIDATES = 40;
 export const RRF_K = 60;
@@ -54,6 +56,14 @@ export interface Relevance {
   coverage: number;
   topCosine: number | null;
   answerable: boolean;
+  /**
+   * The evidence that a passage answers: the rarity the best of the top passages shares with the
+   * question, in units of the rarest possible lexeme, moved by how far the nearest chunk stands out
+   * from the other vector candidates (see kb/match.ts).
+   */
+  match: number;
+  /** Whether `match` reaches MATCH_THRESHOLD: false means nothing in the knowledge base matches. */
+  matches: boolean;
 }
 
 export interface RetrievalResult {
@@ -172,19 +182,27 @@ interface Term {
 }
 
 /** The question's lexemes weighted by rarity; single characters and conversational filler are noise in questions. */
-async function lexemeTerms(db: Db, question: string): Promise<Term[]> {
+async function lexemeTerms(db: Db, question: string): Promise<{ terms: Term[]; totalChunks: number }> {
   const { lexemes, totalChunks } = await questionLexemes(db, question);
-  return lexemes
-    .map(({ lexeme, chunks: df }) => ({ lexeme, df, idf: Math.log(1 + (totalChunks + 1) / (df + 0.5)) }))
+  const terms = lexemes
+    .map(({ lexeme, chunks: df }) => ({ lexeme, df, idf: idfOf(df, totalChunks) }))
     .filter((t) => t.lexeme.length > 1 && !FILLER_LEXEMES.has(t.lexeme));
+  return { terms, totalChunks };
 }
 
 /** The question's terms, then the context's that the question lacks, at `weight` times their rarity. */
-async function queryTerms(db: Db, question: string, context?: { text: string; weight: number }): Promise<Term[]> {
+async function queryTerms(
+  db: Db,
+  question: string,
+  context?: { text: string; weight: number },
+): Promise<{ terms: Term[]; totalChunks: number }> {
   if (!context || !context.text.trim() || context.weight <= 0) return lexemeTerms(db, question);
   const [own, earlier] = await Promise.all([lexemeTerms(db, question), lexemeTerms(db, context.text)]);
-  const seen = new Set(own.map((t) => t.lexeme));
-  return [...own, ...earlier.filter((t) => !seen.has(t.lexeme)).map((t) => ({ ...t, idf: t.idf * context.weight }))];
+  const seen = new Set(own.terms.map((t) => t.lexeme));
+  return {
+    terms: [...own.terms, ...earlier.terms.filter((t) => !seen.has(t.lexeme)).map((t) => ({ ...t, idf: t.idf * context.weight }))],
+    totalChunks: own.totalChunks,
+  };
 }
 
 /** Full-text candidates: selected by the rarest lexemes within a row budget, scored by all of them. */
@@ -226,7 +244,7 @@ export async function retrieve(db: Db, question: string, options: RetrieveOption
   const k = options.k ?? 5;
   const vector = options.use === 'fulltext' ? null : (options.queryVector ?? null);
   const useText = options.use !== 'vector';
-  const terms = await queryTerms(db, question, options.context);
+  const { terms, totalChunks } = await queryTerms(db, question, options.context);
   const [fts, vec] = await Promise.all([
     useText ? fullTextSearch(db, terms, CANDIDATES, options.collections ?? null) : Promise.resolve([]),
     vector ? nearestChunks(db, vector, CANDIDATES, EF_SEARCH, options.collections ?? null) : Promise.resolve([]),
@@ -282,9 +300,17 @@ export async function retrieve(db: Db, question: string, options: RetrieveOption
   const coverage = Math.max(0, ...passages.slice(0, 3).map((p) => p.coverage));
   const topCosine = vec.length > 0 ? vec[0]!.cosine : null;
   const score = relevanceScore(coverage, topCosine);
+  const match = matchScore(coverage * totalIdf, totalChunks, cosineStandout(vec.map((r) => r.cosine)));
   return {
     passages,
-    relevance: { score, coverage, topCosine, answerable: passages.length > 0 && score >= RELEVANCE_THRESHOLD },
+    relevance: {
+      score,
+      coverage,
+      topCosine,
+      answerable: passages.length > 0 && score >= RELEVANCE_THRESHOLD,
+      match,
+      matches: passages.length > 0 && match >= MATCH_THRESHOLD,
+    },
     mode: vector && useText ? 'hybrid' : vector ? 'vector' : 'fulltext',
     lexemes: terms.map((t) => t.lexeme),
   };
