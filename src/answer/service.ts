@@ -175,11 +175,18 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
   const settleQuietly = (p: Promise<void>) =>
     p.catch((err: unknown) => deps.log?.warn({ err: errorMessage(err) }, 'could not settle the Groq token reservation'));
 
-  /** Query texts → their vectors in one embedding request, or null (full-text retrieval only). */
-  async function queryVectors(texts: string[], signal?: AbortSignal): Promise<number[][] | null> {
+  /**
+   * Query texts → their vectors in one embedding request, or null (full-text retrieval only).
+   * `modelCheck`: checkQueryModel's answer when already asked for.
+   */
+  async function queryVectors(
+    texts: string[],
+    signal?: AbortSignal,
+    modelCheck?: Promise<'ok' | 'no_vectors'>,
+  ): Promise<number[][] | null> {
     if (!deps.embedder) return null;
     try {
-      if ((await checkQueryModel(deps.db, deps.embedder.model)) !== 'ok') return null;
+      if ((await (modelCheck ?? checkQueryModel(deps.db, deps.embedder.model))) !== 'ok') return null;
       return await embedQuestions(deps.embedder, texts, { budgetMs: deps.embedBudgetMs, signal });
     } catch (err) {
       // Retrieval still works on full text alone.
@@ -212,7 +219,17 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
     async answer(req, onDelta) {
       const started = now();
       const question = req.question.trim();
-      const limit = req.operator ? ({ ok: true } as const) : await users.take(req.authorId);
+      const scope = req.parentId ?? req.channelId;
+      // The reads start with the limit check; nothing is embedded or stored before the limit allows the question.
+      const limitCheck = req.operator ? Promise.resolve({ ok: true } as const) : users.take(req.authorId);
+      const instructionsLoad = effectiveInstructions(deps.db, scope);
+      const historyLoad = historyBefore(deps.db, req.conversationId, deps.config.historyLimit, req.storedMessageId ?? null);
+      // A channel with collections retrieves only from them (its threads: through their parent).
+      const collectionsLoad = req.channelId ? channelCollections(deps.db, req.channelId) : Promise.resolve(null);
+      const modelCheck = deps.embedder ? checkQueryModel(deps.db, deps.embedder.model) : undefined;
+      // Awaited below, unless the limit refuses the question (then their results do not matter).
+      for (const p of [instructionsLoad, historyLoad, collectionsLoad, modelCheck]) p?.catch(() => {});
+      const limit = await limitCheck;
       const base = {
         sources: [],
         fallback: false,
@@ -242,56 +259,53 @@ export function createAnswerService(deps: AnswerDeps): AnswerService {
         };
       }
 
-      const scope = req.parentId ?? req.channelId;
-      // The message and the previous user turns are embedded in one request, as soon as the history is in.
-      const historyLoad = historyBefore(deps.db, req.conversationId, deps.config.historyLimit, req.storedMessageId ?? null);
-      const [instructions, history, vectors] = await Promise.all([
-        effectiveInstructions(deps.db, scope),
-        historyLoad,
-        historyLoad.then((h) => {
-          const context = contextOf(h.filter((m) => m.role === 'user').map((m) => m.content));
-          return queryVectors(context ? [question, context] : [question], req.signal);
-        }),
-      ]);
-      const vector = vectors?.[0] ?? null;
-      // The user's message is stored before anything can fail (when accept() has not already).
-      let questionId = req.storedMessageId ?? null;
-      if (questionId === null) {
+      // The user's message is stored (when accept() has not already) as soon as the history is
+      // read, while the question is embedded and retrieval runs.
+      const storing = historyLoad.then(async () => {
+        if (req.storedMessageId) return req.storedMessageId;
         await ensureConversation(deps.db, { id: req.conversationId, channelId: req.channelId, parentId: req.parentId ?? null });
-        questionId = await appendMessage(deps.db, req.conversationId, {
+        return appendMessage(deps.db, req.conversationId, {
           role: 'user',
           content: question,
           authorId: req.authorId,
           discordMessageId: req.discordMessageId ?? null,
           status: 'unanswered',
         });
-      }
-      const userMessageId = questionId;
-
-      // A channel with collections retrieves only from them (its threads: through their parent).
-      const collections = req.channelId ? await channelCollections(deps.db, req.channelId) : null;
-      const previousTurns = history.filter((m) => m.role === 'user').map((m) => m.content);
-      const rewrite = deps.config.groqRewriteModel
-        ? await rewriteFollowUp(
-            {
-              chat: deps.chat,
-              model: deps.config.groqRewriteModel,
-              counter: deps.counter,
-              budget: tokenBudget,
-              signal: req.signal,
-              log: deps.log,
-            },
-            question,
-            previousTurns,
-          )
-        : null;
-      const embedQuery = vector ? (t: string) => queryVector(t, req.signal) : null;
-      const retrieval = await retrieveForConversation(deps.db, embedQuery, rewrite ?? question, previousTurns, {
-        k: deps.k ?? 5,
-        collections,
-        messageVector: rewrite ? undefined : vector,
-        contextVector: vectors?.[1] ?? null,
       });
+      // The message and the previous user turns are embedded in one request, as soon as the history is in.
+      const searching = Promise.all([historyLoad, collectionsLoad]).then(async ([h, collections]) => {
+        const previousTurns = h.filter((m) => m.role === 'user').map((m) => m.content);
+        const context = contextOf(previousTurns);
+        const [vectors, rewrite] = await Promise.all([
+          queryVectors(context ? [question, context] : [question], req.signal, modelCheck),
+          deps.config.groqRewriteModel
+            ? rewriteFollowUp(
+                {
+                  chat: deps.chat,
+                  model: deps.config.groqRewriteModel,
+                  counter: deps.counter,
+                  budget: tokenBudget,
+                  signal: req.signal,
+                  log: deps.log,
+                },
+                question,
+                previousTurns,
+              )
+            : null,
+        ]);
+        const vector = vectors?.[0] ?? null;
+        const embedQuery = vector ? (t: string) => queryVector(t, req.signal) : null;
+        const retrieval = await retrieveForConversation(deps.db, embedQuery, rewrite ?? question, previousTurns, {
+          k: deps.k ?? 5,
+          collections,
+          messageVector: rewrite ? undefined : vector,
+          contextVector: vectors?.[1] ?? null,
+        });
+        return { retrieval, rewrite };
+      });
+      searching.catch(() => {}); // awaited after the message is stored
+      const [instructions, history, userMessageId] = await Promise.all([instructionsLoad, historyLoad, storing]);
+      const { retrieval, rewrite } = await searching;
       const retrieved = retrieval.passages;
       const fitted = fitToBudget(
         {

@@ -19,9 +19,12 @@ export const STANDOUT_WEIGHT = 0.5;
 /** Standing of the nearest chunk that leaves `match` unchanged (a typical one). */
 export const TYPICAL_STANDOUT = 3;
 
-/** How many standard deviations the best cosine stands above the mean of the candidates' (null: too few to tell). */
-export function cosineStandout(cosines: number[]): number | null {
-  if (cosines.length < 5) return null;
+/**
+ * How many standard deviations the best cosine stands above the mean of the candidates'; null with
+ * fewer than `full` candidates (a small knowledge base: the figure would not compare) or no spread.
+ */
+export function cosineStandout(cosines: number[], full: number): number | null {
+  if (cosines.length < Math.max(full, 2)) return null;
   const mean = cosines.reduce((s, c) => s + c, 0) / cosines.length;
   const sd = Math.sqrt(cosines.reduce((s, c) => s + (c - mean) ** 2, 0) / cosines.length);
   return sd > 0 ? (Math.max(...cosines) - mean) / sd : null;

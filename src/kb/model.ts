@@ -27,8 +27,8 @@ export async function ensureModel(db: Queryable, model: string, dimension: numbe
 
 /** Before searching with query vectors of `model`: throws when stored vectors are of another model. */
 export async function checkQueryModel(db: Queryable, model: string): Promise<'ok' | 'no_vectors'> {
-  const stored = await getEmbeddingSettings(db);
-  if (!(await hasStoredVectors(db))) return 'no_vectors';
+  const [stored, vectors] = await Promise.all([getEmbeddingSettings(db), hasStoredVectors(db)]);
+  if (!vectors) return 'no_vectors';
   if (stored.model !== model) throw modelMismatch(stored, model);
   return 'ok';
 }

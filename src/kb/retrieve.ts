@@ -244,9 +244,11 @@ export async function retrieve(db: Db, question: string, options: RetrieveOption
   const k = options.k ?? 5;
   const vector = options.use === 'fulltext' ? null : (options.queryVector ?? null);
   const useText = options.use !== 'vector';
-  const { terms, totalChunks } = await queryTerms(db, question, options.context);
-  const [fts, vec] = await Promise.all([
-    useText ? fullTextSearch(db, terms, CANDIDATES, options.collections ?? null) : Promise.resolve([]),
+  // The vector search does not wait for the question's lexemes.
+  const termsLoad = queryTerms(db, question, options.context);
+  const [{ terms, totalChunks }, fts, vec] = await Promise.all([
+    termsLoad,
+    useText ? termsLoad.then((q) => fullTextSearch(db, q.terms, CANDIDATES, options.collections ?? null)) : Promise.resolve([]),
     vector ? nearestChunks(db, vector, CANDIDATES, EF_SEARCH, options.collections ?? null) : Promise.resolve([]),
   ]);
   const fused = new Map<number, { score: number; ftsRank: number | null; vectorRank: number | null; cosine: number | null }>();
@@ -300,7 +302,14 @@ export async function retrieve(db: Db, question: string, options: RetrieveOption
   const coverage = Math.max(0, ...passages.slice(0, 3).map((p) => p.coverage));
   const topCosine = vec.length > 0 ? vec[0]!.cosine : null;
   const score = relevanceScore(coverage, topCosine);
-  const match = matchScore(coverage * totalIdf, totalChunks, cosineStandout(vec.map((r) => r.cosine)));
+  const match = matchScore(
+    coverage * totalIdf,
+    totalChunks,
+    cosineStandout(
+      vec.map((r) => r.cosine),
+      CANDIDATES,
+    ),
+  );
   return {
     passages,
     relevance: {

@@ -258,6 +258,30 @@ for (const kind of BACKENDS) {
       assert.equal(other.limited, null, 'limits are per user');
     });
 
+    test('a refused question is neither embedded nor stored, though its reads start with the limit check', async () => {
+      const embeddings = await startFakeEmbeddings();
+      try {
+        const config = loadConfig({}, { COPILOT_HOME: t.home, EMBEDDINGS_URL: embeddings.url, COPILOT_USER_RATE_PER_MINUTE: '1' });
+        for (const table of ['token_spending', 'user_question_limits']) await db.query(`delete from ${table}`);
+        const embedder = createEmbedder(config)!;
+        await embedMissing(db, embedder);
+        const svc = createAnswerService({ db, config, embedder, chat: null, counter });
+        const id = newConversation();
+        const ask = () => svc.answer({ conversationId: id, channelId: CHANNEL, authorId: 'once', question: 'how do I export to parquet?' });
+        assert.equal((await ask()).limited, null);
+        const embedded = embeddings.requests.length;
+        assert.ok(embedded > 0, 'the allowed question was embedded');
+        assert.equal((await ask()).limited, 'user');
+        assert.equal(embeddings.requests.length, embedded, 'no embedding request for the refused one');
+        assert.deepEqual(
+          (await recentMessages(db, id, 10)).map((m) => m.role),
+          ['user', 'assistant'],
+        );
+      } finally {
+        await embeddings.close();
+      }
+    });
+
     test(
       kind === 'postgres'
         ? 'two services on one Postgres (two processes) share the per-user limit and the token budget'

@@ -21,8 +21,8 @@ test('a nearest chunk that stands out more than a typical one adds evidence, one
 });
 
 test('the standout is the best cosine in standard deviations above the candidates mean, null when it cannot be told', () => {
-  assert.equal(cosineStandout([0.5, 0.4, 0.3]), null, 'too few candidates');
-  assert.equal(cosineStandout([0.3, 0.3, 0.3, 0.3, 0.3]), null, 'no spread');
-  const z = cosineStandout([0.9, 0.1, 0.1, 0.1, 0.1])!;
+  assert.equal(cosineStandout([0.9, 0.1, 0.1, 0.1], 5), null, 'fewer candidates than a full list: a small knowledge base');
+  assert.equal(cosineStandout([0.3, 0.3, 0.3, 0.3, 0.3], 5), null, 'no spread');
+  const z = cosineStandout([0.9, 0.1, 0.1, 0.1, 0.1], 5)!;
   assert.ok(Math.abs(z - 2) < 1e-9, String(z));
 });
