@@ -286,7 +286,7 @@ describe('on PostgreSQL, PDF chunks are written while the rest is still being re
     // and the order of events below reflects the pipeline, not start-up.
     writeFileSync(join(dir, 'warm-up.pdf'), await fullPagesManual(12));
     await ingestFile({ db, embedder: embedderFor(fake.url, MODEL), maxFileBytes: 25 * MB }, join(dir, 'warm-up.pdf'));
-    await db.exec("truncate documents, chunks, kb_lexemes; insert into kb_lexemes (lexeme, chunks) values ('', 0)");
+    await db.exec("truncate documents, chunks, kb_lexemes, kb_candidates; insert into kb_lexemes (lexeme, chunks) values ('', 0)");
   });
   after(async () => {
     await other.end();
@@ -402,7 +402,7 @@ describe('on PostgreSQL, PDF chunks are written while the rest is still being re
   });
 
   test('the connection lost while the write transaction waits for chunks: a database error at once, nothing written, no crash', async () => {
-    await db.exec("truncate documents, chunks, kb_lexemes; insert into kb_lexemes (lexeme, chunks) values ('', 0)");
+    await db.exec("truncate documents, chunks, kb_lexemes, kb_candidates; insert into kb_lexemes (lexeme, chunks) values ('', 0)");
     const file = join(dir, 'manual.pdf');
     writeFileSync(file, await fullPagesManual(80));
     // no vector ever comes back: only the lost connection itself can end the wait
@@ -441,11 +441,11 @@ describe('on PostgreSQL, PDF chunks are written while the rest is still being re
     assert.equal(await count(db, 'select count(*) as n from chunks'), 0);
     const r = await ingestFile({ db, embedder: embedderFor(fake.url, MODEL), maxFileBytes: 25 * MB }, file);
     assert.equal(r.embedded, r.chunks);
-    await db.exec("truncate documents, chunks, kb_lexemes; insert into kb_lexemes (lexeme, chunks) values ('', 0)");
+    await db.exec("truncate documents, chunks, kb_lexemes, kb_candidates; insert into kb_lexemes (lexeme, chunks) values ('', 0)");
   });
 
   test('an embedding failure after chunks were written rolls all of it back; running again completes', async () => {
-    await db.exec("truncate documents, chunks, kb_lexemes; insert into kb_lexemes (lexeme, chunks) values ('', 0)");
+    await db.exec("truncate documents, chunks, kb_lexemes, kb_candidates; insert into kb_lexemes (lexeme, chunks) values ('', 0)");
     const file = join(dir, 'manual.pdf');
     writeFileSync(file, await fullPagesManual(50));
     fake.setBehavior({ kind: 'failAfter', requests: 1 });
