@@ -44,7 +44,7 @@ writeFileSync(sparse, await longManual(50));
 
 async function ingestOnce(options: EmbedderOptions = {}, path = file, earlyEmbedding = true): Promise<IngestResult> {
   // Every measured ingest goes into the same empty knowledge base (indexes emptied too).
-  await db.exec("truncate documents, chunks, kb_lexemes; insert into kb_lexemes (lexeme, chunks) values ('', 0)");
+  await db.exec("truncate documents, chunks, kb_lexemes, kb_candidates; insert into kb_lexemes (lexeme, chunks) values ('', 0)");
   const embedder = createEmbedder(config, options)!;
   return ingestFile({ db, embedder, maxFileBytes: 100e6, earlyEmbedding }, path);
 }
