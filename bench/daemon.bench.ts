@@ -1,8 +1,9 @@
 /**
  * The daemon with instant fakes on native Postgres (`copilot serve` as a child process):
  * MESSAGE_CREATE → typing POST (target p50 ≤ 5 ms) and → first reply POST (target ≤ the fake's
- * time to first token + 30 ms, p50); messages/s sustained over many channels (target ≥ 50);
- * idle RSS (target ≤ 150 MB) and RSS after 10,000 messages (flat).
+ * time to first token + 30 ms, p50; a follow-up that is rewritten first makes two Groq requests,
+ * so its target is two times to first token + 30 ms); messages/s sustained over many channels
+ * (target ≥ 50); idle RSS (target ≤ 150 MB) and RSS after 10,000 messages (flat).
  */
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -56,28 +57,41 @@ async function waitReplies(n: number, timeoutMs = 300_000): Promise<void> {
   if (replyPosts().length < n) throw new Error(`only ${replyPosts().length} of ${n} replies`);
 }
 
+/** A question that stands alone (more than four words, nothing pointing back): one Groq request. */
+const standalone = (n: number) => `How do I configure relay setting number ${n} for my server?`;
+/** A follow-up that looks context-dependent: rewritten by the small model first, then answered. */
+const followUp = (n: number) => `and what about ${n}?`;
+
 // Latency: one message at a time, over the channels.
 await sleep(2000);
 const idleRss = rssMb();
-const typing: number[] = [];
-const firstReply: number[] = [];
-for (let i = 0; i < 200; i++) {
-  const channelId = channels[i % channels.length]!;
-  const before = discord.calls.length;
-  const sent = performance.now();
-  const m = await discord.userMessage({ channelId, content: `latency question ${i}`, authorId: String(600000000000000000n + BigInt(i)) });
-  await waitReplies(i + 1);
-  const calls = discord.calls.slice(before);
-  const typingCall = calls.find((c) => c.path === `/channels/${channelId}/typing`);
-  const reply = calls.find(
-    (c) => c.method === 'POST' && (c.body as { message_reference?: { message_id: string } })?.message_reference?.message_id === m.id,
-  );
-  if (typingCall) typing.push(typingCall.at - sent);
-  if (reply) firstReply.push(reply.at - sent);
+async function latency(count: number, first: number, text: (n: number) => string) {
+  const typing: number[] = [];
+  const firstReply: number[] = [];
+  const groqBefore = groq.chatRequests().length;
+  for (let i = 0; i < count; i++) {
+    const n = first + i;
+    const channelId = channels[n % channels.length]!;
+    const before = discord.calls.length;
+    const sent = performance.now();
+    const m = await discord.userMessage({ channelId, content: text(n), authorId: String(600000000000000000n + BigInt(n)) });
+    await waitReplies(n + 1);
+    const calls = discord.calls.slice(before);
+    const typingCall = calls.find((c) => c.path === `/channels/${channelId}/typing`);
+    const reply = calls.find(
+      (c) => c.method === 'POST' && (c.body as { message_reference?: { message_id: string } })?.message_reference?.message_id === m.id,
+    );
+    if (typingCall) typing.push(typingCall.at - sent);
+    if (reply) firstReply.push(reply.at - sent);
+  }
+  return { typing, firstReply, groqPerMessage: (groq.chatRequests().length - groqBefore) / count };
 }
+const single = await latency(200, 0, standalone);
+const follow = await latency(100, 200, followUp);
+const { typing, firstReply } = single;
 
 // Throughput and memory: the rest in waves over all channels.
-let done = 200;
+let done = 300;
 const rssAt: [number, number, number][] = [[done, rssMb(), await heapMb()]];
 const started = performance.now();
 while (done < TOTAL) {
@@ -86,7 +100,7 @@ while (done < TOTAL) {
     const n = done + i;
     void discord.userMessage({
       channelId: channels[n % channels.length]!,
-      content: `load question ${n}`,
+      content: standalone(n),
       authorId: String(700000000000000000n + BigInt(n % 5000)),
     });
   }
@@ -95,7 +109,7 @@ while (done < TOTAL) {
   rssAt.push([done, rssMb(), await heapMb()]);
 }
 const seconds = (performance.now() - started) / 1000;
-const rate = (TOTAL - 200) / seconds;
+const rate = (TOTAL - 300) / seconds;
 await sleep(3000);
 const afterRss = rssMb();
 
@@ -107,7 +121,11 @@ printTable(
     ['MESSAGE_CREATE → typing POST, p95 ms', percentile(typing, 95), ''],
     ['MESSAGE_CREATE → first reply POST, p50 ms', percentile(firstReply, 50), `≤ ${TTFT_MS + 30}`],
     ['MESSAGE_CREATE → first reply POST, p95 ms', percentile(firstReply, 95), ''],
-    [`throughput over ${channels.length} channels, messages/s (${TOTAL - 200} messages)`, rate, '≥ 50'],
+    [`  Groq requests per question`, single.groqPerMessage, '1'],
+    ['follow-up (rewritten first) → first reply POST, p50 ms', percentile(follow.firstReply, 50), `≤ ${2 * TTFT_MS + 30}`],
+    ['follow-up (rewritten first) → first reply POST, p95 ms', percentile(follow.firstReply, 95), ''],
+    [`  Groq requests per follow-up`, follow.groqPerMessage, '2'],
+    [`throughput over ${channels.length} channels, messages/s (${TOTAL - 300} messages)`, rate, '≥ 50'],
     ['idle RSS after start, MB', idleRss, '≤ 150'],
     [`RSS after ${TOTAL} messages (3 s idle), MB`, afterRss, 'flat'],
   ],
