@@ -24,18 +24,22 @@ function tsLiteral(lexeme: string): string {
   return `'${lexeme.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 }
 
-/** The question's lexemes (stop words dropped, stemmed by the 'english' configuration) with their chunk counts, and all chunks. */
-export async function questionLexemes(db: Queryable, question: string): Promise<{ lexemes: QuestionLexeme[]; totalChunks: number }> {
-  const { rows } = await db.query<{ lexeme: string; df: number | null; total: number | null }>(
-    `select t.lexeme, s.chunks as df, (select chunks from kb_lexemes where lexeme = '') as total
-     from unnest(tsvector_to_array(to_tsvector('english', $1))) as t(lexeme)
-     left join kb_lexemes s on s.lexeme = t.lexeme`,
-    [dbText(question)],
+/**
+ * Each text's lexemes (stop words dropped, stemmed by the 'english' configuration) with their chunk
+ * counts, and all chunks: one statement for the question and its conversation's earlier turns.
+ */
+export async function questionLexemes(db: Queryable, texts: string[]): Promise<{ lexemes: QuestionLexeme[][]; totalChunks: number }> {
+  const { rows } = await db.query<{ text_no: number; lexeme: string; df: number | null; total: number | null }>(
+    `select q.text_no::integer as text_no, t.lexeme, s.chunks as df, (select chunks from kb_lexemes where lexeme = '') as total
+     from unnest($1::text[]) with ordinality as q(body, text_no)
+     cross join lateral unnest(tsvector_to_array(to_tsvector('english', q.body))) with ordinality as t(lexeme, n)
+     left join kb_lexemes s on s.lexeme = t.lexeme
+     order by q.text_no, t.n`,
+    [texts.map(dbText)],
   );
-  return {
-    lexemes: rows.map((r) => ({ lexeme: r.lexeme, chunks: r.df ?? 0 })),
-    totalChunks: rows[0]?.total ?? 0,
-  };
+  const lexemes: QuestionLexeme[][] = texts.map(() => []);
+  for (const r of rows) lexemes[r.text_no - 1]?.push({ lexeme: r.lexeme, chunks: r.df ?? 0 });
+  return { lexemes, totalChunks: rows[0]?.total ?? 0 };
 }
 
 const versionCache = new WeakMap<object, Promise<string | null>>();

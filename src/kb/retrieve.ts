@@ -181,12 +181,14 @@ interface Term {
   idf: number;
 }
 
-/** The question's lexemes weighted by rarity; single characters and conversational filler are noise in questions. */
-async function lexemeTerms(db: Db, question: string): Promise<{ terms: Term[]; totalChunks: number }> {
-  const { lexemes, totalChunks } = await questionLexemes(db, question);
-  const terms = lexemes
-    .map(({ lexeme, chunks: df }) => ({ lexeme, df, idf: idfOf(df, totalChunks) }))
-    .filter((t) => t.lexeme.length > 1 && !FILLER_LEXEMES.has(t.lexeme));
+/** The texts' lexemes weighted by rarity; single characters and conversational filler are noise in questions. */
+async function lexemeTerms(db: Db, texts: string[]): Promise<{ terms: Term[][]; totalChunks: number }> {
+  const { lexemes, totalChunks } = await questionLexemes(db, texts);
+  const terms = lexemes.map((list) =>
+    list
+      .map(({ lexeme, chunks: df }) => ({ lexeme, df, idf: idfOf(df, totalChunks) }))
+      .filter((t) => t.lexeme.length > 1 && !FILLER_LEXEMES.has(t.lexeme)),
+  );
   return { terms, totalChunks };
 }
 
@@ -196,12 +198,14 @@ async function queryTerms(
   question: string,
   context?: { text: string; weight: number },
 ): Promise<{ terms: Term[]; totalChunks: number }> {
-  if (!context || !context.text.trim() || context.weight <= 0) return lexemeTerms(db, question);
-  const [own, earlier] = await Promise.all([lexemeTerms(db, question), lexemeTerms(db, context.text)]);
-  const seen = new Set(own.terms.map((t) => t.lexeme));
+  const withContext = context !== undefined && context.text.trim() !== '' && context.weight > 0;
+  const { terms, totalChunks } = await lexemeTerms(db, withContext ? [question, context.text] : [question]);
+  const [own = [], earlier = []] = terms;
+  if (!withContext) return { terms: own, totalChunks };
+  const seen = new Set(own.map((t) => t.lexeme));
   return {
-    terms: [...own.terms, ...earlier.terms.filter((t) => !seen.has(t.lexeme)).map((t) => ({ ...t, idf: t.idf * context.weight }))],
-    totalChunks: own.totalChunks,
+    terms: [...own, ...earlier.filter((t) => !seen.has(t.lexeme)).map((t) => ({ ...t, idf: t.idf * context.weight }))],
+    totalChunks,
   };
 }
 
