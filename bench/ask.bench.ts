@@ -3,34 +3,14 @@
  * INTERACTION_CREATE → deferred callback (target p50 ≤ 5 ms) and → first streamed text in the
  * response (target ≤ the fake's time to first token + 30 ms, p50).
  */
-import { startFakeDiscord } from '../test/fakes/discord.js';
-import { startFakeGroq } from '../test/fakes/groq.js';
-import { runCli } from '../test/support/cli.js';
-import { createTestDatabase } from '../test/support/db.js';
 import { startServe } from '../test/support/serve.js';
+import { TTFT_MS, serveBench } from './serve-fixture.js';
 import { percentile, printTable } from './support.js';
 
-const TTFT_MS = 20;
 const ASKS = Number(process.env.BENCH_ASKS ?? 200);
-const t = await createTestDatabase('postgres');
-const discord = await startFakeDiscord({
-  token: 'bench-token',
-  rateLimit: { limit: 1_000_000, windowMs: 1000 },
-  dispatchOwnMessages: false,
-});
-const groq = await startFakeGroq({ apiKey: 'gsk_bench' });
-groq.setBehavior({ kind: 'ok', reply: 'Short answer from the fake.', ttftMs: TTFT_MS });
-await runCli(['channels', 'add', discord.channelId], { env: t.env });
-const serve = startServe({
-  ...t.env,
-  DISCORD_TOKEN: 'bench-token',
-  DISCORD_API_URL: discord.apiUrl,
-  GROQ_API_KEY: 'gsk_bench',
-  GROQ_BASE_URL: groq.baseURL,
-  COPILOT_USER_RATE_PER_MINUTE: '10000',
-  GROQ_TOKENS_PER_MINUTE: '10000000',
-  DISCORD_REST_GLOBAL_RPS: '100000',
-});
+const bench = await serveBench();
+const { discord } = bench;
+const serve = startServe(bench.env);
 await serve.waitForLog((l) => l.msg === 'copilot is serving', 60_000);
 
 const deferred: number[] = [];
@@ -60,6 +40,4 @@ printTable(
 
 const stopped = await serve.stop();
 console.log(`serve stopped with code ${stopped.code} in ${stopped.ms.toFixed(0)} ms`);
-await discord.close();
-await groq.close();
-await t.cleanup();
+await bench.close();

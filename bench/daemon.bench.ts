@@ -7,39 +7,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startFakeDiscord } from '../test/fakes/discord.js';
-import { startFakeGroq } from '../test/fakes/groq.js';
-import { runCli } from '../test/support/cli.js';
-import { createTestDatabase } from '../test/support/db.js';
 import { startServe } from '../test/support/serve.js';
+import { TTFT_MS, serveBench, shippedNodeOptions, standaloneQuestion as standalone } from './serve-fixture.js';
 import { percentile, printTable } from './support.js';
 
-const TTFT_MS = 20;
 const TOTAL = Number(process.env.BENCH_MESSAGES ?? 10_000);
-const t = await createTestDatabase('postgres');
-const discord = await startFakeDiscord({
-  token: 'bench-token',
-  rateLimit: { limit: 1_000_000, windowMs: 1000 },
-  dispatchOwnMessages: false,
-});
-const groq = await startFakeGroq({ apiKey: 'gsk_bench' });
-groq.setBehavior({ kind: 'ok', reply: 'Short answer from the fake.', ttftMs: TTFT_MS });
-const channels = Array.from({ length: 50 }, (_, i) => discord.addChannel({ name: `c${i}`, type: 0 }).id);
-await runCli(['channels', 'add', ...channels], { env: t.env });
+const bench = await serveBench({ channels: (d) => Array.from({ length: 50 }, (_, i) => d.addChannel({ name: `c${i}`, type: 0 }).id) });
+const { discord, groq, channels } = bench;
 // The daemon runs as shipped: with the node flags of the Dockerfile's CMD.
-const cmd = /^CMD \[(.*)\]$/m.exec(readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8'))![1]!;
-const shipped = process.env.BENCH_NODE_OPTIONS ?? (JSON.parse(`[${cmd}]`) as string[]).filter((a) => a.startsWith('--')).join(' ');
-const serve = startServe({
-  ...t.env,
-  NODE_OPTIONS: shipped,
-  DISCORD_TOKEN: 'bench-token',
-  DISCORD_API_URL: discord.apiUrl,
-  GROQ_API_KEY: 'gsk_bench',
-  GROQ_BASE_URL: groq.baseURL,
-  COPILOT_USER_RATE_PER_MINUTE: '10000',
-  GROQ_TOKENS_PER_MINUTE: '10000000',
-  DISCORD_REST_GLOBAL_RPS: '100000',
-});
+const shipped = shippedNodeOptions();
+const serve = startServe({ ...bench.env, NODE_OPTIONS: shipped });
 await serve.waitForLog((l) => l.msg === 'copilot is serving', 60_000);
 const pid = serve.child.pid!;
 const rssMb = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
@@ -50,15 +27,8 @@ async function heapMb(): Promise<number> {
   return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? NaN) / 1048576;
 }
 
-const replyPosts = () => discord.calls.filter((c) => c.method === 'POST' && /\/messages$/.test(c.path));
-async function waitReplies(n: number, timeoutMs = 300_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (replyPosts().length < n && Date.now() < deadline) await sleep(20);
-  if (replyPosts().length < n) throw new Error(`only ${replyPosts().length} of ${n} replies`);
-}
+const { waitReplies } = bench;
 
-/** A question that stands alone (more than four words, nothing pointing back): one Groq request. */
-const standalone = (n: number) => `How do I configure relay setting number ${n} for my server?`;
 /** A follow-up that looks context-dependent: rewritten by the small model first, then answered. */
 const followUp = (n: number) => `and what about ${n}?`;
 
@@ -136,6 +106,4 @@ console.log(
 
 const stopped = await serve.stop();
 console.log(`serve stopped with code ${stopped.code} in ${stopped.ms.toFixed(0)} ms`);
-await discord.close();
-await groq.close();
-await t.cleanup();
+await bench.close();
