@@ -3,18 +3,13 @@
  * (both shards) and by two (one shard each), on one native Postgres, in the same run: the
  * configurations alternate, each round a fresh start, with instant fakes (Groq TTFT 20 ms).
  */
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startFakeDiscord } from '../test/fakes/discord.js';
-import { startFakeGroq } from '../test/fakes/groq.js';
-import { runCli } from '../test/support/cli.js';
-import { createTestDatabase } from '../test/support/db.js';
 import { startServe } from '../test/support/serve.js';
 import type { ServeProcess } from '../test/support/serve.js';
 import { guildOn } from '../test/support/shards.js';
+import { TTFT_MS, serveBench, shippedNodeOptions, standaloneQuestion } from './serve-fixture.js';
 import { median, printTable } from './support.js';
 
-const TTFT_MS = 20;
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const WARMUP = 100;
@@ -22,39 +17,11 @@ const TOKEN = `${Buffer.from('1234567890123456789').toString('base64')}.GhIjKl.b
 
 const guilds = [guildOn(0, 1, 25), guildOn(1, 2, 25)];
 const channels = guilds.flatMap((g) => g.channels.map((c) => c.id));
-const t = await createTestDatabase('postgres');
-const discord = await startFakeDiscord({
-  token: TOKEN,
-  guilds,
-  recommendedShards: 2,
-  rateLimit: { limit: 1_000_000, windowMs: 1000 },
-  dispatchOwnMessages: false,
-});
-const groq = await startFakeGroq({ apiKey: 'gsk_bench' });
-groq.setBehavior({ kind: 'ok', reply: 'Short answer from the fake.', ttftMs: TTFT_MS });
-const added = await runCli(['channels', 'add', ...channels], { env: t.env });
-if (added.code !== 0) throw new Error(added.stderr);
-// The daemon runs as shipped: with the node flags of the Dockerfile's CMD.
-const cmd = /^CMD \[(.*)\]$/m.exec(readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8'))![1]!;
-const shipped = process.env.BENCH_NODE_OPTIONS ?? (JSON.parse(`[${cmd}]`) as string[]).filter((a) => a.startsWith('--')).join(' ');
-const env = {
-  ...t.env,
-  NODE_OPTIONS: shipped,
-  DISCORD_TOKEN: TOKEN,
-  DISCORD_API_URL: discord.apiUrl,
-  GROQ_API_KEY: 'gsk_bench',
-  GROQ_BASE_URL: groq.baseURL,
-  COPILOT_USER_RATE_PER_MINUTE: '10000',
-  GROQ_TOKENS_PER_MINUTE: '10000000',
-  DISCORD_REST_GLOBAL_RPS: '100000',
-};
-
-const replyPosts = () => discord.calls.filter((c) => c.method === 'POST' && /\/messages$/.test(c.path)).length;
-async function waitReplies(n: number, timeoutMs = 300_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (replyPosts() < n && Date.now() < deadline) await sleep(20);
-  if (replyPosts() < n) throw new Error(`only ${replyPosts()} of ${n} replies`);
-}
+const bench = await serveBench({ token: TOKEN, discord: { guilds, recommendedShards: 2 }, channels: () => channels });
+const { discord, replyPosts, waitReplies } = bench;
+// The daemons run as shipped: with the node flags of the Dockerfile's CMD.
+const shipped = shippedNodeOptions();
+const env = { ...bench.env, NODE_OPTIONS: shipped };
 
 let sent = 0;
 /** Sends `count` messages over every channel of both guilds at once; resolves when all are answered. */
@@ -64,7 +31,7 @@ async function burst(count: number): Promise<number> {
   for (let i = 0; i < count; i++, sent++) {
     void discord.userMessage({
       channelId: channels[sent % channels.length]!,
-      content: `load question ${sent}`,
+      content: standaloneQuestion(sent),
       authorId: String(700000000000000000n + BigInt(sent % 5000)),
     });
   }
@@ -106,6 +73,4 @@ printTable(
   ],
 );
 
-await discord.close();
-await groq.close();
-await t.cleanup();
+await bench.close();
