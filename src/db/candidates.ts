@@ -5,6 +5,7 @@
 import type { Queryable } from './backend.js';
 import { dbText } from './text.js';
 import { vectorText } from './vectors.js';
+import { onlyRow } from './rows.js';
 
 export type CandidateStatus = 'pending' | 'accepted' | 'rejected';
 
@@ -106,7 +107,7 @@ export async function captureCandidate(tx: Queryable, r: CandidateReply, windowM
      values ($1, $2, $3, $4, $5, $6, $7) returning ${COLUMNS}`,
     [e.id, r.conversationId, r.channelId, e.question, dbText(r.answer), dbText(r.memberId), r.discordMessageId],
   );
-  return { kind: 'captured', candidate: toCandidate(inserted.rows[0]!) };
+  return { kind: 'captured', candidate: toCandidate(onlyRow(inserted.rows, 'captureCandidate')) };
 }
 
 /** Candidates, newest first; only those of `status` when given. */
@@ -161,7 +162,8 @@ export async function appendChunk(
       where d.id = $1`,
     [documentId],
   );
-  return { id: Number(rows[0]!.id), ordinal: rows[0]!.ordinal };
+  const row = onlyRow(rows, 'appendChunk');
+  return { id: Number(row.id), ordinal: row.ordinal };
 }
 
 /** The document's embedding model: `model` when every chunk has a vector (null: not all do). */

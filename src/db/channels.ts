@@ -1,6 +1,7 @@
 /** The channels table: where the bot answers, and how. */
 import type { Queryable } from './backend.js';
 import { dbText } from './text.js';
+import { onlyRow } from './rows.js';
 
 export type ChannelMode = 'all' | 'mention' | 'thread';
 export const CHANNEL_MODES: readonly ChannelMode[] = ['all', 'mention', 'thread'];
@@ -48,7 +49,7 @@ export async function insertChannel(db: Queryable, id: string, mode: ChannelMode
     mode,
     dbText(actor),
   ]);
-  return toChannel(rows[0]!);
+  return toChannel(onlyRow(rows, 'insertChannel'));
 }
 
 export async function updateChannelMode(db: Queryable, id: string, mode: ChannelMode): Promise<void> {

@@ -8,6 +8,7 @@
  */
 import type { Queryable } from './backend.js';
 import { dbText } from './text.js';
+import { onlyRow } from './rows.js';
 
 export type MessageRole = 'user' | 'assistant';
 export type MessageStatus = 'complete' | 'interrupted' | 'failed' | 'fallback' | 'unanswered' | 'limited' | 'undelivered';
@@ -133,7 +134,7 @@ export async function appendMessage(
      values ($1, $2, $3, $4, $5, $6) returning id`,
     [conversationId, m.role, dbText(m.content), dbText(m.authorId), dbText(m.discordMessageId), m.status ?? 'complete'],
   );
-  return rows[0]!.id;
+  return onlyRow(rows, 'appendMessage').id;
 }
 
 export interface IncomingRecord {
@@ -165,7 +166,7 @@ export async function recordIncoming(
      select id, status, false as created from found`,
     [conversationId, dbText(m.content), dbText(m.authorId), dbText(m.discordMessageId)],
   );
-  const r = rows[0]!;
+  const r = onlyRow(rows, 'recordIncoming');
   return { id: r.id, status: r.status, created: r.created };
 }
 
@@ -183,7 +184,7 @@ export async function appendAnswer(
      insert into messages (conversation_id, role, content, status, answer_to) values ($1, 'assistant', $2, $3, $4) returning id`,
     [conversationId, dbText(m.content), m.status, questionId],
   );
-  return rows[0]!.id;
+  return onlyRow(rows, 'appendAnswer').id;
 }
 
 export async function setMessageStatus(db: Queryable, id: number, status: MessageStatus): Promise<void> {
@@ -212,7 +213,7 @@ export async function catchUpPoint(db: Queryable, conversationId: string): Promi
        (select max(at) from audit_log where action = 'convo.reset' and target = $1) as reset_at`,
     [conversationId],
   );
-  const r = rows[0]!;
+  const r = onlyRow(rows, 'catchUpPoint');
   return { conversationId, lastAnswered: r.last_answered, resetAt: r.reset_at };
 }
 

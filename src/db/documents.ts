@@ -3,6 +3,7 @@
 import type { Queryable } from './backend.js';
 import { dbText } from './text.js';
 import { TEXT_VECTORS, vectorArray, vectorText } from './vectors.js';
+import { onlyRow } from './rows.js';
 
 export type DocumentType = 'pdf' | 'markdown' | 'text' | 'html' | 'qa';
 
@@ -121,7 +122,7 @@ export async function insertDocument(
     `insert into documents (name, sha256, bytes, pages, type, embedding_model) values ($1, $2, $3, $4, $5, $6) returning id`,
     [dbText(d.name), d.sha256, d.bytes, d.pages, d.type, d.embeddingModel],
   );
-  return rows[0]!.id;
+  return onlyRow(rows, 'insertDocument').id;
 }
 
 /** Gives a document row its final name and metadata (see ChunkStream in kb/ingest/stream.ts). */
@@ -324,7 +325,7 @@ export async function chunksMissingEmbeddings(
 /** Whether any chunk has a vector. */
 export async function hasStoredVectors(db: Queryable): Promise<boolean> {
   const { rows } = await db.query<{ n: number }>('select count(*) as n from (select 1 from chunks where embedding is not null limit 1) s');
-  return rows[0]!.n > 0;
+  return onlyRow(rows, 'hasStoredVectors').n > 0;
 }
 
 /** Records `model` on the documents of these chunks whose every chunk now has a vector. */
@@ -349,5 +350,5 @@ export async function countChunks(db: Queryable): Promise<{ documents: number; c
   const { rows } = await db.query<{ documents: number; chunks: number; embedded: number }>(
     'select (select count(*) from documents) as documents, count(*) as chunks, count(embedding) as embedded from chunks',
   );
-  return rows[0]!;
+  return onlyRow(rows, 'countChunks');
 }

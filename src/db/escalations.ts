@@ -1,6 +1,7 @@
 /** Escalations of answers to a channel's role, and the candidate answers its members gave. */
 import type { Queryable } from './backend.js';
 import { dbText } from './text.js';
+import { onlyRow } from './rows.js';
 
 export interface NewEscalation {
   conversationId: string;
@@ -31,7 +32,7 @@ export async function claimEscalation(tx: Queryable, e: NewEscalation, cooldownM
     `select count(*)::int as n from escalations where conversation_id = $1 and pinged and created_at > now() - make_interval(secs => $2)`,
     [e.conversationId, cooldownMs / 1000],
   );
-  const pinged = recent.rows[0]!.n === 0;
+  const pinged = onlyRow(recent.rows, 'claimEscalation').n === 0;
   const { rows } = await tx.query<{ id: number; created_at: Date }>(
     `insert into escalations (conversation_id, channel_id, in_thread, answer_id, question, question_discord_id, role_id, reason, pinged)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (answer_id) do nothing returning id, created_at`,
@@ -49,7 +50,7 @@ export async function recordPing(db: Queryable, id: number, discordMessageId: st
 
 export async function countEscalations(db: Queryable): Promise<number> {
   const { rows } = await db.query<{ n: number }>('select count(*)::int as n from escalations where pinged');
-  return rows[0]!.n;
+  return onlyRow(rows, 'countEscalations').n;
 }
 
 /** The answer a vote was given to, with its question: what an escalation on a 👎 needs. */

@@ -18,6 +18,7 @@
  * a batch of expired users (skipping rows others hold), a reservation every expired spending.
  */
 import type { Queryable } from './backend.js';
+import { onlyRow } from './rows.js';
 
 export const LIMIT_WINDOW_MS = 60_000;
 
@@ -101,7 +102,7 @@ export async function takeUserQuestion(
     nowParam(options),
     windowOf(options),
   ]);
-  const row = rows[0]!;
+  const row = onlyRow(rows, 'takeUserQuestion');
   if (row.refusals === 0) return { ok: true };
   return { ok: false, retryInMs: row.retry_ms!, firstRefusal: row.refusals === 1 };
 }
@@ -109,7 +110,7 @@ export async function takeUserQuestion(
 /** Users with a row (asked within the window, or not yet swept): for tests and metrics. */
 export async function trackedUsers(db: Queryable): Promise<number> {
   const { rows } = await db.query<{ n: number }>('select count(*)::integer as n from user_question_limits');
-  return rows[0]!.n;
+  return onlyRow(rows, 'trackedUsers').n;
 }
 
 /** Tokens taken from the budget before a call: settle or refund it once, with this object. */
@@ -140,7 +141,7 @@ export async function reserveTokens(
     "select reservation_id::text, retry_ms from copilot_reserve_tokens($1::integer, $2::bigint, $3::integer * interval '1 millisecond', $4::timestamptz)",
     [n, Math.floor(limit), windowMs, nowParam(options)],
   );
-  const row = rows[0]!;
+  const row = onlyRow(rows, 'reserveTokens');
   if (row.reservation_id !== null) return { ok: true, reservation: { id: row.reservation_id, tokens: n } };
   return { ok: false, retryInMs: row.retry_ms! };
 }
@@ -180,11 +181,11 @@ export async function tokensUsed(db: Queryable, options: LimitOptions = {}): Pro
      where at > coalesce($1::timestamptz, clock_timestamp()) - $2::integer * interval '1 millisecond'`,
     [nowParam(options), windowOf(options)],
   );
-  return Number(rows[0]!.n);
+  return Number(onlyRow(rows, 'tokensUsed').n);
 }
 
 /** Spending rows stored (in the window, or not yet deleted): for tests and metrics. */
 export async function spendingRows(db: Queryable): Promise<number> {
   const { rows } = await db.query<{ n: number }>('select count(*)::integer as n from token_spending');
-  return rows[0]!.n;
+  return onlyRow(rows, 'spendingRows').n;
 }

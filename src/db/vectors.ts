@@ -4,6 +4,7 @@
  */
 import { toSql } from 'pgvector';
 import type { Queryable } from './backend.js';
+import { onlyRow } from './rows.js';
 
 /**
  * How vectors travel to the server: as pgvector text (PGlite, and anything else), or, over `pg`
@@ -17,7 +18,7 @@ export const TEXT_VECTORS: VectorEncoding = { binary: false };
 export async function vectorEncoding(db: Queryable, kind: 'postgres' | 'embedded'): Promise<VectorEncoding> {
   if (kind !== 'postgres') return TEXT_VECTORS;
   const { rows } = await db.query<{ oid: number }>("select 'vector'::regtype::oid as oid");
-  return { binary: true, vectorOid: rows[0]!.oid };
+  return { binary: true, vectorOid: onlyRow(rows, 'vectorEncoding').oid };
 }
 
 /** A vector in pgvector's text form, for a `$n::vector` (or text) parameter. */

@@ -4,6 +4,7 @@
  */
 import type { Queryable } from './backend.js';
 import { dbText } from './text.js';
+import { onlyRow } from './rows.js';
 
 export type VoteValue = 1 | -1;
 
@@ -33,7 +34,7 @@ export async function recordVote(db: Queryable, answerId: number, userId: string
      select (select vote from before) as previous, exists (select 1 from saved) as found`,
     [answerId, dbText(userId), vote],
   );
-  const r = rows[0]!;
+  const r = onlyRow(rows, 'recordVote');
   if (!r.found) return null;
   return { answerId, userId, vote, previous: r.previous === null ? null : (Number(r.previous) as VoteValue) };
 }
@@ -103,7 +104,8 @@ export async function voteTotals(db: Queryable): Promise<{ up: number; down: num
   const { rows } = await db.query<{ up: number; down: number }>(
     `select count(*) filter (where vote = 1)::int as up, count(*) filter (where vote = -1)::int as down from votes`,
   );
-  return { up: Number(rows[0]!.up), down: Number(rows[0]!.down) };
+  const row = onlyRow(rows, 'voteTotals');
+  return { up: Number(row.up), down: Number(row.down) };
 }
 
 /**
@@ -122,7 +124,8 @@ export async function deleteUserMessages(db: Queryable, userId: string): Promise
      select (select count(*) from gone)::int as messages, (select count(*) from replies)::int as replies`,
     [dbText(userId)],
   );
-  return { messages: Number(rows[0]!.messages), replies: Number(rows[0]!.replies) };
+  const row = onlyRow(rows, 'deleteUserMessages');
+  return { messages: Number(row.messages), replies: Number(row.replies) };
 }
 
 /** An answer more of whose votes are 👍 than 👎, with its question (for `copilot feedback export`). */
