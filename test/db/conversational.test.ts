@@ -73,6 +73,14 @@ for (const kind of BACKENDS) {
       assert.ok(!onLimits(alone.sources), 'without the first turn the follow-up does not find it');
     });
 
+    test('a follow-up with no words of its own is matched against the whole knowledge base through the earlier turn', async () => {
+      // "and then?" is all stop words: its evidence comes from the earlier turn's lexemes alone.
+      const r = await retrieveForConversation(db, null, 'and then?', ['what does error E-3003 mean?'], { k: 3 });
+      assert.match(r.passages[0]?.content ?? '', /E-3003/);
+      assert.ok(r.relevance.match > 0, `match ${r.relevance.match}: scored against the chunks in the knowledge base, not against none`);
+      assert.equal(r.relevance.matches, true);
+    });
+
     test('a new, self-contained topic keeps its own passages after an unrelated turn', async () => {
       const r = await retrieveForConversation(db, null, 'what does error E-3003 mean?', ['how much is the business plan?'], { k: 3 });
       assert.equal(r.passages[0]!.documentName, 'manual.pdf');
